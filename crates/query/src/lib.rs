@@ -1,0 +1,1 @@
+//! Tables, SQL, export and reports over a decoded heap. The only crate that links polars.
