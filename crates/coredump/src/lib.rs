@@ -5,8 +5,10 @@
 
 mod addr;
 mod error;
+mod image;
 mod memory;
 
 pub use addr::Addr;
 pub use error::ReadError;
+pub use image::{BytesSource, LoadedObject, ObjectMapping, ProcessImage, Range, SymbolRef};
 pub use memory::{Memory, SyntheticMemory};

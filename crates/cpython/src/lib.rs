@@ -1,1 +1,11 @@
-//! CPython object-layout decoder: finds the runtime, interpreters, threads, frames and objects in a process image.
+//! CPython object-layout decoder: finds the interpreter runtime in a process image and (later) its interpreters,
+//! threads, frames and objects.
+//!
+//! Generic over [`heapscope_coredump::ProcessImage`], so it works the same on a core file, a live process or a
+//! synthetic image. Knows nothing about graphs, tables or the command line.
+
+mod error;
+mod version;
+
+pub use error::Error;
+pub use version::{detect, Detection, PythonVersion, ReleaseLevel, RuntimeSource, VersionSource};
