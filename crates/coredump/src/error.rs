@@ -40,3 +40,73 @@ pub enum ReadError {
         max: usize,
     },
 }
+
+/// A core file that cannot be opened or understood.
+///
+/// Every message names the file, where in it the problem is, and what the user can do next.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The file (or the temporary file a compressed core is decompressed into) could not be read or written.
+    #[error("cannot read {}: {source}; check the path and its permissions (and for a compressed core, free space in $TMPDIR)", .path.display())]
+    Io {
+        /// The file that failed.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file does not start with the ELF magic, nor with the magic of a supported compression format.
+    #[error("{} is not an ELF core file (no ELF magic at offset 0); pass the core produced by gcore or `coredumpctl dump` (plain, .zst, .lz4 or .gz)", .path.display())]
+    NotElf {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file is ELF, but not a core (`e_type != ET_CORE`).
+    #[error("{} is an ELF {} (e_type {e_type}), not a core file (ET_CORE = 4); pass the core produced by gcore or `coredumpctl dump`, not the executable or a library", .path.display(), e_type_name(*.e_type))]
+    NotCore {
+        /// The file.
+        path: PathBuf,
+        /// The ELF header's `e_type`.
+        e_type: u16,
+    },
+    /// A valid ELF core of a kind this crate does not read (32-bit, big-endian, …).
+    #[error("{}: {what} is not supported; heapscope reads 64-bit little-endian Linux cores (x86_64)", .path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What is unsupported.
+        what: String,
+    },
+    /// A structure of the file is inconsistent (a table past the end of the file, an impossible size, …).
+    #[error("{} is malformed at file offset {offset:#x}: {what}; the core is truncated or corrupt, take it again (gcore, `coredumpctl dump`)", .path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Offset in the (decompressed) file of the bad structure.
+        offset: u64,
+        /// What is wrong.
+        what: String,
+    },
+    /// A compressed core could not be decompressed.
+    #[error("cannot decompress {} as {format}: {source}; check that the file is complete, or decompress it yourself and pass the plain core", .path.display())]
+    Decompress {
+        /// The compressed file.
+        path: PathBuf,
+        /// The format detected from its magic bytes.
+        format: crate::Compression,
+        /// The decoder's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn e_type_name(e_type: u16) -> &'static str {
+    match e_type {
+        0 => "file of no type (ET_NONE)",
+        1 => "relocatable object (ET_REL)",
+        2 => "executable (ET_EXEC)",
+        3 => "shared object or PIE executable (ET_DYN)",
+        _ => "file of unknown type",
+    }
+}

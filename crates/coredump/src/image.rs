@@ -69,6 +69,9 @@ pub struct LoadedObject {
     pub header: Option<Addr>,
     /// Load bias: runtime address minus link-time address.
     pub bias: u64,
+    /// The object's writable `PT_LOAD` segments, relocated: `.data` and `.bss` (whose tail is an anonymous mapping
+    /// that `NT_FILE` does not list). Empty when the program headers could not be read.
+    pub data_segments: Vec<Range>,
     /// GNU build-id as recorded in the process's copy of the ELF headers.
     pub build_id: Option<Vec<u8>>,
     /// File on disk used to supply bytes missing from the core, when one matched.
