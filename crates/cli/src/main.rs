@@ -1,1 +1,44 @@
-fn main() {}
+//! The `heapscope` binary: parses arguments, opens files, calls the libraries, reports errors.
+//!
+//! Exit codes: 0 success (also when the output pipe is closed early), 2 error.
+
+mod args;
+mod commands;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = match &cli.command {
+        Command::Info(a) => commands::info::run(a, &mut out),
+    }
+    .and_then(|()| out.flush().map_err(Into::into));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}
+
+/// Prints the error chain on stderr, one cause per line.
+fn report(e: &anyhow::Error) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "heapscope: error: {e}");
+    for cause in e.chain().skip(1) {
+        let _ = writeln!(err, "  caused by: {cause}");
+    }
+}

@@ -16,6 +16,20 @@ pub enum Error {
         /// Short list of the objects that were searched.
         objects: String,
     },
+    /// The python binary or libpython is mapped, but the core omits the bytes needed to find the interpreter and no
+    /// matching file was found on disk.
+    #[error(
+        "cannot find the CPython runtime: the core omits parts of {} and no file with a matching build-id was found \
+         on disk (looked at {}); pass --sysroot DIR (a copy of the dumped machine's root) or --search-path DIR \
+         (a directory holding those files), or take the core with coredump_filter 0x37 so it carries them",
+        .files.join(", "), .paths.join(", ")
+    )]
+    BinariesMissing {
+        /// File names of the interpreter objects whose bytes are missing.
+        files: Vec<String>,
+        /// Paths as the dumped process saw them.
+        paths: Vec<String>,
+    },
     /// The interpreter was found but its version could not be determined.
     #[error("found `_PyRuntime` at {runtime} in {object}, but could not determine the Python version: {why}")]
     UnknownVersion {

@@ -3,12 +3,12 @@
 //! Sources, best first:
 //! - the `_Py_DebugOffsets` block at the start of `_PyRuntime` (3.13+: cookie `xdebugpy` then `PY_VERSION_HEX`);
 //! - the exported `Py_Version` constant (3.11+);
-//! - the `PY_VERSION` string literal (e.g. `"3.8.18"`) in the read-only data of the object defining `_PyRuntime`
-//!   (all versions; it is what `sys.version` is built from).
+//! - the buffer `Py_GetVersion()` fills at start-up (what `sys.version` is made from), in the `.data`/`.bss` of the
+//!   object defining `_PyRuntime`, else the `PY_VERSION` literal in its read-only data (3.8–3.10).
 
 use std::fmt;
 
-use heapscope_coredump::{Addr, LoadedObject, ProcessImage, ReadError};
+use heapscope_coredump::{Addr, BytesSource, LoadedObject, ProcessImage, ReadError};
 
 use crate::Error;
 
@@ -157,6 +157,8 @@ pub enum VersionSource {
     DebugOffsets,
     /// The exported `Py_Version` constant (3.11+).
     PyVersionSymbol,
+    /// The buffer `Py_GetVersion()` filled at start-up (`sys.version`), at this address.
+    VersionBuffer(Addr),
     /// The `PY_VERSION` string literal found at this address in the object's read-only data.
     VersionString(Addr),
 }
@@ -166,6 +168,7 @@ impl fmt::Display for VersionSource {
         match self {
             VersionSource::DebugOffsets => f.write_str("_Py_DebugOffsets.version"),
             VersionSource::PyVersionSymbol => f.write_str("Py_Version symbol"),
+            VersionSource::VersionBuffer(a) => write!(f, "Py_GetVersion() buffer at {a}"),
             VersionSource::VersionString(a) => write!(f, "PY_VERSION string at {a}"),
         }
     }
@@ -213,7 +216,7 @@ pub fn detect<P: ProcessImage + ?Sized>(p: &P) -> Result<Detection, Error> {
         Some(sym) => (sym.addr, RuntimeSource::Symbol, Some(sym.object)),
         None => match scan_for_cookie(p) {
             Some((addr, object)) => (addr, RuntimeSource::DebugCookie, object),
-            None => return Err(Error::NotPython { objects: object_list(p.objects()) }),
+            None => return Err(not_found(p.objects())),
         },
     };
     let object_name = object.and_then(|i| p.objects().get(i)).map(|o| o.file_name()).unwrap_or_default();
@@ -225,13 +228,11 @@ pub fn detect<P: ProcessImage + ?Sized>(p: &P) -> Result<Detection, Error> {
             None
         }
     };
-    let from_symbol = object.and_then(|i| p.symbol_in(i, "Py_Version")).and_then(|sym| {
-        match p.read_u64(sym.addr) {
-            Ok(hex) => PythonVersion::from_hex(hex),
-            Err(e) => {
-                warnings.push(format!("Py_Version at {} in {object_name} is unreadable: {e}", sym.addr));
-                None
-            }
+    let from_symbol = object.and_then(|i| p.symbol_in(i, "Py_Version")).and_then(|sym| match p.read_u64(sym.addr) {
+        Ok(hex) => PythonVersion::from_hex(hex),
+        Err(e) => {
+            warnings.push(format!("Py_Version at {} in {object_name} is unreadable: {e}", sym.addr));
+            None
         }
     });
     if let (Some(a), Some(b)) = (from_debug, from_symbol) {
@@ -279,7 +280,9 @@ fn scan_for_cookie<P: ProcessImage + ?Sized>(p: &P) -> Option<(Addr, Option<usiz
     for (i, obj) in p.objects().iter().enumerate() {
         for m in obj.mappings.iter().filter(|m| m.writable) {
             let len = usize::try_from(m.range.len()).ok()?.min(MAX_SCAN_BYTES);
-            let Ok(bytes) = p.bytes(m.range.start, len) else { continue };
+            let Ok(bytes) = p.bytes(m.range.start, len) else {
+                continue;
+            };
             let mut from = 0;
             while let Some(pos) = find(&bytes[from..], DEBUG_OFFSETS_COOKIE) {
                 let at = from + pos;
@@ -298,15 +301,44 @@ fn scan_for_cookie<P: ProcessImage + ?Sized>(p: &P) -> Option<(Addr, Option<usiz
     None
 }
 
-/// Finds the `PY_VERSION` literal in the object's read-only, non-executable data.
+/// Finds the version in the interpreter object's memory, for versions without `Py_Version` (3.8–3.10):
+///
+/// 1. the buffer `Py_GetVersion()` fills at start-up, in the object's `.data`/`.bss`: `"3.8.18 (default, …) [GCC …]"`
+///    — the very string `sys.version` is made from;
+/// 2. else the `PY_VERSION` literal in read-only data. Linkers merge it into the tail of a longer literal that ends
+///    the same way (pyenv builds: the install prefix `…/versions/3.8.18`), so a string's last path component counts.
 fn scan_version_string<P: ProcessImage + ?Sized>(
     p: &P,
     obj: &LoadedObject,
     warnings: &mut Vec<String>,
 ) -> Result<(PythonVersion, VersionSource), String> {
     let expected_minor = minor_from_name(&obj.file_name());
-    let mut candidates: Vec<(PythonVersion, Addr)> = Vec::new();
+    let fits = |v: &PythonVersion| expected_minor.is_none_or(|minor| minor == v.minor);
     let mut scanned = 0usize;
+
+    let mut buffers = Vec::new();
+    for range in &obj.data_segments {
+        let len = usize::try_from(range.len()).unwrap_or(usize::MAX).min(MAX_SCAN_BYTES);
+        let Ok(bytes) = p.bytes(range.start, len) else {
+            warnings.push(format!("data of {} at {} is unreadable", obj.file_name(), range.start));
+            continue;
+        };
+        scanned += bytes.len();
+        for (off, s) in c_strings(&bytes) {
+            let Some(space) = s.iter().position(|&b| b == b' ') else { continue };
+            if s.first() == Some(&b'3') && s.get(space + 1) == Some(&b'(') {
+                let v = std::str::from_utf8(&s[..space]).ok().and_then(PythonVersion::parse).filter(fits);
+                if let Some(v) = v {
+                    buffers.push((v, range.start.wrapping_add(off as u64)));
+                }
+            }
+        }
+    }
+    if let Some(found) = unique(buffers, obj, "version buffers")? {
+        return Ok((found.0, VersionSource::VersionBuffer(found.1)));
+    }
+
+    let mut literals = Vec::new();
     for m in obj.mappings.iter().filter(|m| !m.writable && !m.executable) {
         let len = usize::try_from(m.range.len()).unwrap_or(usize::MAX).min(MAX_SCAN_BYTES);
         let bytes = match p.bytes(m.range.start, len) {
@@ -318,26 +350,38 @@ fn scan_version_string<P: ProcessImage + ?Sized>(
         };
         scanned += bytes.len();
         for (off, s) in c_strings(&bytes) {
-            if s.first() != Some(&b'3') || s.len() > 12 {
+            let tail_at = s.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+            let tail = &s[tail_at..];
+            if tail.first() != Some(&b'3') || tail.len() > 12 {
                 continue;
             }
-            if let Some(v) = std::str::from_utf8(s).ok().and_then(PythonVersion::parse) {
-                if expected_minor.is_none_or(|minor| minor == v.minor) {
-                    candidates.push((v, m.range.start.wrapping_add(off as u64)));
-                }
+            if let Some(v) = std::str::from_utf8(tail).ok().and_then(PythonVersion::parse).filter(fits) {
+                literals.push((v, m.range.start.wrapping_add((off + tail_at) as u64)));
             }
         }
     }
-    candidates.sort();
-    candidates.dedup_by_key(|c| c.0);
-    match candidates.as_slice() {
-        [(v, at)] => Ok((*v, VersionSource::VersionString(*at))),
-        [] => Err(format!(
-            "no Py_Version symbol and no version string in {scanned} bytes of read-only data of {}",
+    match unique(literals, obj, "version strings")? {
+        Some((v, at)) => Ok((v, VersionSource::VersionString(at))),
+        None => Err(format!(
+            "no Py_Version symbol, and no version buffer or string in {scanned} bytes of {}'s data",
             obj.file_name()
         )),
+    }
+}
+
+/// The one version among the candidates; an error if they disagree.
+fn unique(
+    mut found: Vec<(PythonVersion, Addr)>,
+    obj: &LoadedObject,
+    what: &str,
+) -> Result<Option<(PythonVersion, Addr)>, String> {
+    found.sort();
+    found.dedup_by_key(|c| c.0);
+    match found.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
         many => Err(format!(
-            "several version strings in {}: {}",
+            "{what} of {} disagree: {}",
             obj.file_name(),
             many.iter().map(|(v, _)| v.to_string()).collect::<Vec<_>>().join(", ")
         )),
@@ -363,6 +407,20 @@ fn c_strings(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Why no runtime was found: interpreter binaries with missing bytes, or no interpreter at all.
+fn not_found(objects: &[LoadedObject]) -> Error {
+    let missing: Vec<&LoadedObject> =
+        objects.iter().filter(|o| o.source == BytesSource::Missing && o.file_name().contains("python")).collect();
+    if missing.is_empty() {
+        Error::NotPython { objects: object_list(objects) }
+    } else {
+        Error::BinariesMissing {
+            files: missing.iter().map(|o| o.file_name()).collect(),
+            paths: missing.iter().map(|o| o.path.display().to_string()).collect(),
+        }
+    }
 }
 
 fn object_list(objects: &[LoadedObject]) -> String {
@@ -412,7 +470,7 @@ mod tests {
 
     #[test]
     fn c_strings_split_on_nul() {
-        let v: Vec<_> = c_strings(b"ab\0\03.8.18\0x").collect();
+        let v: Vec<_> = c_strings(b"ab\0\x003.8.18\0x").collect();
         assert_eq!(v, vec![(0, &b"ab"[..]), (3, &b""[..]), (4, &b"3.8.18"[..]), (11, &b"x"[..])]);
     }
 }

@@ -1,1 +1,9 @@
-//! Tables, SQL, export and reports over a decoded heap. The only crate that links polars.
+//! Reports, tables, SQL and export over what heapscope decoded from a process image.
+//!
+//! Every report here is plain data (serde-serialisable) plus renderers that write to a `&mut dyn Write`; the binary
+//! only chooses the format and the destination. This will be the only crate that links polars.
+
+pub mod info;
+mod table;
+
+pub use table::Table;

@@ -1,0 +1,181 @@
+//! `heapscope info`: what a core file is — the process, its threads, its mapped objects, and the interpreter.
+
+use std::io::{self, Write};
+
+use heapscope_coredump::{Addr, BytesSource, CoreProcess, ProcessImage};
+use heapscope_cpython::Detection;
+use serde::Serialize;
+
+use crate::Table;
+
+/// Everything `info` reports.
+#[derive(Debug, Serialize)]
+pub struct InfoReport {
+    /// The core file.
+    pub file: FileSection,
+    /// The process that was dumped.
+    pub process: ProcessSection,
+    /// One entry per thread (NT_PRSTATUS), in the core's order.
+    pub threads: Vec<ThreadRow>,
+    /// Mapped ELF objects.
+    pub objects: Vec<ObjectRow>,
+    /// The interpreter, when one was found.
+    pub python: Option<Detection>,
+    /// Why no interpreter was found, when none was.
+    pub python_error: Option<String>,
+    /// Problems met while opening the core.
+    pub warnings: Vec<String>,
+}
+
+/// The core file itself.
+#[derive(Debug, Serialize)]
+pub struct FileSection {
+    /// Path as given.
+    pub path: String,
+    /// Bytes on disk.
+    pub size: u64,
+    /// Compression format, if the file was compressed.
+    pub compression: Option<String>,
+    /// Size after decompression.
+    pub uncompressed_size: u64,
+}
+
+/// The dumped process.
+#[derive(Debug, Serialize)]
+pub struct ProcessSection {
+    /// Process id.
+    pub pid: Option<i64>,
+    /// Parent process id.
+    pub ppid: Option<i64>,
+    /// Command line as the kernel recorded it (first 80 bytes).
+    pub command_line: Option<String>,
+    /// The executable (AT_EXECFN, else the first mapped file).
+    pub executable: Option<String>,
+}
+
+/// One thread.
+#[derive(Debug, Serialize)]
+pub struct ThreadRow {
+    /// Kernel thread id.
+    pub tid: u32,
+    /// Pending signal (0 for a gcore'd process).
+    pub signal: u16,
+}
+
+/// One mapped ELF object.
+#[derive(Debug, Serialize)]
+pub struct ObjectRow {
+    /// Path as the process saw it.
+    pub path: String,
+    /// Lowest mapped address.
+    pub start: Addr,
+    /// One past the highest mapped address.
+    pub end: Addr,
+    /// GNU build-id (hex) from the process's copy of the ELF headers.
+    pub build_id: Option<String>,
+    /// Where the object's bytes come from: core, disk or missing.
+    pub bytes: BytesSource,
+    /// The file on disk that supplies bytes missing from the core.
+    pub disk_path: Option<String>,
+}
+
+impl InfoReport {
+    /// Gathers the report from an opened core and the result of interpreter detection.
+    pub fn collect(p: &CoreProcess, python: Result<Detection, heapscope_cpython::Error>) -> InfoReport {
+        let core = p.core();
+        let info = core.process();
+        let (python, python_error) = match python {
+            Ok(d) => (Some(d), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        InfoReport {
+            file: FileSection {
+                path: core.path().display().to_string(),
+                size: p.file_size(),
+                compression: core.compression().map(|c| c.to_string()),
+                uncompressed_size: core.file_len(),
+            },
+            process: ProcessSection {
+                pid: info.map(|i| i64::from(i.pid)),
+                ppid: info.map(|i| i64::from(i.ppid)),
+                command_line: info.map(|i| i.psargs.clone()).filter(|s| !s.is_empty()),
+                executable: p.executable(),
+            },
+            threads: core.threads().iter().map(|t| ThreadRow { tid: t.tid, signal: t.signal }).collect(),
+            objects: p
+                .objects()
+                .iter()
+                .map(|o| ObjectRow {
+                    path: o.path.display().to_string(),
+                    start: o.mappings.first().map(|m| m.range.start).unwrap_or_default(),
+                    end: o.mappings.last().map(|m| m.range.end).unwrap_or_default(),
+                    build_id: o.build_id.as_deref().map(heapscope_coredump::build_id_hex),
+                    bytes: o.source,
+                    disk_path: o.disk_path.as_ref().map(|d| d.display().to_string()),
+                })
+                .collect(),
+            python,
+            python_error,
+            warnings: p.warnings().to_vec(),
+        }
+    }
+
+    /// Writes the report as pretty JSON.
+    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        writeln!(w)
+    }
+
+    /// Writes the report for a person.
+    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+        let f = &self.file;
+        match &f.compression {
+            Some(c) => writeln!(w, "file:        {} ({c}, {} bytes uncompressed)", f.path, f.uncompressed_size)?,
+            None => writeln!(w, "file:        {} ({} bytes)", f.path, f.size)?,
+        }
+        let pr = &self.process;
+        let opt = |v: Option<i64>| v.map_or_else(|| "?".to_string(), |v| v.to_string());
+        writeln!(w, "process:     pid {}, parent {}", opt(pr.pid), opt(pr.ppid))?;
+        if let Some(cmd) = &pr.command_line {
+            writeln!(w, "command:     {cmd}")?;
+        }
+        if let Some(exe) = &pr.executable {
+            writeln!(w, "executable:  {exe}")?;
+        }
+        match (&self.python, &self.python_error) {
+            (Some(d), _) => {
+                writeln!(w, "python:      {} (from {})", d.version, d.version_source)?;
+                writeln!(w, "_PyRuntime:  {} (from {})", d.runtime, d.runtime_source)?;
+            }
+            (None, Some(e)) => writeln!(w, "python:      not found: {e}")?,
+            (None, None) => {}
+        }
+        let tids: Vec<String> = self.threads.iter().map(|t| t.tid.to_string()).collect();
+        writeln!(w, "threads:     {} ({})", self.threads.len(), tids.join(" "))?;
+        writeln!(w)?;
+        let mut t = Table::new(["START", "END", "BYTES", "BUILD-ID", "OBJECT"]);
+        for o in &self.objects {
+            let bytes = match (&o.bytes, &o.disk_path) {
+                (BytesSource::Disk, Some(d)) => format!("disk:{d}"),
+                (b, _) => serde_json::to_value(b).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            };
+            t.row([
+                o.start.to_string(),
+                o.end.to_string(),
+                bytes,
+                o.build_id.clone().unwrap_or_else(|| "-".into()),
+                o.path.clone(),
+            ]);
+        }
+        t.write(w)?;
+        let python_warnings = self.python.iter().flat_map(|d| d.warnings.iter());
+        let all: Vec<&String> = self.warnings.iter().chain(python_warnings).collect();
+        if !all.is_empty() {
+            writeln!(w)?;
+            for warning in all {
+                writeln!(w, "warning: {warning}")?;
+            }
+        }
+        Ok(())
+    }
+}
