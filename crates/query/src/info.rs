@@ -69,7 +69,7 @@ pub struct ObjectRow {
     pub path: String,
     /// Lowest mapped address.
     pub start: Addr,
-    /// One past the highest mapped address.
+    /// One past the highest address of the object, its `.bss` included (which `NT_FILE` does not list).
     pub end: Addr,
     /// GNU build-id (hex) from the process's copy of the ELF headers.
     pub build_id: Option<String>,
@@ -108,7 +108,13 @@ impl InfoReport {
                 .map(|o| ObjectRow {
                     path: o.path.display().to_string(),
                     start: o.mappings.first().map(|m| m.range.start).unwrap_or_default(),
-                    end: o.mappings.last().map(|m| m.range.end).unwrap_or_default(),
+                    end: o
+                        .mappings
+                        .iter()
+                        .map(|m| m.range.end)
+                        .chain(o.data_segments.iter().map(|r| r.end))
+                        .max()
+                        .unwrap_or_default(),
                     build_id: o.build_id.as_deref().map(heapscope_coredump::build_id_hex),
                     bytes: o.source,
                     disk_path: o.disk_path.as_ref().map(|d| d.display().to_string()),

@@ -1,0 +1,111 @@
+//! Shared helpers of the end-to-end tests: the fixture cores in testdata/, their ground truth, and running the real
+//! `heapscope` binary.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Every fixture the test suite expects; a missing one fails the tests rather than silently shrinking them.
+pub const EXPECTED: &[&str] = &["py38", "py39", "py310", "py311", "py312", "py313", "py314", "py312-filter33"];
+
+/// The repository's testdata/ folder.
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+/// One fixture: a core, the truth its process wrote, and for some the binaries it mapped.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl Fixture {
+    pub fn core(&self) -> PathBuf {
+        self.dir.join("core.zst")
+    }
+
+    /// The ground truth written by the process just before the dump.
+    pub fn truth(&self) -> Value {
+        let raw = std::fs::read(self.dir.join("truth.json.zst")).expect("truth.json.zst");
+        let json = zstd::decode_all(&raw[..]).expect("truth.json.zst decompresses");
+        serde_json::from_slice(&json).expect("truth is JSON")
+    }
+
+    /// True for a fixture shipped with its binaries (the core alone is not enough).
+    pub fn has_sysroot(&self) -> bool {
+        self.dir.join("sysroot.tar.zst").exists()
+    }
+
+    /// Unpacks the shipped binaries into `into`, which then serves as `--sysroot`.
+    pub fn extract_sysroot(&self, into: &Path) {
+        let raw = std::fs::read(self.dir.join("sysroot.tar.zst")).expect("sysroot.tar.zst");
+        let tar = zstd::decode_all(&raw[..]).expect("sysroot.tar.zst decompresses");
+        tar::Archive::new(&tar[..]).unpack(into).expect("sysroot unpacks");
+    }
+}
+
+/// All fixtures in testdata/ (folders holding a core.zst), after checking that the expected ones are all there.
+pub fn fixtures() -> Vec<Fixture> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(testdata()).expect("testdata/ exists") {
+        let dir = entry.expect("readable testdata/").path();
+        if dir.join("core.zst").is_file() {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            found.push(Fixture { name, dir });
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    let names: BTreeSet<&str> = found.iter().map(|f| f.name.as_str()).collect();
+    for want in EXPECTED {
+        assert!(names.contains(want), "fixture {want} is missing from testdata/ (found: {names:?})");
+    }
+    found
+}
+
+pub fn fixture(name: &str) -> Fixture {
+    fixtures().into_iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no fixture {name}"))
+}
+
+/// Runs heapscope with these arguments.
+pub fn heapscope<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_heapscope")).args(args).output().expect("heapscope runs")
+}
+
+/// Runs heapscope, requires success, and returns stdout.
+pub fn heapscope_ok<I, S>(args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<_> = args.into_iter().map(|a| a.as_ref().to_os_string()).collect();
+    let out = heapscope(&args);
+    assert!(
+        out.status.success(),
+        "heapscope {:?} failed ({}):\n{}",
+        args,
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// `heapscope info --format json CORE [extra…]`, parsed.
+pub fn info_json(core: &Path, extra: &[&OsStr]) -> Value {
+    let mut args: Vec<&OsStr> = vec![OsStr::new("info"), OsStr::new("--format"), OsStr::new("json"), core.as_os_str()];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&heapscope_ok(args)).expect("info prints JSON")
+}
+
+/// An empty directory to pass as `--sysroot`, so that nothing on this machine can stand in for the core.
+pub fn empty_sysroot() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
