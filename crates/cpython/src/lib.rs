@@ -5,6 +5,7 @@
 //! synthetic image. Knows nothing about graphs, tables or the command line.
 
 mod error;
+pub mod layout;
 mod version;
 
 pub use error::Error;
