@@ -40,6 +40,18 @@ pub enum Error {
         /// What was tried.
         why: String,
     },
+    /// heapscope has no layout for this Python version.
+    #[error("Python {version} is not supported: heapscope knows the struct layouts of CPython 3.8 to 3.14 only")]
+    UnsupportedVersion {
+        /// The version found.
+        version: crate::PythonVersion,
+    },
+    /// The interpreter is a free-threaded (`Py_GIL_DISABLED`, "3.13t"/"3.14t") build.
+    #[error("free-threaded CPython builds are not supported yet (Python {version}, built with Py_GIL_DISABLED)")]
+    FreeThreaded {
+        /// The version found.
+        version: crate::PythonVersion,
+    },
     /// Memory needed for decoding could not be read.
     #[error("reading {what}: {source}")]
     Read {

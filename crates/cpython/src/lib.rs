@@ -4,8 +4,13 @@
 //! Generic over [`heapscope_coredump::ProcessImage`], so it works the same on a core file, a live process or a
 //! synthetic image. Knows nothing about graphs, tables or the command line.
 
+pub mod dwarf;
 mod error;
+pub mod frames;
 pub mod layout;
+pub mod linetable;
+pub mod objects;
+pub mod runtime;
 mod version;
 
 pub use error::Error;

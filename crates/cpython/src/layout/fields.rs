@@ -34,7 +34,7 @@ macro_rules! layout_struct {
             /// All fields unknown.
             pub fn unknown() -> Self {
                 $name {
-                    size: Field::unknown(concat!($($cname, )+ ".size")),
+                    size: Field::unknown(concat!(stringify!($name), ".size")),
                     $( $field: Field::unknown(concat!(stringify!($name), ".", stringify!($field))), )*
                 }
             }
@@ -67,6 +67,8 @@ layout_struct! {
         gil: ["ceval.gil"],
         /// 3.11+: the embedded main interpreter.
         main_interpreter: ["_main_interpreter"],
+        /// 3.8 only: the embedded `struct _gc_runtime_state` (from 3.9 on it is `PyInterpreterState.gc`).
+        gc: ["gc"],
     }
 }
 
@@ -87,6 +89,32 @@ layout_struct! {
         ceval_gil: ["ceval.gil"],
         /// 3.12+: the interpreter's own embedded `_gil_runtime_state`.
         own_gil: ["_gil"],
+    }
+}
+
+layout_struct! {
+    /// `struct _gc_runtime_state`: the cyclic collector's state (`PyInterpreterState.gc`; 3.8: `_PyRuntimeState.gc`).
+    pub struct GcRuntimeState = ["_gc_runtime_state"] {
+        enabled: ["enabled"],
+        /// The generational collector (≤3.13, 3.14.5+): `struct gc_generation generations[3]`.
+        generations: ["generations"],
+        /// Pointer to `generations[0].head`.
+        generation0: ["generation0"],
+        /// 3.14.0–3.14.4 (incremental collector): the young generation.
+        young: ["young"],
+        /// 3.14.0–3.14.4 (incremental collector): `struct gc_generation old[2]`.
+        old: ["old"],
+        permanent_generation: ["permanent_generation"],
+        collecting: ["collecting"],
+    }
+}
+
+layout_struct! {
+    /// `struct gc_generation`: one GC list head with its threshold and count.
+    pub struct GcGeneration = ["gc_generation"] {
+        head: ["head"],
+        threshold: ["threshold"],
+        count: ["count"],
     }
 }
 
@@ -292,6 +320,8 @@ layout_struct! {
     pub struct CompactUnicodeObject = ["PyCompactUnicodeObject"] {
         utf8_length: ["utf8_length"],
         utf8: ["utf8"],
+        /// ≤3.11: length of the `wstr` buffer, in `wchar_t`s.
+        wstr_length: ["wstr_length"],
     }
 }
 

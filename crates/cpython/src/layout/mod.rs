@@ -9,11 +9,17 @@
 //! Every field remembers where its value came from ([`Source`]), so `heapscope info --layout` can show it. Decoders
 //! are written once against these fields (`layout.dict.ma_keys`), never by matching on the version.
 
+mod debug_offsets;
 mod fields;
+mod resolve;
+mod tables;
 
 use std::fmt;
 
+pub use debug_offsets::{describe, DebugOffsets};
 pub use fields::*;
+pub use resolve::{dwarf_offsets, DwarfPolicy};
+pub use tables::TABLES;
 
 use crate::PythonVersion;
 
@@ -160,6 +166,10 @@ layout! {
     runtime: RuntimeState,
     /// `PyInterpreterState`.
     interp: InterpreterState,
+    /// `struct _gc_runtime_state`.
+    gc: GcRuntimeState,
+    /// `struct gc_generation`.
+    gc_generation: GcGeneration,
     /// `_gil_runtime_state`.
     gil: GilState,
     /// `PyThreadState`.

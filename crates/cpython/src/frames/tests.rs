@@ -1,0 +1,91 @@
+//! Edge cases of the frame walk on small synthetic images: loops, depth limits, broken links, shim frames, tagged
+//! stack refs. Real frames are tested on the fixture cores (tests/stacks.rs).
+
+use super::*;
+use crate::runtime::tests::{layout, TestImage};
+
+/// 3.13-style frames: `tstate->current_frame` at 0; a frame is `[executable, previous, owner]`.
+const FIELDS: &[(&str, u32)] = &[
+    ("ThreadState.current_frame", 0),
+    ("InterpreterFrame.executable", 0),
+    ("InterpreterFrame.previous", 8),
+    ("InterpreterFrame.owner", 16),
+    ("InterpreterFrame.instr_ptr", 24),
+    ("CodeObject.name", 8),
+];
+
+fn model() -> FrameModel {
+    FrameModel::for_version(&PythonVersion::from_hex(0x030d00f0).unwrap())
+}
+
+fn walk(img: &TestImage, opts: &StackOptions) -> Stack {
+    let l = layout(13, FIELDS);
+    let heap = Heap::new(img, &l);
+    stack(&heap, &model(), Addr(0x1000), opts)
+}
+
+#[test]
+fn shim_frames_are_skipped_and_a_loop_ends_the_walk() {
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0x2000]);
+    img.words(0x2000, &[0, 0x3000, 3, 0]).words(0x3000, &[0, 0x2000, 3, 0]);
+    let s = walk(&img, &StackOptions::default());
+    assert!(s.frames.is_empty());
+    assert_eq!(s.skipped, 2);
+    assert!(s.error.unwrap().to_string().contains("loops back"));
+}
+
+#[test]
+fn the_depth_limit_ends_a_long_chain() {
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0x2000]);
+    for i in 0..10u64 {
+        img.words(0x2000 + i * 0x100, &[0, 0x2000 + (i + 1) * 0x100, 3, 0]);
+    }
+    let s = walk(&img, &StackOptions { max_depth: 4, ..StackOptions::default() });
+    assert_eq!(s.skipped, 4);
+    assert!(s.error.unwrap().to_string().contains("more than 4 frames"));
+}
+
+#[test]
+fn an_undecodable_frame_keeps_its_place_and_the_walk_goes_on() {
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0x2000]);
+    // Owner 0 running a "code object" whose name pointer is unreadable, then a frame whose `previous` is unmapped.
+    img.words(0x2000, &[0x5000, 0x3000, 0, 0]).words(0x5000, &[0, 0xdead_0000]);
+    img.words(0x3000, &[0x5000, 0xbad_0000, 0, 0]);
+    let s = walk(&img, &StackOptions::default());
+    assert_eq!(s.frames.len(), 2);
+    assert!(s.frames.iter().all(|f| f.function.is_none() && !f.errors.is_empty()));
+    assert!(matches!(s.error, Some(DecodeError::Read { .. })), "{:?}", s.error);
+    assert!(s.error_count() >= 3);
+}
+
+#[test]
+fn a_thread_without_frames_has_an_empty_stack() {
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0]);
+    let s = walk(&img, &StackOptions::default());
+    assert!(s.frames.is_empty() && s.error.is_none() && s.skipped == 0);
+}
+
+#[test]
+fn stack_refs_are_untagged_from_314_on() {
+    let m314 = FrameModel::for_version(&PythonVersion::from_hex(0x030e0af0).unwrap());
+    assert_eq!(stackref(&m314, 0x7fff_1231), Value::Object(Addr(0x7fff_1230)), "deferred-refcount bit");
+    assert_eq!(stackref(&m314, 1), Value::Object(Addr::NULL), "PyStackRef_NULL");
+    assert_eq!(stackref(&m314, (42 << 2) | 3), Value::Int(42));
+    assert_eq!(stackref(&m314, ((-7i64 as u64) << 2) | 3), Value::Int(-7));
+    assert_eq!(stackref(&model(), 0x7fff_1231), Value::Object(Addr(0x7fff_1231)), "3.13: plain pointers");
+}
+
+#[test]
+fn frame_models_by_version() {
+    let m = |hex: u64| FrameModel::for_version(&PythonVersion::from_hex(hex).unwrap());
+    assert_eq!((m(0x030812f0).chain, m(0x030812f0).lasti_unit), (Chain::FrameObjects, 1));
+    assert_eq!((m(0x030a0df0).chain, m(0x030a0df0).lasti_unit), (Chain::FrameObjects, 2));
+    assert_eq!((m(0x030b07f0).chain, m(0x030b07f0).shim_owners), (Chain::CFrame, &[][..]));
+    assert_eq!((m(0x030c01f0).chain, m(0x030c01f0).shim_owners), (Chain::CFrame, &[3][..]));
+    assert_eq!((m(0x030d00f0).chain, m(0x030d00f0).stackrefs), (Chain::CurrentFrame, false));
+    assert_eq!((m(0x030e0af0).shim_owners, m(0x030e0af0).stackrefs), (&[3, 4][..], true));
+}

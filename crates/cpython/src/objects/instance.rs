@@ -1,0 +1,180 @@
+//! Attributes of instances: the instance dict wherever each version keeps it, and `__slots__` members.
+//!
+//! | version | where `__dict__` is |
+//! |---|---|
+//! | ≤3.10 | `obj + tp_dictoffset`; a negative offset counts from the end of a var-sized object |
+//! | 3.11 | managed-dict types: dict pointer at `obj-24`, or (NULL) a values pointer at `obj-32` with the keys in the type's `ht_cached_keys` |
+//! | 3.12 | managed-dict types: tagged `PyDictOrValues` at `obj-24`: odd → `values - 1` (so values = word + 1), else a dict |
+//! | 3.13+ | managed-dict types: dict pointer at `obj-24` (`obj-8` free-threaded); NULL and `Py_TPFLAGS_INLINE_VALUES`: values inline at `obj + tp_basicsize`, used while their `valid` byte is set |
+//!
+//! Types without `Py_TPFLAGS_MANAGED_DICT` use `tp_dictoffset` in every version.
+
+use heapscope_coredump::{Addr, ProcessImage};
+
+use super::{flags, DecodeError, Flavour, Heap, ManagedDict};
+
+/// Offset below the object of the managed dict (or 3.12 dict-or-values) pointer, default build.
+const MANAGED_DICT_BELOW: u64 = 24;
+/// Same, free-threaded build.
+const MANAGED_DICT_BELOW_FT: u64 = 8;
+/// 3.11: offset below the object of the values pointer.
+const VALUES_BELOW_311: u64 = 32;
+
+/// Where an instance's attributes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttrStorage {
+    /// No `__dict__` (none allocated yet, or the type has none).
+    None,
+    /// A dict object.
+    Dict(Addr),
+    /// A values array without a dict (3.11+): the values and the shared keys object they belong to.
+    Values {
+        /// `PyDictValues*` (3.13+: the header; 3.11/3.12: `values[0]`).
+        values: Addr,
+        /// The type's `ht_cached_keys`.
+        keys: Addr,
+    },
+}
+
+impl<P: ProcessImage + ?Sized> Heap<'_, P> {
+    /// Where the instance at `obj` keeps its `__dict__` attributes.
+    pub fn attr_storage(&self, obj: Addr) -> Result<AttrStorage, DecodeError> {
+        let ty = self.type_of(obj)?;
+        let fl = self.tp_flags(ty)?;
+        let managed = fl & flags::MANAGED_DICT != 0 && self.features.managed_dict != ManagedDict::None;
+        if !managed {
+            return self.dictoffset_storage(obj, ty);
+        }
+        let below = |n: u64, field: &'static str| -> Result<u64, DecodeError> {
+            let at = obj
+                .checked_sub(n)
+                .ok_or_else(|| DecodeError::malformed(obj, "instance", "pre-header below address 0"))?;
+            self.raw_u64(obj, at, "instance", field)
+        };
+        let cached_keys = || self.ptr(ty, &self.layout.heap_type.ht_cached_keys, "heap type");
+        Ok(match self.features.managed_dict {
+            ManagedDict::None => AttrStorage::None,
+            ManagedDict::V311 => {
+                let dict = below(MANAGED_DICT_BELOW, "managed dict")?;
+                if dict != 0 {
+                    AttrStorage::Dict(Addr(dict))
+                } else {
+                    let values = below(VALUES_BELOW_311, "managed values")?;
+                    if values == 0 {
+                        AttrStorage::None
+                    } else {
+                        AttrStorage::Values { values: Addr(values), keys: cached_keys()? }
+                    }
+                }
+            }
+            ManagedDict::V312 => match below(MANAGED_DICT_BELOW, "dict or values")? {
+                0 => AttrStorage::None,
+                // `_PyDictOrValues_GetValues`: the stored pointer is `values - 1`, so odd.
+                v if v & 1 == 1 => AttrStorage::Values { values: Addr(v.wrapping_add(1)), keys: cached_keys()? },
+                d => AttrStorage::Dict(Addr(d)),
+            },
+            ManagedDict::V313 => {
+                let n = if self.layout.flavour == Flavour::FreeThreaded {
+                    MANAGED_DICT_BELOW_FT
+                } else {
+                    MANAGED_DICT_BELOW
+                };
+                let dict = below(n, "managed dict")?;
+                if dict != 0 {
+                    AttrStorage::Dict(Addr(dict))
+                } else if fl & flags::INLINE_VALUES != 0 {
+                    let basic = self.tp_basicsize(ty)?;
+                    let values = u64::try_from(basic)
+                        .ok()
+                        .and_then(|b| obj.checked_add(b))
+                        .ok_or_else(|| DecodeError::malformed(obj, "instance", "bad tp_basicsize"))?;
+                    let valid = self.u8(values, &self.layout.dict_values.valid, "inline values")?;
+                    if valid == 0 {
+                        AttrStorage::None
+                    } else {
+                        AttrStorage::Values { values, keys: cached_keys()? }
+                    }
+                } else {
+                    AttrStorage::None
+                }
+            }
+        })
+    }
+
+    /// `_PyObject_GetDictPtr` for types that do not manage their dict: `tp_dictoffset`, negative offsets counted
+    /// from the end of the var-sized object (`basicsize + |ob_size| * itemsize`, rounded up to 8).
+    fn dictoffset_storage(&self, obj: Addr, ty: Addr) -> Result<AttrStorage, DecodeError> {
+        let offset = self.u64(ty, &self.layout.type_object.tp_dictoffset, "type")? as i64;
+        if offset == 0 {
+            return Ok(AttrStorage::None);
+        }
+        let bad = |why: String| DecodeError::malformed(obj, "instance", why);
+        let offset = if offset < 0 {
+            // As CPython does, even for 3.12+ ints whose `ob_size` slot holds `lv_tag`.
+            let n = self.ob_size(obj)?.unsigned_abs();
+            let basic = self.tp_basicsize(ty)?.unsigned_abs();
+            let size = self
+                .tp_itemsize(ty)?
+                .unsigned_abs()
+                .checked_mul(n)
+                .and_then(|s| s.checked_add(basic))
+                .and_then(|s| s.checked_add(7))
+                .map(|s| s & !7)
+                .ok_or_else(|| bad("var size overflows".into()))?;
+            (size as i64).checked_add(offset).filter(|o| *o > 0).ok_or_else(|| bad(format!("dict offset {offset}")))?
+        } else {
+            offset
+        };
+        let at = obj.checked_add(offset as u64).ok_or_else(|| bad("dict offset overflows".into()))?;
+        let dict = self.raw_u64(obj, at, "instance", "dict pointer")?;
+        Ok(if dict == 0 { AttrStorage::None } else { AttrStorage::Dict(Addr(dict)) })
+    }
+
+    /// The first `max` `(name, value)` pairs of the instance's `__dict__` attributes, in insertion order, wherever
+    /// the version keeps them (see the module documentation). `__slots__` members are not included (see
+    /// [`Heap::slot_items`]).
+    pub fn instance_dict_items(&self, obj: Addr, max: usize) -> Result<Vec<(Addr, Addr)>, DecodeError> {
+        match self.attr_storage(obj)? {
+            AttrStorage::None => Ok(Vec::new()),
+            AttrStorage::Dict(d) => self.dict_items(d, max),
+            AttrStorage::Values { values, keys } => self.values_items(obj, keys, values, max),
+        }
+    }
+
+    /// The set `__slots__` (and other object-valued members) of the instance at `obj`, from every type of its MRO:
+    /// `(name, value)`, unset (NULL) slots left out.
+    pub fn slot_items(&self, obj: Addr, max: usize) -> Result<Vec<(String, Addr)>, DecodeError> {
+        let ty = self.type_of(obj)?;
+        let mut out = Vec::new();
+        for t in self.mro(ty)? {
+            // Static types' members (e.g. a function's `__doc__`) are C fields, not slots.
+            if self.tp_flags(t)? & flags::HEAPTYPE == 0 {
+                continue;
+            }
+            for m in self.object_members(t)? {
+                if out.len() >= max {
+                    return Ok(out);
+                }
+                let at = obj.checked_add(m.offset).ok_or_else(|| {
+                    DecodeError::malformed(obj, "instance", format!("slot {} at offset {}", m.name, m.offset))
+                })?;
+                let v = self.raw_u64(obj, at, "instance", "slot")?;
+                if v != 0 {
+                    out.push((m.name, Addr(v)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The attribute `name` of the instance at `obj`, from its `__slots__` or its `__dict__` (what
+    /// `object.__getattribute__` finds stored on the instance itself; class attributes and properties are not
+    /// looked at). `None` when the instance has no such attribute.
+    pub fn instance_attr(&self, obj: Addr, name: &str) -> Result<Option<Addr>, DecodeError> {
+        if let Some((_, v)) = self.slot_items(obj, usize::MAX)?.into_iter().find(|(n, _)| n == name) {
+            return Ok(Some(v));
+        }
+        let items = self.instance_dict_items(obj, usize::MAX)?;
+        Ok(self.find_str_key(&items, name))
+    }
+}

@@ -1,0 +1,241 @@
+//! The 3.14 offsets, by hand: there is no CPython 3.14 with DWARF on the generating machine.
+//!
+//! Transcribed from two sets of headers: CPython v3.14.0's (as bindgen renders them) for column `3.14.0`, and
+//! Debian's libpython3.14-dev 3.14.10 headers for column `3.14.5`, the table for 3.14.5 and later. Every row says where its numbers come from ([`Origin`]). layoutgen checks the
+//! 3.14.5 column against the py314 fixture (CPython 3.14.10) before writing anything, and the header of tables.rs
+//! lists which values that confirmed; no 3.14.0 core exists here, so the 3.14.0 column is from headers only.
+//!
+//! `-`: the field does not exist in that version. Fields of the schema not listed are absent from 3.14.
+
+/// Where a row's numbers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Both columns from the doc's section 9.
+    Doc,
+    /// 3.14.5 from the doc; its 3.14.0 column is `-` there (py-spy's bindings lack the struct), so 3.14.0 assumes the
+    /// same value (these object structs did not change between 3.14 patch releases in what the doc shows).
+    DocAssumed,
+    /// Not in the doc: the 3.13 layout (DWARF of 3.13.0), which the 3.14 headers did not change.
+    Same313,
+    /// Not in the doc: from `_Py_DebugOffsets` of the py314 fixture (`gil_runtime_state_locked`/`_holder` minus
+    /// `gil_runtime_state`), assumed for 3.14.0 too.
+    DebugOffsets,
+}
+
+/// One field: its value in 3.14.0–3.14.4 and in 3.14.5+.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// `Struct.field` of the layout schema.
+    pub field: &'static str,
+    /// 3.14.0–3.14.4.
+    pub v3140: Option<u32>,
+    /// 3.14.5 and later.
+    pub v3145: Option<u32>,
+    /// Where the numbers come from.
+    pub origin: Origin,
+}
+
+macro_rules! v {
+    (-) => {
+        None
+    };
+    ($n:literal) => {
+        Some($n)
+    };
+}
+
+macro_rules! rows {
+    ($( $field:literal $a:tt $b:tt $origin:ident ;)*) => {
+        &[$( Row { field: $field, v3140: v!($a), v3145: v!($b), origin: Origin::$origin }, )*]
+    };
+}
+
+/// Every 3.14 row, in schema order.
+#[rustfmt::skip]
+pub static ROWS: &[Row] = rows! {
+    // field                              3.14.0   3.14.5  origin
+    "RuntimeState.size"                   316536   316616  Doc;
+    "RuntimeState.interpreters_head"      808      808     Doc;
+    "RuntimeState.interpreters_main"      816      816     Doc;
+    "RuntimeState.main_interpreter"       90728    90752   Doc;
+    "InterpreterState.size"               225808   225864  Doc;
+    "InterpreterState.next"               7272     7272    Doc;
+    "InterpreterState.id"                 7280     7280    Doc;
+    "InterpreterState.threads_head"       7344     7344    Doc;
+    "InterpreterState.threads_main"       7360     7360    Doc;
+    "InterpreterState.gc"                 7408     7408    Doc;
+    "InterpreterState.modules"            7664     7688    Doc;
+    "InterpreterState.sysdict"            7648     7672    Doc;
+    "InterpreterState.builtins"           7656     7680    Doc;
+    "InterpreterState.importlib"          7680     7704    Doc;
+    "InterpreterState.dict"               8472     8496    Doc;
+    "InterpreterState.ceval_gil"          16       16      Doc;
+    "InterpreterState.own_gil"            7760     7784    Doc;
+    "GcRuntimeState.size"                 240      264     Doc;
+    "GcRuntimeState.enabled"              12       12      Doc;
+    "GcRuntimeState.generations"          -        24      Doc;
+    "GcRuntimeState.generation0"          -        256     Doc;
+    "GcRuntimeState.young"                24       -       Doc;
+    "GcRuntimeState.old"                  48       -       Doc;
+    "GcRuntimeState.permanent_generation" 96       96      Doc;
+    "GcRuntimeState.collecting"           192      192     Doc;
+    "GcGeneration.size"                   24       24      Doc;
+    "GcGeneration.head"                   0        0       Same313;
+    "GcGeneration.threshold"              16       16      Same313;
+    "GcGeneration.count"                  20       20      Same313;
+    "GilState.locked"                     16       16      DebugOffsets;
+    "GilState.last_holder"                8        8       DebugOffsets;
+    "ThreadState.size"                    824      832     Doc;
+    "ThreadState.prev"                    0        0       Doc;
+    "ThreadState.next"                    8        8       Doc;
+    "ThreadState.interp"                  16       16      Doc;
+    "ThreadState.current_frame"           72       72      Doc;
+    "ThreadState.thread_id"               152      152     Doc;
+    "ThreadState.native_thread_id"        160      160     Doc;
+    "ThreadState.datastack_chunk"         232      232     Doc;
+    "ThreadState.dict"                    128      128     Doc;
+    "FrameObject.size"                    80       80      Doc;
+    "FrameObject.f_back"                  16       16      Doc;
+    "FrameObject.f_lineno"                40       40      Doc;
+    "FrameObject.f_frame"                 24       24      Doc;
+    "FrameObject.f_frame_data"            72       72      Doc;
+    "InterpreterFrame.size"               88       88      Doc;
+    "InterpreterFrame.previous"           8        8       Doc;
+    "InterpreterFrame.executable"         0        0       Doc;
+    "InterpreterFrame.funcobj"            16       16      Doc;
+    "InterpreterFrame.globals"            24       24      Doc;
+    "InterpreterFrame.builtins"           32       32      Doc;
+    "InterpreterFrame.locals"             40       40      Doc;
+    "InterpreterFrame.frame_obj"          48       48      Doc;
+    "InterpreterFrame.instr_ptr"          56       56      Doc;
+    "InterpreterFrame.stackpointer"       64       64      Doc;
+    "InterpreterFrame.owner"              74       74      Doc;
+    "InterpreterFrame.localsplus"         80       80      Doc;
+    "CodeObject.size"                     216      216     Doc;
+    "CodeObject.argcount"                 52       52      Doc;
+    "CodeObject.posonlyargcount"          56       56      Same313;
+    "CodeObject.kwonlyargcount"           60       60      Same313;
+    "CodeObject.nlocals"                  80       80      Doc;
+    "CodeObject.nlocalsplus"              72       72      Doc;
+    "CodeObject.ncellvars"                84       84      Same313;
+    "CodeObject.nfreevars"                88       88      Same313;
+    "CodeObject.stacksize"                64       64      Doc;
+    "CodeObject.flags"                    48       48      Doc;
+    "CodeObject.firstlineno"              68       68      Doc;
+    "CodeObject.consts"                   24       24      Doc;
+    "CodeObject.names"                    32       32      Doc;
+    "CodeObject.localsplusnames"          96       96      Doc;
+    "CodeObject.localspluskinds"          104      104     Doc;
+    "CodeObject.filename"                 112      112     Doc;
+    "CodeObject.name"                     120      120     Doc;
+    "CodeObject.qualname"                 128      128     Doc;
+    "CodeObject.linetable"                136      136     Doc;
+    "CodeObject.exceptiontable"           40       40      Doc;
+    "CodeObject.framesize"                76       76      Doc;
+    "CodeObject.code_adaptive"            208      208     Doc;
+    "Object.size"                         16       16      Doc;
+    "Object.ob_refcnt"                    0        0       DocAssumed;
+    "Object.ob_type"                      8        8       Doc;
+    "VarObject.size"                      24       24      Doc;
+    "VarObject.ob_size"                   16       16      Doc;
+    "TypeObject.size"                     416      416     Doc;
+    "TypeObject.tp_name"                  24       24      Doc;
+    "TypeObject.tp_basicsize"             32       32      Doc;
+    "TypeObject.tp_itemsize"              40       40      Doc;
+    "TypeObject.tp_dealloc"               48       48      Doc;
+    "TypeObject.tp_repr"                  88       88      Doc;
+    "TypeObject.tp_flags"                 168      168     Doc;
+    "TypeObject.tp_traverse"              184      184     Doc;
+    "TypeObject.tp_weaklistoffset"        208      208     Doc;
+    "TypeObject.tp_members"               240      240     Doc;
+    "TypeObject.tp_base"                  256      256     Doc;
+    "TypeObject.tp_dict"                  264      264     Doc;
+    "TypeObject.tp_dictoffset"            288      288     Doc;
+    "TypeObject.tp_bases"                 336      336     Doc;
+    "TypeObject.tp_mro"                   344      344     Doc;
+    "TypeObject.tp_subclasses"            360      360     Doc;
+    "HeapTypeObject.size"                 936      936     Doc;
+    "HeapTypeObject.ht_name"              856      856     Doc;
+    "HeapTypeObject.ht_slots"             864      864     Doc;
+    "HeapTypeObject.ht_qualname"          872      872     Doc;
+    "HeapTypeObject.ht_cached_keys"       880      880     Doc;
+    "HeapTypeObject.ht_module"            888      888     Doc;
+    "LongObject.size"                     32       32      Doc;
+    "LongObject.lv_tag"                   16       16      Doc;
+    "LongObject.ob_digit"                 24       24      Doc;
+    "FloatObject.size"                    24       24      Doc;
+    "FloatObject.ob_fval"                 16       16      Doc;
+    "BytesObject.size"                    40       40      Doc;
+    "BytesObject.ob_shash"                24       24      Doc;
+    "BytesObject.ob_sval"                 32       32      Doc;
+    "ByteArrayObject.size"                56       56      DocAssumed;
+    "ByteArrayObject.ob_alloc"            24       24      DocAssumed;
+    "ByteArrayObject.ob_bytes"            32       32      DocAssumed;
+    "ByteArrayObject.ob_start"            40       40      DocAssumed;
+    "AsciiObject.size"                    40       40      Doc;
+    "AsciiObject.length"                  16       16      Doc;
+    "AsciiObject.hash"                    24       24      Doc;
+    "AsciiObject.state"                   32       32      Doc;
+    "CompactUnicodeObject.size"           56       56      Doc;
+    "CompactUnicodeObject.utf8_length"    40       40      Doc;
+    "CompactUnicodeObject.utf8"           48       48      Doc;
+    "UnicodeObject.size"                  64       64      Doc;
+    "UnicodeObject.data"                  56       56      Doc;
+    "TupleObject.size"                    40       40      Doc;
+    "TupleObject.ob_item"                 32       32      Doc;
+    "ListObject.size"                     40       40      Doc;
+    "ListObject.ob_item"                  24       24      Doc;
+    "ListObject.allocated"                32       32      Doc;
+    "DictObject.size"                     48       48      Doc;
+    "DictObject.ma_used"                  16       16      Doc;
+    "DictObject.ma_keys"                  32       32      Doc;
+    "DictObject.ma_values"                40       40      Doc;
+    "DictKeysObject.size"                 32       32      Doc;
+    "DictKeysObject.dk_refcnt"            0        0       Doc;
+    "DictKeysObject.dk_log2_size"         8        8       Doc;
+    "DictKeysObject.dk_log2_index_bytes"  9        9       Doc;
+    "DictKeysObject.dk_kind"              10       10      Doc;
+    "DictKeysObject.dk_usable"            16       16      Doc;
+    "DictKeysObject.dk_nentries"          24       24      Doc;
+    "DictKeysObject.dk_indices"           32       32      Doc;
+    "DictKeyEntry.size"                   24       24      DocAssumed;
+    "DictKeyEntry.me_hash"                0        0       Same313;
+    "DictKeyEntry.me_key"                 8        8       Same313;
+    "DictKeyEntry.me_value"               16       16      Same313;
+    "DictUnicodeEntry.size"               16       16      Doc;
+    "DictUnicodeEntry.me_key"             0        0       Same313;
+    "DictUnicodeEntry.me_value"           8        8       Same313;
+    "DictValues.size"                     16       16      Doc;
+    "DictValues.capacity"                 0        0       Doc;
+    "DictValues.size_field"               1        1       Doc;
+    "DictValues.embedded"                 2        2       Doc;
+    "DictValues.valid"                    3        3       Doc;
+    "DictValues.values"                   8        8       Doc;
+    "SetObject.size"                      200      200     DocAssumed;
+    "SetObject.fill"                      16       16      DocAssumed;
+    "SetObject.used"                      24       24      DocAssumed;
+    "SetObject.mask"                      32       32      DocAssumed;
+    "SetObject.table"                     40       40      DocAssumed;
+    "ModuleObject.size"                   56       56      DocAssumed;
+    "ModuleObject.md_dict"                16       16      DocAssumed;
+    "ModuleObject.md_name"                48       48      DocAssumed;
+    "FunctionObject.size"                 152      152     Doc;
+    "FunctionObject.func_code"            48       48      Doc;
+    "FunctionObject.func_globals"         16       16      Doc;
+    "FunctionObject.func_name"            32       32      Doc;
+    "FunctionObject.func_qualname"        40       40      Doc;
+    "FunctionObject.func_module"          104      104     Doc;
+    "GenObject.size"                      160      160     DocAssumed;
+    "GenObject.gi_name"                   24       24      DocAssumed;
+    "GenObject.gi_qualname"               32       32      DocAssumed;
+    "GenObject.gi_frame_state"            67       67      DocAssumed;
+    "GenObject.gi_iframe"                 72       72      DocAssumed;
+    "StackChunk.size"                     32       32      Same313;
+    "StackChunk.previous"                 0        0       Doc;
+    "StackChunk.chunk_size"               8        8       Doc;
+    "StackChunk.top"                      16       16      Doc;
+    "StackChunk.data"                     24       24      Doc;
+    "GcHead.size"                         16       16      Doc;
+    "GcHead.gc_next"                      0        0       Same313;
+    "GcHead.gc_prev"                      8        8       Same313;
+};
