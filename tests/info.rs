@@ -84,53 +84,9 @@ fn info_on_a_non_python_core_explains() {
     // A one-page, one-thread core written by hand: no mapped files at all.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("not-python.core");
-    std::fs::write(&path, minimal_core()).unwrap();
+    std::fs::write(&path, common::minimal_core()).unwrap();
     let info = info_json(&path, &[]);
     assert!(info["python"].is_null());
     let why = info["python_error"].as_str().unwrap();
     assert!(why.contains("no CPython interpreter found"), "{why}");
-}
-
-/// An ELF64 ET_CORE with one PT_NOTE (an NT_PRSTATUS for tid 42) and one PT_LOAD of one page.
-fn minimal_core() -> Vec<u8> {
-    let mut prstatus = vec![0u8; 336];
-    prstatus[32..36].copy_from_slice(&42u32.to_le_bytes());
-    let mut note = Vec::new();
-    note.extend_from_slice(&5u32.to_le_bytes());
-    note.extend_from_slice(&(prstatus.len() as u32).to_le_bytes());
-    note.extend_from_slice(&1u32.to_le_bytes());
-    note.extend_from_slice(b"CORE\0\0\0\0");
-    note.extend_from_slice(&prstatus);
-    let phoff = 64u64;
-    let notes_at = phoff + 2 * 56;
-    let load_at = 0x1000u64;
-    let mut f = vec![0u8; 64];
-    f[..4].copy_from_slice(b"\x7fELF");
-    f[4] = 2; // ELFCLASS64
-    f[5] = 1; // little-endian
-    f[6] = 1;
-    f[16..18].copy_from_slice(&4u16.to_le_bytes()); // ET_CORE
-    f[18..20].copy_from_slice(&62u16.to_le_bytes()); // EM_X86_64
-    f[20..24].copy_from_slice(&1u32.to_le_bytes());
-    f[32..40].copy_from_slice(&phoff.to_le_bytes());
-    f[52..54].copy_from_slice(&64u16.to_le_bytes());
-    f[54..56].copy_from_slice(&56u16.to_le_bytes());
-    f[56..58].copy_from_slice(&2u16.to_le_bytes());
-    let phdr = |p_type: u32, flags: u32, offset: u64, vaddr: u64, size: u64| {
-        let mut h = Vec::new();
-        h.extend_from_slice(&p_type.to_le_bytes());
-        h.extend_from_slice(&flags.to_le_bytes());
-        h.extend_from_slice(&offset.to_le_bytes());
-        h.extend_from_slice(&vaddr.to_le_bytes());
-        h.extend_from_slice(&0u64.to_le_bytes());
-        h.extend_from_slice(&size.to_le_bytes());
-        h.extend_from_slice(&size.to_le_bytes());
-        h.extend_from_slice(&1u64.to_le_bytes());
-        h
-    };
-    f.extend(phdr(4, 4, notes_at, 0, note.len() as u64));
-    f.extend(phdr(1, 6, load_at, 0x400000, 0x1000));
-    f.extend_from_slice(&note);
-    f.resize(load_at as usize + 0x1000, 0);
-    f
 }

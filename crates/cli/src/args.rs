@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// What a core file is: the process, its threads, its mapped objects, the Python version and runtime.
     Info(InfoArgs),
+    /// Every thread's Python stack, most recent call last, with the locals of each frame on request.
+    Stacks(StacksArgs),
 }
 
 /// Where the core is and where the binaries it mapped can be found.
@@ -56,6 +58,32 @@ pub struct InfoArgs {
     /// The core and its binaries.
     #[command(flatten)]
     pub core: CoreArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Also show the interpreter's struct layout: every field heapscope reads, its offset and where that came from
+    /// (built-in table, DWARF of the interpreter binary when --sysroot/--search-path has one with debug info,
+    /// _Py_DebugOffsets of 3.13+).
+    #[arg(long)]
+    pub layout: bool,
+}
+
+/// `heapscope stacks`.
+#[derive(Debug, Args)]
+pub struct StacksArgs {
+    /// The core and its binaries.
+    #[command(flatten)]
+    pub core: CoreArgs,
+
+    /// Show each frame's local variables (module frames: the module's globals).
+    #[arg(long)]
+    pub locals: bool,
+
+    /// Most frames shown per thread, innermost first.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_depth: u32,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     let mut out = io::BufWriter::new(stdout.lock());
     let result = match &cli.command {
         Command::Info(a) => commands::info::run(a, &mut out),
+        Command::Stacks(a) => commands::stacks::run(a, &mut out),
     }
     .and_then(|()| out.flush().map_err(Into::into));
     match result {

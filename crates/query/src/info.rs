@@ -6,6 +6,7 @@ use heapscope_coredump::{Addr, BytesSource, CoreProcess, ProcessImage};
 use heapscope_cpython::Detection;
 use serde::Serialize;
 
+use crate::layout::LayoutReport;
 use crate::Table;
 
 /// Everything `info` reports.
@@ -25,6 +26,9 @@ pub struct InfoReport {
     pub python_error: Option<String>,
     /// Problems met while opening the core.
     pub warnings: Vec<String>,
+    /// The interpreter's struct layout, when asked for (`info --layout`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<LayoutReport>,
 }
 
 /// The core file itself.
@@ -123,6 +127,7 @@ impl InfoReport {
             python,
             python_error,
             warnings: p.warnings().to_vec(),
+            layout: None,
         }
     }
 
@@ -181,6 +186,10 @@ impl InfoReport {
             for warning in all {
                 writeln!(w, "warning: {warning}")?;
             }
+        }
+        if let Some(layout) = &self.layout {
+            writeln!(w)?;
+            layout.write_table(w)?;
         }
         Ok(())
     }

@@ -4,6 +4,8 @@
 //! only chooses the format and the destination. This will be the only crate that links polars.
 
 pub mod info;
+pub mod layout;
+pub mod stacks;
 mod table;
 
 pub use table::Table;

@@ -1,9 +1,11 @@
 //! One module per subcommand: open the inputs, call the libraries, write the report.
 
 pub mod info;
+pub mod stacks;
 
 use anyhow::Context;
 use heapscope_coredump::{CoreProcess, OpenOptions};
+use heapscope_cpython::layout::DwarfPolicy;
 
 use crate::args::CoreArgs;
 
@@ -11,4 +13,9 @@ use crate::args::CoreArgs;
 pub fn open_core(args: &CoreArgs) -> anyhow::Result<CoreProcess> {
     let opts = OpenOptions { sysroot: args.sysroot.clone(), search_paths: args.search_paths.clone() };
     CoreProcess::open(&args.core, &opts).with_context(|| format!("cannot open core file {}", args.core.display()))
+}
+
+/// Where layout resolution may look for the interpreter's DWARF: the same places as for missing bytes.
+pub fn dwarf_policy(args: &CoreArgs) -> DwarfPolicy {
+    DwarfPolicy::Search { sysroot: args.sysroot.clone(), search_paths: args.search_paths.clone() }
 }

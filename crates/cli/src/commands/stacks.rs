@@ -1,0 +1,33 @@
+//! `heapscope stacks CORE`.
+
+use std::io::Write;
+
+use anyhow::bail;
+use heapscope_cpython::frames::StackOptions;
+use heapscope_cpython::layout::Layout;
+use heapscope_query::stacks::StacksReport;
+
+use crate::args::{Format, StacksArgs};
+
+/// Runs `stacks`. A core without a Python interpreter is an error (one line: why none was found). The report is
+/// written in full even when parts of it could not be decoded; the run then fails afterwards with their count.
+pub fn run(args: &StacksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let process = super::open_core(&args.core)?;
+    let python = heapscope_cpython::detect(&process)?;
+    let (layout, warnings) = Layout::resolve(&process, &python, super::dwarf_policy(&args.core))?;
+    let opts = StackOptions { max_depth: args.max_depth as usize, locals: args.locals, ..StackOptions::default() };
+    let report = StacksReport::collect(&process, python, &layout, warnings, &opts);
+    match args.format {
+        Format::Table => report.write_table(out)?,
+        Format::Json => report.write_json(out)?,
+    }
+    if report.errors > 0 {
+        out.flush()?;
+        bail!(
+            "{} part{} of the stacks could not be decoded (marked \"error\" in the output)",
+            report.errors,
+            if report.errors == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! `heapscope stacks`: every thread's Python stack, with the locals of each frame on request.
+//!
+//! The report is plain data: threads in creation order (the main thread first), frames **innermost first** (as in
+//! the JSON); the table prints each thread the way a Python traceback does, most recent call last. Whatever could
+//! not be decoded is reported next to the thread or frame it belongs to and counted in [`StacksReport::errors`];
+//! it never hides the rest.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use heapscope_coredump::{Addr, CoreProcess};
+use heapscope_cpython::frames::{self, FrameModel, StackOptions};
+use heapscope_cpython::layout::Layout;
+use heapscope_cpython::objects::Heap;
+use heapscope_cpython::runtime::{self, TidSource};
+use heapscope_cpython::Detection;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+/// Everything `stacks` reports.
+#[derive(Debug, Serialize)]
+pub struct StacksReport {
+    /// The interpreter.
+    pub python: Detection,
+    /// Every Python thread of every interpreter: interpreters oldest first, threads in creation order.
+    pub threads: Vec<ThreadReport>,
+    /// Problems that belong to no single thread (interpreter list, GIL state, thread names).
+    pub problems: Vec<String>,
+    /// Number of things that could not be decoded: `problems`, plus every thread's and frame's errors.
+    pub errors: usize,
+    /// Notes from resolving the layout (e.g. where offsets came from, disagreements).
+    pub warnings: Vec<String>,
+}
+
+/// One Python thread.
+#[derive(Debug, Serialize)]
+pub struct ThreadReport {
+    /// Kernel thread id, when it could be matched (see `tid_source`).
+    pub tid: Option<u32>,
+    /// How `tid` was found.
+    pub tid_source: Option<TidSource>,
+    /// `threading.get_ident()`: the thread's `pthread_t`.
+    pub ident: u64,
+    /// The `threading.Thread` name, when the thread has one.
+    pub name: Option<String>,
+    /// This thread holds the GIL (its interpreter's GIL from 3.12 on).
+    pub holds_gil: bool,
+    /// `interp->id` of the thread's interpreter.
+    pub interpreter: Option<i64>,
+    /// Address of its `PyThreadState`.
+    pub tstate: Addr,
+    /// Frames, innermost first.
+    pub frames: Vec<FrameReport>,
+    /// Why the frame walk stopped early, if it did.
+    pub errors: Vec<String>,
+}
+
+/// One frame.
+#[derive(Debug, Serialize)]
+pub struct FrameReport {
+    /// `co_name`.
+    pub function: Option<String>,
+    /// `co_qualname` (3.11+).
+    pub qualname: Option<String>,
+    /// `co_filename`.
+    pub file: Option<String>,
+    /// The line being executed.
+    pub line: Option<i32>,
+    /// `co_firstlineno`.
+    pub firstlineno: Option<i32>,
+    /// Locals in slot order, `{name: preview}`; absent unless asked for.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ordered_map")]
+    pub locals: Option<Vec<(String, String)>>,
+    /// What could not be decoded about this frame.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// Serializes `[(name, preview)]` as a JSON object, keeping the order.
+fn ordered_map<S: Serializer>(locals: &Option<Vec<(String, String)>>, s: S) -> Result<S::Ok, S::Error> {
+    let locals = locals.as_deref().unwrap_or_default();
+    let mut map = s.serialize_map(Some(locals.len()))?;
+    for (k, v) in locals {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+impl StacksReport {
+    /// Walks every interpreter, thread and frame of the process.
+    pub fn collect(
+        p: &CoreProcess,
+        python: Detection,
+        layout: &Layout,
+        warnings: Vec<String>,
+        opts: &StackOptions,
+    ) -> StacksReport {
+        let heap = Heap::new(p, layout);
+        let model = FrameModel::for_version(&python.version);
+        let mut problems = Vec::new();
+        let interps = runtime::interpreters(p, layout, python.runtime);
+        if let Some(e) = &interps.error {
+            problems.push(format!("interpreter list: {e}"));
+        }
+        let (holders, gil_errors) = runtime::gil_holders(p, layout, python.runtime, &interps.items);
+        problems.extend(gil_errors.iter().map(|e| format!("GIL state: {e}")));
+        let mut threads = Vec::new();
+        // The list starts at the newest interpreter and the newest thread: reverse both for creation order.
+        for interp in interps.items.iter().rev() {
+            let names = match runtime::thread_names(&heap, interp.addr) {
+                Ok(n) => n,
+                Err(e) => {
+                    problems.push(format!("thread names of interpreter {}: {e}", interp.addr));
+                    HashMap::new()
+                }
+            };
+            let list = runtime::threads(p, layout, interp.addr);
+            if let Some(e) = &list.error {
+                problems.push(format!("thread list of interpreter {}: {e}", interp.addr));
+            }
+            for t in list.items.iter().rev() {
+                let (tid, tid_source) = runtime::kernel_tid(t, p.core().threads()).unzip();
+                let stack = frames::stack(&heap, &model, t.tstate, opts);
+                threads.push(ThreadReport {
+                    tid,
+                    tid_source,
+                    ident: t.ident,
+                    name: names.get(&t.ident).cloned(),
+                    holds_gil: holders.contains(&t.tstate),
+                    interpreter: interp.id,
+                    tstate: t.tstate,
+                    frames: stack.frames.into_iter().map(|f| frame_report(f, opts.locals)).collect(),
+                    errors: stack.error.map(|e| e.to_string()).into_iter().collect(),
+                });
+            }
+        }
+        let errors = problems.len()
+            + threads
+                .iter()
+                .map(|t| t.errors.len() + t.frames.iter().map(|f| f.errors.len()).sum::<usize>())
+                .sum::<usize>();
+        StacksReport { python, threads, problems, errors, warnings }
+    }
+
+    /// Writes the report as pretty JSON.
+    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        writeln!(w)
+    }
+
+    /// Writes the report for a person: per thread a header, then its frames as a Python traceback prints them (most
+    /// recent call last), each frame's locals indented under it.
+    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+        let n = self.threads.len();
+        writeln!(w, "Python {}, {} thread{}", self.python.version, n, if n == 1 { "" } else { "s" })?;
+        let many_interps = self.threads.iter().any(|t| t.interpreter.unwrap_or(0) != 0);
+        for t in &self.threads {
+            writeln!(w)?;
+            let mut header = match t.tid {
+                Some(tid) => format!("Thread {tid}"),
+                None => format!("Thread ident {:#x}", t.ident),
+            };
+            if let Some(name) = &t.name {
+                header.push_str(&format!(" ({name})"));
+            }
+            if many_interps {
+                match t.interpreter {
+                    Some(id) => header.push_str(&format!(" [interpreter {id}]")),
+                    None => header.push_str(" [interpreter ?]"),
+                }
+            }
+            if t.holds_gil {
+                header.push_str(" [holds the GIL]");
+            }
+            writeln!(w, "{header}")?;
+            if t.frames.is_empty() && t.errors.is_empty() {
+                writeln!(w, "  (no Python frames)")?;
+            }
+            for e in &t.errors {
+                writeln!(w, "  error: {e}")?;
+            }
+            for f in t.frames.iter().rev() {
+                let file = f.file.as_deref().unwrap_or("???");
+                let line = f.line.map_or_else(|| "?".to_string(), |l| l.to_string());
+                let func = f.function.as_deref().unwrap_or("???");
+                writeln!(w, "  File \"{file}\", line {line}, in {func}")?;
+                for e in &f.errors {
+                    writeln!(w, "    error: {e}")?;
+                }
+                for (name, preview) in f.locals.iter().flatten() {
+                    writeln!(w, "    {name} = {preview}")?;
+                }
+            }
+        }
+        for p in &self.problems {
+            writeln!(w, "\nerror: {p}")?;
+        }
+        for warning in self.warnings.iter().chain(&self.python.warnings) {
+            writeln!(w, "warning: {warning}")?;
+        }
+        Ok(())
+    }
+}
+
+fn frame_report(f: frames::Frame, with_locals: bool) -> FrameReport {
+    FrameReport {
+        function: f.function,
+        qualname: f.qualname,
+        file: f.file,
+        line: f.line,
+        firstlineno: f.firstlineno,
+        locals: with_locals.then(|| f.locals.into_iter().map(|l| (l.name, l.preview)).collect()),
+        errors: f.errors.iter().map(ToString::to_string).collect(),
+    }
+}

@@ -1,0 +1,228 @@
+//! `heapscope stacks` against the ground truth of every fixture core: the threads (kernel tid, ident, name), which
+//! one holds the GIL, every frame (function, qualified name, file, line, first line) innermost first, and the
+//! preview of every local whose `repr()` the truth recorded.
+//!
+//! Self-contained fixtures are read from the core alone (an empty `--sysroot`), `py312-filter33` with its shipped
+//! binaries.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+
+use serde_json::Value;
+
+use common::{empty_sysroot, fixture, heapscope, heapscope_ok};
+
+/// `heapscope stacks --format json --locals` on a fixture, parsed.
+fn stacks_json(name: &str) -> (Value, Value) {
+    let fx = fixture(name);
+    let root = empty_sysroot();
+    if fx.has_sysroot() {
+        fx.extract_sysroot(root.path());
+    }
+    let out = heapscope_ok([
+        OsStr::new("stacks"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("--locals"),
+        fx.core().as_os_str(),
+        OsStr::new("--sysroot"),
+        root.path().as_os_str(),
+    ]);
+    (serde_json::from_str(&out).expect("stacks prints JSON"), fx.truth())
+}
+
+/// Compares everything the truth knows; collects every difference rather than stopping at the first.
+fn check(name: &str) {
+    let (got, truth) = stacks_json(name);
+    let mut diffs = Vec::new();
+    assert_eq!(got["python"]["version"], truth["version"], "{name}: version");
+    assert_eq!(got["errors"], 0, "{name}: decoding errors in {got:#}");
+
+    let got_threads: BTreeMap<u64, &Value> =
+        got["threads"].as_array().unwrap().iter().map(|t| (t["tid"].as_u64().expect("every tid found"), t)).collect();
+    let want_threads: BTreeMap<u64, &Value> =
+        truth["threads"].as_array().unwrap().iter().map(|t| (t["native_id"].as_u64().unwrap(), t)).collect();
+    assert_eq!(
+        got_threads.keys().collect::<BTreeSet<_>>(),
+        want_threads.keys().collect::<BTreeSet<_>>(),
+        "{name}: thread ids"
+    );
+    assert_eq!(got_threads.len(), got["threads"].as_array().unwrap().len(), "{name}: a tid twice");
+
+    let holders: Vec<u64> =
+        got_threads.values().filter(|t| t["holds_gil"] == true).map(|t| t["ident"].as_u64().unwrap()).collect();
+    assert_eq!(holders, vec![truth["gil_holder"].as_u64().unwrap()], "{name}: the GIL holder");
+
+    // ≤3.10 keep no kernel tid in the thread state: it comes from matching `pthread_t` to each core thread's
+    // `fs_base`; 3.11+ record it as `native_thread_id`.
+    let minor: u32 = truth["version"].as_str().unwrap().split('.').nth(1).unwrap().parse().unwrap();
+    let want_source = if minor <= 10 { "fs_base" } else { "native_thread_id" };
+    for t in got_threads.values() {
+        assert_eq!(t["tid_source"], want_source, "{name}: how thread {} was matched", t["tid"]);
+    }
+
+    let mut frames = 0;
+    let mut locals = 0;
+    for (tid, want) in &want_threads {
+        let t = got_threads[tid];
+        let ctx = format!("{name} thread {tid} ({})", want["name"]);
+        if t["ident"] != want["ident"] {
+            diffs.push(format!("{ctx}: ident {} != {}", t["ident"], want["ident"]));
+        }
+        if t["name"] != want["name"] {
+            diffs.push(format!("{ctx}: name {} != {}", t["name"], want["name"]));
+        }
+        let got_frames = t["frames"].as_array().unwrap();
+        let want_frames = want["frames"].as_array().unwrap();
+        let brief = |fs: &[Value]| -> Vec<String> {
+            fs.iter()
+                .map(|f| format!("{}:{} {}", f["file"].as_str().unwrap_or("?"), f["line"], f["function"]))
+                .collect()
+        };
+        if got_frames.len() != want_frames.len() {
+            diffs.push(format!("{ctx}: frames\n  got  {:?}\n  want {:?}", brief(got_frames), brief(want_frames)));
+            continue;
+        }
+        for (i, (g, w)) in got_frames.iter().zip(want_frames).enumerate() {
+            for key in ["function", "qualname", "file", "line", "firstlineno"] {
+                if g[key] != w[key] {
+                    diffs.push(format!("{ctx} frame {i} ({}): {key} {} != {}", w["function"], g[key], w[key]));
+                }
+            }
+            frames += 1;
+            for (var, repr) in w["locals"].as_object().unwrap() {
+                let Some(repr) = repr.as_str() else { continue };
+                match g["locals"].get(var).and_then(Value::as_str) {
+                    Some(preview) if preview == repr => locals += 1,
+                    other => {
+                        diffs.push(format!("{ctx} frame {i} ({}): local {var}: {other:?} != {repr:?}", w["function"]))
+                    }
+                }
+            }
+        }
+    }
+    assert!(diffs.is_empty(), "{name}: {} differences:\n{}", diffs.len(), diffs.join("\n"));
+    assert!(frames >= 20 && locals >= 60, "{name}: only {frames} frames and {locals} locals compared");
+    eprintln!("{name}: {} threads, {frames} frames, {locals} locals equal to the truth", want_threads.len());
+}
+
+#[test]
+fn py38() {
+    check("py38");
+}
+
+#[test]
+fn py39() {
+    check("py39");
+}
+
+#[test]
+fn py310() {
+    check("py310");
+}
+
+#[test]
+fn py311() {
+    check("py311");
+}
+
+#[test]
+fn py312() {
+    check("py312");
+}
+
+#[test]
+fn py312_filter33_with_its_sysroot() {
+    check("py312-filter33");
+}
+
+#[test]
+fn py313() {
+    check("py313");
+}
+
+#[test]
+fn py314() {
+    check("py314");
+}
+
+/// The table prints each thread like a Python traceback: a header naming the thread and the GIL holder, then its
+/// frames outermost first ("most recent call last"), locals indented under their frame.
+#[test]
+fn table_reads_like_a_traceback() {
+    let fx = fixture("py312");
+    let truth = fx.truth();
+    let root = empty_sysroot();
+    let out = heapscope_ok([
+        OsStr::new("stacks"),
+        OsStr::new("--locals"),
+        fx.core().as_os_str(),
+        OsStr::new("--sysroot"),
+        root.path().as_os_str(),
+    ]);
+    let main = &truth["threads"][0];
+    let header = format!("Thread {} (MainThread) [holds the GIL]", main["native_id"]);
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines.iter().position(|l| *l == header).unwrap_or_else(|| panic!("no line {header:?} in:\n{out}"));
+    let files: Vec<&str> =
+        lines[at + 1..].iter().take_while(|l| !l.is_empty()).filter(|l| l.starts_with("  File ")).copied().collect();
+    let want: Vec<String> = main["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .map(|f| {
+            format!(
+                "  File \"{}\", line {}, in {}",
+                f["file"].as_str().unwrap(),
+                f["line"],
+                f["function"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(files, want, "{out}");
+    let block = lines.iter().position(|l| l.ends_with(", in _block")).unwrap();
+    assert_eq!(
+        lines[block + 1..block + 5],
+        ["    depth = 4", "    buffer_size = 1", "    mode = 'gil-held café'", "    ratio = 0.75"]
+    );
+    for worker in 0..3 {
+        assert!(lines.iter().any(|l| l.starts_with("Thread ") && l.ends_with(&format!("(worker-{worker})"))), "{out}");
+    }
+}
+
+/// Without `--locals` no frame carries locals.
+#[test]
+fn locals_only_on_request() {
+    let fx = fixture("py311");
+    let root = empty_sysroot();
+    let out = heapscope_ok([
+        OsStr::new("stacks"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        fx.core().as_os_str(),
+        OsStr::new("--sysroot"),
+        root.path().as_os_str(),
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let frames: Vec<&Value> =
+        v["threads"].as_array().unwrap().iter().flat_map(|t| t["frames"].as_array().unwrap()).collect();
+    assert!(!frames.is_empty());
+    assert!(frames.iter().all(|f| f.get("locals").is_none()), "{out}");
+}
+
+/// A core of a process that is not Python: one line saying why, exit status 2, nothing on stdout.
+#[test]
+fn a_non_python_core_gets_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-python.core");
+    std::fs::write(&path, common::minimal_core()).unwrap();
+    let out = heapscope([OsStr::new("stacks"), path.as_os_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("heapscope: error: no CPython interpreter found"), "{err}");
+}
