@@ -20,6 +20,14 @@ pub enum Command {
     Info(InfoArgs),
     /// Every thread's Python stack, most recent call last, with the locals of each frame on request.
     Stacks(StacksArgs),
+    /// The heap's type histogram: objects, sys.getsizeof bytes and footprint per type, largest first.
+    Summary(SummaryArgs),
+    /// One object: type, sizes, refcount, length, preview, and what it references and what references it.
+    Show(ObjectArgs),
+    /// What one object references, with labels (`[0]`, `.attr`, `['key']`) and previews.
+    Refs(ObjectArgs),
+    /// What references one object, with labels and previews.
+    Referrers(ObjectArgs),
 }
 
 /// Where the core is and where the binaries it mapped can be found.
@@ -88,4 +96,73 @@ pub struct StacksArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// What every heap command shares: the core, output format, and diagnostics.
+#[derive(Debug, Args)]
+pub struct HeapArgs {
+    /// The core and its binaries.
+    #[command(flatten)]
+    pub core: CoreArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// List on stderr the objects that could not be decoded, and every warning.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// `heapscope summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// The core, format and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
+
+    /// Show only the N types with the largest footprint.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+}
+
+/// `heapscope show`, `refs`, `referrers`.
+#[derive(Debug, Args)]
+pub struct ObjectArgs {
+    /// The core, format and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
+
+    /// The object's address: hex (`0x7f3a…`) or decimal, as Python's `id()` prints it.
+    #[arg(value_name = "ADDR", value_parser = parse_addr)]
+    pub addr: u64,
+
+    /// Most referents and referrers listed.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: usize,
+}
+
+/// Parses `0x…` (hex) or a decimal address.
+pub fn parse_addr(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    let parsed = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => t.parse::<u64>(),
+    };
+    parsed.map_err(|_| format!("{s:?} is not an address: give it in hex (0x7f3a…) or decimal, as id() prints it"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_addr;
+
+    #[test]
+    fn addresses_in_hex_or_decimal() {
+        assert_eq!(parse_addr("0x7fff0010"), Ok(0x7fff_0010));
+        assert_eq!(parse_addr("0X10"), Ok(16));
+        assert_eq!(parse_addr("140737341068800"), Ok(140_737_341_068_800));
+        assert!(parse_addr("7f00").is_err());
+        assert!(parse_addr("0x").is_err());
+        assert!(parse_addr("-1").is_err());
+    }
 }

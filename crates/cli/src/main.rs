@@ -19,6 +19,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Info(a) => commands::info::run(a, &mut out),
         Command::Stacks(a) => commands::stacks::run(a, &mut out),
+        Command::Summary(a) => commands::summary::run(a, &mut out),
+        Command::Show(a) => commands::show::run(a, commands::show::What::Show, &mut out),
+        Command::Refs(a) => commands::show::run(a, commands::show::What::Refs, &mut out),
+        Command::Referrers(a) => commands::show::run(a, commands::show::What::Referrers, &mut out),
     }
     .and_then(|()| out.flush().map_err(Into::into));
     match result {

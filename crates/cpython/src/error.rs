@@ -52,6 +52,12 @@ pub enum Error {
         /// The version found.
         version: crate::PythonVersion,
     },
+    /// No interpreter of the runtime could be read, so there is no heap to walk.
+    #[error("cannot read the interpreters of this runtime: {why}")]
+    NoInterpreter {
+        /// Why the interpreter list could not be read.
+        why: String,
+    },
     /// Memory needed for decoding could not be read.
     #[error("reading {what}: {source}")]
     Read {

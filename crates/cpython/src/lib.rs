@@ -7,6 +7,7 @@
 pub mod dwarf;
 mod error;
 pub mod frames;
+pub mod heap;
 pub mod layout;
 pub mod linetable;
 pub mod objects;

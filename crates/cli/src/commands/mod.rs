@@ -1,7 +1,10 @@
 //! One module per subcommand: open the inputs, call the libraries, write the report.
 
+pub mod heap;
 pub mod info;
+pub mod show;
 pub mod stacks;
+pub mod summary;
 
 use anyhow::Context;
 use heapscope_coredump::{CoreProcess, OpenOptions};

@@ -230,4 +230,94 @@ layout! {
     stack_chunk: StackChunk,
     /// `PyGC_Head`.
     gc_head: GcHead,
+    /// `struct _obmalloc_state` (3.12+).
+    obmalloc: ObmallocState,
+    /// `struct arena_object`.
+    arena: ArenaObject,
+    /// `struct pool_header`.
+    pool: PoolHeader,
+    /// `_PyErr_StackItem`.
+    err_stack_item: ErrStackItem,
+    /// `_PyCodeObjectExtra`.
+    code_extra: CodeObjectExtra,
+    /// `PyCellObject`.
+    cell: CellObject,
+    /// `PyMethodObject`.
+    method: MethodObject,
+    /// `PyCFunctionObject`.
+    cfunction: CFunctionObject,
+    /// `PyCMethodObject` (3.9+).
+    cmethod: CMethodObject,
+    /// `PyMethodDef`.
+    method_def: MethodDef,
+    /// `PyDescrObject`.
+    descr: DescrObject,
+    /// `wrapperobject` (`method-wrapper`).
+    method_wrapper: MethodWrapper,
+    /// `propertyobject`.
+    property: Property,
+    /// `classmethod` / `staticmethod`.
+    classmethod: ClassMethod,
+    /// `PyWeakReference`.
+    weakref: WeakReference,
+    /// `PyTracebackObject`.
+    traceback: Traceback,
+    /// `PyBaseExceptionObject`.
+    base_exception: BaseException,
+    /// `PyModuleDef`.
+    module_def: ModuleDef,
+    /// `PySliceObject`.
+    slice: Slice,
+    /// `_PyNamespaceObject`.
+    namespace: Namespace,
+    /// `mappingproxyobject`.
+    mappingproxy: MappingProxy,
+    /// `_PyDictViewObject`.
+    dict_view: DictView,
+    /// `listiterobject`.
+    list_iter: ListIter,
+    /// `PyMemoryViewObject`.
+    memoryview: MemoryView,
+    /// `_PyManagedBufferObject`.
+    managed_buffer: ManagedBuffer,
+    /// `dequeobject`.
+    deque: Deque,
+    /// `block` of a deque.
+    deque_block: DequeBlock,
+    /// `defdictobject`.
+    defaultdict: DefaultDict,
+    /// `PyODictObject`.
+    odict: ODict,
+    /// `_ODictNode`.
+    odict_node: ODictNode,
+    /// `partialobject`.
+    partial: Partial,
+    /// `lru_cache_object`.
+    lru_cache: LruCache,
+    /// `lru_list_elem`.
+    lru_list_elem: LruListElem,
+    /// `PatternObject`.
+    pattern: Pattern,
+    /// `countobject`.
+    count: Count,
+    /// `_abc_data`.
+    abc_data: AbcData,
+    /// `textio`.
+    textio: TextIo,
+    /// `buffered`.
+    buffered: Buffered,
+    /// `fileio`.
+    fileio: FileIo,
+    /// `PyContext`.
+    context: Context,
+    /// `gaobject`.
+    generic_alias: GenericAlias,
+    /// `unionobject`.
+    union_object: UnionObject,
+    /// `localobject`.
+    thread_local: ThreadLocal,
+    /// `_PyOpcache` (3.8–3.10).
+    opcache: Opcache,
+    /// `_tuplegetterobject`.
+    tuple_getter: TupleGetter,
 }

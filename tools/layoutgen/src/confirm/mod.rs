@@ -8,6 +8,7 @@
 mod classes;
 mod dicts;
 mod objects;
+mod obmalloc;
 mod runtime;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -65,6 +66,7 @@ pub fn confirm(dir: &Path, sysroot: Option<&Path>, table: Option<&[(String, u32)
     runtime::debug_offsets(&mut ctx);
     runtime::runtime(&mut ctx);
     objects::objects(&mut ctx);
+    obmalloc::obmalloc(&mut ctx, layout);
     Ok(ctx.report)
 }
 

@@ -1,0 +1,140 @@
+//! What the heap commands share: opening a core into a [`Snapshot`] (with a progress line on a terminal), and the
+//! diagnostics written after the report.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use heapscope_coredump::CoreProcess;
+use heapscope_cpython::heap::{self, BuildOptions, Phase, Progress, Snapshot};
+use heapscope_cpython::layout::Layout;
+
+use crate::args::HeapArgs;
+
+/// A core opened and snapshotted.
+pub struct Opened {
+    pub process: CoreProcess,
+    pub layout: Layout,
+    pub snapshot: Snapshot,
+    /// Notes from resolving the layout.
+    pub layout_warnings: Vec<String>,
+}
+
+/// Opens the core, finds Python, resolves the layout and builds the snapshot.
+pub fn open(args: &HeapArgs) -> anyhow::Result<Opened> {
+    let process = super::open_core(&args.core)?;
+    let python = heapscope_cpython::detect(&process)?;
+    let (layout, layout_warnings) = Layout::resolve(&process, &python, super::dwarf_policy(&args.core))?;
+    let line = ProgressLine::new();
+    let report = |p: Progress| line.show(p);
+    let opts = BuildOptions { progress: line.enabled().then_some(&report as _), ..BuildOptions::default() };
+    let snapshot = heap::build(&process, &python, &layout, &opts)?;
+    line.clear();
+    Ok(Opened { process, layout, snapshot, layout_warnings })
+}
+
+/// After the report: warnings and undecodable objects on stderr (counts, or every one with `--verbose`), then an
+/// error (exit 2) if anything could not be decoded.
+pub fn finish(opened: &Opened, verbose: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    out.flush()?;
+    let s = &opened.snapshot;
+    let mut err = std::io::stderr().lock();
+    let warnings: Vec<&String> = opened.layout_warnings.iter().chain(s.warnings()).collect();
+    if !warnings.is_empty() {
+        if verbose {
+            for w in &warnings {
+                writeln!(err, "heapscope: warning: {w}")?;
+            }
+        } else {
+            writeln!(err, "heapscope: {} warning{} (--verbose lists them)", warnings.len(), plural(warnings.len()))?;
+        }
+    }
+    if verbose {
+        let st = s.stats();
+        let phases: Vec<String> = st.millis.iter().map(|(p, ms)| format!("{p} {:.2}s", *ms as f64 / 1000.0)).collect();
+        writeln!(
+            err,
+            "heapscope: {} objects ({} on GC lists, {} more in pymalloc, {} found by reference; {} roots), {} \
+             references, {} rounds; {}",
+            s.len(),
+            st.gc_objects,
+            st.pymalloc_objects,
+            st.found_by_reference,
+            s.roots().len(),
+            s.num_refs(),
+            st.rounds,
+            phases.join(", ")
+        )?;
+    }
+    let e = s.errors();
+    if verbose && !e.first.is_empty() {
+        writeln!(err, "heapscope: objects that could not be decoded (first {}):", e.first.len())?;
+        for (addr, cause) in &e.first {
+            writeln!(err, "  {addr}: {cause}")?;
+        }
+    }
+    if e.total() > 0 {
+        let mut parts = Vec::new();
+        if e.objects > 0 {
+            parts.push(format!(
+                "{} object{} could not be decoded (counted, without a type or size)",
+                e.objects,
+                plural(e.objects as usize)
+            ));
+        }
+        if e.other > 0 {
+            parts.push(format!(
+                "{} other part{} (roots, type names) could not be read",
+                e.other,
+                plural(e.other as usize)
+            ));
+        }
+        let hint = if verbose { "" } else { "; --verbose lists them" };
+        bail!("{}{hint}", parts.join("; "));
+    }
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// One status line on stderr, rewritten in place at most ten times a second, only when stderr is a terminal.
+struct ProgressLine {
+    enabled: bool,
+    last: Mutex<Option<(Instant, Phase)>>,
+}
+
+impl ProgressLine {
+    fn new() -> ProgressLine {
+        ProgressLine { enabled: std::io::stderr().is_terminal(), last: Mutex::new(None) }
+    }
+
+    fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn show(&self, p: Progress) {
+        let Ok(mut last) = self.last.lock() else { return };
+        let now = Instant::now();
+        if let Some((at, phase)) = *last {
+            if phase == p.phase && now.duration_since(at) < Duration::from_millis(100) {
+                return;
+            }
+        }
+        *last = Some((now, p.phase));
+        let counts = if p.total > 0 { format!(": {} of {}", p.done, p.total) } else { String::new() };
+        let _ = write!(std::io::stderr().lock(), "\r\x1b[Kheapscope: {}{counts}…", p.phase);
+    }
+
+    fn clear(&self) {
+        if self.enabled {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! `heapscope summary CORE`.
+
+use std::io::Write;
+
+use heapscope_query::summary::SummaryReport;
+
+use crate::args::{Format, SummaryArgs};
+
+/// Runs `summary`: the type histogram, then the diagnostics (exit 2 if some objects could not be decoded).
+pub fn run(args: &SummaryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let opened = super::heap::open(&args.heap)?;
+    let report = SummaryReport::collect(&opened.snapshot, args.top);
+    match args.heap.format {
+        Format::Table => report.write_table(out)?,
+        Format::Json => report.write_json(out)?,
+    }
+    super::heap::finish(&opened, args.heap.verbose, out)
+}

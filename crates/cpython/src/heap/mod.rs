@@ -1,0 +1,27 @@
+//! The whole heap of one interpreter: which objects exist (the GC lists, pymalloc's arenas), and (later) their
+//! sizes, references and the snapshot built from them.
+
+pub mod blocks;
+pub mod enumerate;
+mod ext_layouts;
+pub mod gc_lists;
+pub mod labels;
+mod mem;
+pub mod object_info;
+pub mod obmalloc;
+pub mod roots;
+mod sizeof;
+pub mod snapshot;
+pub mod traverse;
+pub mod type_facts;
+mod type_tables;
+
+pub use enumerate::{enumerate, Enumeration, EnumerationStats};
+pub use labels::{Label, Ref, RefKind};
+pub use object_info::{object_info, object_info_with, ObjectInfo};
+pub use snapshot::{
+    build, BuildOptions, BuildStats, Category, ErrorLog, ObjectId, ObjectRecord, Phase, Progress, Snapshot,
+    SnapshotRoot, TypeId, TypeRecord,
+};
+pub use traverse::{referents, referents_with};
+pub use type_facts::{SizeofKind, TraverseKind, TypeCache, TypeFacts};

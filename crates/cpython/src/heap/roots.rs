@@ -1,0 +1,451 @@
+//! Roots of the heap graph: references that keep objects alive from outside the objects themselves.
+//!
+//! Per interpreter: `sys.modules` and each module in it, `sys.__dict__`, the builtins dict, `importlib`, the
+//! interpreter's `dict`; per thread: its `dict` and its frames. Frames are objects up to 3.10 (the frame objects of
+//! the chain are roots); from 3.11 on they are not objects (shared/docs/cpython-internals.md, trap 10), so every
+//! reference a `_PyInterpreterFrame` holds is a root: code, function, globals, builtins, locals, frame object, and
+//! its fast locals and live stack slots. Process-wide: the static types and singletons exported by libpython
+//! ([`Heap::statics`]), and from 3.11 on the statically allocated objects inside `_PyRuntime` (small ints,
+//! `_Py_ID` strings, one-byte bytes, the empty tuple, the empty hamt, …; found by scanning `_PyRuntime` for
+//! immortal objects of static types).
+//!
+//! Every walk is bounded; a root that cannot be read is reported as a [`DecodeError`] next to the roots that could.
+
+use std::collections::{HashMap, HashSet};
+
+use heapscope_coredump::{Addr, ProcessImage};
+
+use crate::frames::{Chain, FrameModel};
+use crate::heap::TypeCache;
+use crate::objects::{flags, DecodeError, Heap, Kind};
+use crate::runtime::{field_addr, read_i32, read_ptr, read_u64, read_u8, Interpreter};
+
+/// Most modules read from one `sys.modules`.
+const MAX_MODULES: usize = 1 << 20;
+/// Most frames followed per thread.
+const MAX_FRAMES: usize = 1 << 16;
+/// Most fast-local and stack slots read per frame.
+const MAX_SLOTS: u64 = 1 << 16;
+/// Most bytes of `_PyRuntime` scanned for static objects (3.12's is 450 KiB).
+const MAX_RUNTIME_SCAN: u64 = 16 << 20;
+/// 3.11 initialises its static objects' refcounts to 999 999 999 and still counts references to them: anything
+/// this large (and below 2³², so no pointer) is taken for one of them.
+const V311_IMMORTAL_FLOOR: u64 = 900_000_000;
+/// `Py_TPFLAGS_READY`: `PyType_Ready` has run.
+const READY: u64 = 1 << 12;
+/// Most characters of a module or local name kept in a root's description.
+const MAX_NAME_CHARS: usize = 256;
+
+/// What kind of reference a root is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RootKind {
+    /// `sys.modules` (`interp->modules`, `interp->imports.modules`).
+    SysModules,
+    /// A module listed in `sys.modules`.
+    Module,
+    /// `sys.__dict__` (`interp->sysdict`).
+    SysDict,
+    /// The builtins' dict (`interp->builtins`).
+    Builtins,
+    /// `interp->importlib`.
+    Importlib,
+    /// `interp->dict` (per-interpreter storage of extension modules).
+    InterpreterDict,
+    /// A thread's `dict` (`threading.local` storage and the like).
+    ThreadDict,
+    /// ≤3.10: a frame object of a thread's running stack.
+    FrameObject,
+    /// 3.11+: a reference held by a running interpreter frame (code, function, globals, builtins, locals, frame
+    /// object, fast local or stack slot).
+    FrameRef,
+    /// A static type exported by libpython (`PyLong_Type`, …).
+    StaticType,
+    /// `None`, `True`, `False`, `NotImplemented`, `Ellipsis`.
+    Singleton,
+    /// 3.11+: an object allocated statically inside `_PyRuntime` (small ints, `_Py_ID` strings, …).
+    RuntimeStatic,
+}
+
+impl RootKind {
+    /// True for the references a running frame holds (the roots `gc.get_objects()` does not see).
+    pub fn is_frame(self) -> bool {
+        matches!(self, RootKind::FrameObject | RootKind::FrameRef)
+    }
+}
+
+/// One root: an object and why it is alive.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Root {
+    /// The object.
+    pub addr: Addr,
+    /// The kind of reference.
+    pub kind: RootKind,
+    /// Where it was found, for people: a module name, `thread 0x… frame 2 (main) local x`, a symbol.
+    pub what: String,
+}
+
+/// The roots found, and what could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct Roots {
+    /// Every root, in the order found (an object may be a root several times, for different reasons).
+    pub roots: Vec<Root>,
+    /// Parts that could not be decoded.
+    pub errors: Vec<DecodeError>,
+}
+
+impl Roots {
+    fn push(&mut self, addr: Addr, kind: RootKind, what: impl Into<String>) {
+        if !addr.is_null() {
+            self.roots.push(Root { addr, kind, what: what.into() });
+        }
+    }
+
+    fn ptr_field<P: ProcessImage + ?Sized>(
+        &mut self,
+        heap: &Heap<'_, P>,
+        base: Addr,
+        field: &crate::layout::Field,
+        what: &'static str,
+        kind: RootKind,
+        describe: impl FnOnce() -> String,
+    ) {
+        if !field.is_known() {
+            return;
+        }
+        match read_ptr(heap.process(), base, field, what) {
+            Ok(a) => self.push(a, kind, describe()),
+            Err(e) => self.errors.push(e),
+        }
+    }
+}
+
+/// Collects the roots of the runtime at `runtime` and its interpreters `interps`.
+pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, interps: &[Interpreter]) -> Roots {
+    let mut out = Roots::default();
+    let model = FrameModel::for_version(&heap.layout().version);
+    for interp in interps {
+        interpreter_roots(heap, interp.addr, &mut out);
+        let walk = crate::runtime::threads(heap.process(), heap.layout(), interp.addr);
+        out.errors.extend(walk.error);
+        for t in &walk.items {
+            let l = &heap.layout().tstate;
+            out.ptr_field(heap, t.tstate, &l.dict, "thread state", RootKind::ThreadDict, || {
+                format!("thread {:#x} dict", t.ident)
+            });
+            thread_frames(heap, &model, t.tstate, t.ident, &mut out);
+        }
+    }
+    static_roots(heap, &mut out);
+    if heap.layout().version.minor >= 11 {
+        runtime_statics(heap, runtime, &mut out);
+    }
+    out
+}
+
+/// `sys.modules` and its modules, `sys.__dict__`, builtins, importlib, `interp->dict`.
+fn interpreter_roots<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, interp: Addr, out: &mut Roots) {
+    let l = &heap.layout().interp;
+    let fields = [
+        (&l.sysdict, RootKind::SysDict, "sys.__dict__"),
+        (&l.builtins, RootKind::Builtins, "builtins.__dict__"),
+        (&l.importlib, RootKind::Importlib, "importlib"),
+        (&l.dict, RootKind::InterpreterDict, "interpreter dict"),
+    ];
+    for (field, kind, what) in fields {
+        out.ptr_field(heap, interp, field, "interpreter", kind, || what.to_owned());
+    }
+    let modules = match read_ptr(heap.process(), interp, &l.modules, "interpreter") {
+        Ok(m) => m,
+        Err(e) => return out.errors.push(e),
+    };
+    if modules.is_null() {
+        return;
+    }
+    out.push(modules, RootKind::SysModules, "sys.modules");
+    match heap.dict_items(modules, MAX_MODULES) {
+        Ok(items) => {
+            for (key, module) in items {
+                let name = heap.str_value(key, MAX_NAME_CHARS).map(|s| s.text).unwrap_or_else(|_| "?".into());
+                out.push(module, RootKind::Module, format!("sys.modules[{name:?}]"));
+            }
+        }
+        Err(e) => out.errors.push(e),
+    }
+}
+
+/// The frames of one thread, innermost first.
+fn thread_frames<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    model: &FrameModel,
+    tstate: Addr,
+    ident: u64,
+    out: &mut Roots,
+) {
+    let (p, l) = (heap.process(), heap.layout());
+    let first = match model.chain {
+        Chain::FrameObjects => read_ptr(p, tstate, &l.tstate.frame, "thread state"),
+        Chain::CFrame => read_ptr(p, tstate, &l.tstate.cframe, "thread state").and_then(|c| {
+            if c.is_null() {
+                Ok(Addr::NULL)
+            } else {
+                read_ptr(p, c, &l.cframe.current_frame, "_PyCFrame")
+            }
+        }),
+        Chain::CurrentFrame => read_ptr(p, tstate, &l.tstate.current_frame, "thread state"),
+    };
+    let mut cur = match first {
+        Ok(f) => f,
+        Err(e) => return out.errors.push(e),
+    };
+    let mut seen = HashSet::new();
+    let mut depth = 0usize;
+    while !cur.is_null() {
+        if depth >= MAX_FRAMES || !seen.insert(cur) {
+            let why = "the frame chain is too long or loops back";
+            return out.errors.push(DecodeError::malformed(cur, "frame", why));
+        }
+        let step = match model.chain {
+            Chain::FrameObjects => {
+                out.push(cur, RootKind::FrameObject, format!("thread {ident:#x} frame {depth}"));
+                read_ptr(p, cur, &l.frame_object.f_back, "frame")
+            }
+            Chain::CFrame | Chain::CurrentFrame => {
+                interpreter_frame(heap, model, cur, &format!("thread {ident:#x} frame {depth}"), out);
+                read_ptr(p, cur, &l.iframe.previous, "interpreter frame")
+            }
+        };
+        match step {
+            Ok(next) => cur = next,
+            Err(e) => return out.errors.push(e),
+        }
+        depth += 1;
+    }
+}
+
+/// 3.11+: the references one `_PyInterpreterFrame` holds.
+fn interpreter_frame<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    model: &FrameModel,
+    f: Addr,
+    at: &str,
+    out: &mut Roots,
+) {
+    let (p, l) = (heap.process(), heap.layout());
+    if let Ok(owner) = read_u8(p, f, &l.iframe.owner, "interpreter frame") {
+        if model.shim_owners.contains(&owner) {
+            return;
+        }
+    }
+    let word = |field: &crate::layout::Field| read_u64(p, f, field, "interpreter frame").map(|w| object(model, w));
+    let code = match word(&l.iframe.executable) {
+        Ok(c) => c,
+        Err(e) => return out.errors.push(e),
+    };
+    out.push(code, RootKind::FrameRef, format!("{at} code"));
+    let refs = [
+        (&l.iframe.funcobj, "function"),
+        (&l.iframe.globals, "globals"),
+        (&l.iframe.builtins, "builtins"),
+        (&l.iframe.locals, "locals"),
+        (&l.iframe.frame_obj, "frame object"),
+    ];
+    for (field, name) in refs {
+        if field.is_known() {
+            match word(field) {
+                Ok(a) => out.push(a, RootKind::FrameRef, format!("{at} {name}")),
+                Err(e) => out.errors.push(e),
+            }
+        }
+    }
+    if let Err(e) = frame_slots(heap, model, f, code, at, out) {
+        out.errors.push(e);
+    }
+}
+
+/// The fast locals (`co_nlocalsplus` slots) and the live value stack of a 3.11+ frame. Slots past the saved stack
+/// top are stale and never read; when the top is not known or not plausible, only the locals are.
+fn frame_slots<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    model: &FrameModel,
+    f: Addr,
+    code: Addr,
+    at: &str,
+    out: &mut Roots,
+) -> Result<(), DecodeError> {
+    let (p, l) = (heap.process(), heap.layout());
+    if code.is_null() || heap.kind(code)? != Kind::Code {
+        return Ok(());
+    }
+    let nlocals = u64::try_from(read_i32(p, code, &l.code.nlocalsplus, "code")?).unwrap_or(0);
+    let stacksize = u64::try_from(read_i32(p, code, &l.code.stacksize, "code")?).unwrap_or(0);
+    let slots = field_addr(f, &l.iframe.localsplus, "interpreter frame")?;
+    let top = if l.iframe.stackpointer.is_known() {
+        let sp = read_u64(p, f, &l.iframe.stackpointer, "interpreter frame")?;
+        sp.checked_sub(slots.0).filter(|d| d % 8 == 0).map(|d| d / 8)
+    } else if l.iframe.stacktop.is_known() {
+        u64::try_from(read_i32(p, f, &l.iframe.stacktop, "interpreter frame")?).ok()
+    } else {
+        None
+    };
+    let live = match top {
+        Some(t) if t >= nlocals && t <= nlocals + stacksize => t,
+        _ => nlocals,
+    }
+    .min(MAX_SLOTS);
+    let names = slot_names(heap, code, nlocals);
+    let raw = p.bytes(slots, live as usize * 8).map_err(|source| DecodeError::Read {
+        addr: f,
+        what: "interpreter frame",
+        field: "localsplus",
+        source,
+    })?;
+    for (i, w) in raw.chunks_exact(8).enumerate() {
+        let a = object(model, u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+        let what = match names.get(i) {
+            Some(n) => format!("{at} local {n}"),
+            None => format!("{at} stack[{}]", i as u64 - nlocals.min(i as u64)),
+        };
+        out.push(a, RootKind::FrameRef, what);
+    }
+    Ok(())
+}
+
+/// Names of a code object's first `n` fast-local slots (empty when they cannot be read).
+fn slot_names<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, code: Addr, n: u64) -> Vec<String> {
+    let l = heap.layout();
+    let Ok(tuple) = read_ptr(heap.process(), code, &l.code.localsplusnames, "code") else { return Vec::new() };
+    let Ok(items) = heap.tuple_items(tuple, n.min(MAX_SLOTS) as usize) else { return Vec::new() };
+    items.into_iter().map(|s| heap.str_value(s, MAX_NAME_CHARS).map(|s| s.text).unwrap_or_default()).collect()
+}
+
+/// A slot word as an object address: 3.14 `_PyStackRef`s lose their tag bits, and tagged ints are no object.
+fn object(model: &FrameModel, bits: u64) -> Addr {
+    if !model.stackrefs {
+        return Addr(bits);
+    }
+    if bits & 3 == 3 {
+        return Addr::NULL;
+    }
+    Addr(bits & !3)
+}
+
+/// The static types and singletons found by symbol.
+fn static_roots<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, out: &mut Roots) {
+    let s = heap.statics();
+    let singletons = [
+        (s.none, "None"),
+        (s.true_, "True"),
+        (s.false_, "False"),
+        (s.not_implemented, "NotImplemented"),
+        (s.ellipsis, "Ellipsis"),
+    ];
+    for (addr, name) in singletons {
+        if let Some(a) = addr {
+            out.push(a, RootKind::Singleton, name);
+        }
+    }
+    let types = [
+        (s.type_type, "PyType_Type"),
+        (s.object_type, "PyBaseObject_Type"),
+        (s.long_type, "PyLong_Type"),
+        (s.bool_type, "PyBool_Type"),
+        (s.float_type, "PyFloat_Type"),
+        (s.complex_type, "PyComplex_Type"),
+        (s.str_type, "PyUnicode_Type"),
+        (s.bytes_type, "PyBytes_Type"),
+        (s.bytearray_type, "PyByteArray_Type"),
+        (s.tuple_type, "PyTuple_Type"),
+        (s.list_type, "PyList_Type"),
+        (s.dict_type, "PyDict_Type"),
+        (s.set_type, "PySet_Type"),
+        (s.frozenset_type, "PyFrozenSet_Type"),
+        (s.code_type, "PyCode_Type"),
+        (s.function_type, "PyFunction_Type"),
+        (s.module_type, "PyModule_Type"),
+        (s.none_type, "type(None)"),
+    ];
+    for (addr, name) in types {
+        if let Some(a) = addr {
+            out.push(a, RootKind::StaticType, name);
+        }
+    }
+}
+
+/// 3.11+: the statically allocated objects inside `_PyRuntime` (which embeds the main interpreter and its own
+/// static objects: small ints, `_Py_ID` strings, one-byte bytes, the empty tuple, the empty hamt and its root node,
+/// the last-resort `MemoryError`, …). A candidate is a word pair `(refcount, type)` at an 8-aligned offset whose
+/// refcount has the exact immortal value of a static object in this version, whose type is a static type (a ready,
+/// non-heap type object, itself of type `type`, inside a mapped ELF object), and which then decodes.
+fn runtime_statics<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, out: &mut Roots) {
+    let (p, l) = (heap.process(), heap.layout());
+    let size = l.runtime.size.offset.map(u64::from).unwrap_or(0).min(MAX_RUNTIME_SCAN);
+    let (Ok(refcnt_at), Ok(type_at)) = (l.object.ob_refcnt.get(), l.object.ob_type.get()) else { return };
+    let Some(type_type) = heap.statics().type_type else { return };
+    if size < 16 {
+        return;
+    }
+    let bytes = match p.bytes(runtime, size as usize) {
+        Ok(b) => b,
+        Err(source) => {
+            return out.errors.push(DecodeError::Read {
+                addr: runtime,
+                what: "_PyRuntime",
+                field: "static objects",
+                source,
+            })
+        }
+    };
+    let word = |off: u64| -> Option<u64> {
+        let at = usize::try_from(off).ok()?;
+        Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+    };
+    let minor = l.version.minor;
+    // The exact initial refcounts of static objects (confirmed on the fixtures' truth): increments and decrements
+    // skip immortal objects from 3.12 on, so the word keeps its initial value; a pointer never has it.
+    let immortal = |rc: u64| match minor {
+        0..=11 => (V311_IMMORTAL_FLOOR..1 << 32).contains(&rc),
+        12 | 13 => rc == u64::from(u32::MAX),
+        // Low half 3 << 30; above it the 16-bit `ob_overflow` (0) and `ob_flags`.
+        _ => rc as u32 == 3 << 30 && (rc >> 32) & 0xffff == 0,
+    };
+    let mut static_types: HashMap<u64, bool> = HashMap::new();
+    let mut cache = TypeCache::new(heap);
+    let mut off = 0u64;
+    while off + 16 <= size {
+        if let (Some(ty), Some(rc)) = (word(off + type_at), word(off + refcnt_at)) {
+            let at = runtime.wrapping_add(off);
+            if immortal(rc)
+                && *static_types.entry(ty).or_insert_with(|| is_static_type(heap, type_type, Addr(ty)))
+                && decodes(heap, &mut cache, at)
+            {
+                out.push(at, RootKind::RuntimeStatic, format!("_PyRuntime+{off:#x}"));
+            }
+        }
+        off += 8;
+    }
+}
+
+/// True if `ty` is a static type: a ready, non-heap type whose own type is `type`, inside a mapped ELF object.
+fn is_static_type<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, type_type: Addr, ty: Addr) -> bool {
+    heap.process().objects().iter().any(|o| o.contains(ty))
+        && heap.type_of(ty).is_ok_and(|t| t == type_type)
+        && heap.tp_flags(ty).is_ok_and(|f| f & READY != 0 && f & flags::HEAPTYPE == 0)
+}
+
+/// True if the candidate static object at `obj` decodes: its facts ([`crate::heap::object_info_with`]), and for
+/// the builtin kinds its value (a word pair that merely looks like a header fails one of these).
+fn decodes<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, cache: &mut TypeCache, obj: Addr) -> bool {
+    if crate::heap::object_info_with(heap, cache, obj).is_err() {
+        return false;
+    }
+    match heap.kind(obj) {
+        Ok(Kind::Str) => heap.str_value(obj, 0).is_ok(),
+        Ok(Kind::Int) => heap.int_value(obj).is_ok(),
+        Ok(Kind::Bytes) => heap.bytes_value(obj, 0).is_ok(),
+        Ok(Kind::Float) => heap.float_value(obj).is_ok(),
+        Ok(Kind::Tuple) => heap.tuple_items(obj, 0).is_ok(),
+        Ok(_) => true,
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,293 @@
+//! [`build`]: enumeration and roots → closure → columns, graph, types, roots, categories.
+
+use std::time::Instant;
+
+use heapscope_coredump::{Addr, ProcessImage};
+use rayon::prelude::*;
+
+use super::categories::categorize;
+use super::discover::{discover, Decoder, Info};
+use super::index::AddrIndex;
+use super::{columns, edges, flag, BuildStats, ErrorLog, ObjectId, Snapshot, SnapshotRoot, NO_LEN};
+use crate::heap::{self, roots, ObjectInfo, Ref, TypeCache};
+use crate::layout::Layout;
+use crate::objects::{DecodeError, Heap};
+use crate::runtime;
+use crate::{Detection, Error};
+
+/// A phase of [`build`], for progress reports and timings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Walking the GC lists and pymalloc's arenas.
+    Enumerate,
+    /// Collecting the roots.
+    Roots,
+    /// Decoding objects and following references (`done` objects decoded of `total` known).
+    Decode,
+    /// Numbering objects and filling the columns.
+    Columns,
+    /// Building the reference graph.
+    Graph,
+    /// Classifying objects ([`super::Category`]).
+    Categories,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Enumerate => "enumerating objects",
+            Phase::Roots => "collecting roots",
+            Phase::Decode => "decoding objects",
+            Phase::Columns => "numbering objects",
+            Phase::Graph => "building the reference graph",
+            Phase::Categories => "classifying objects",
+        })
+    }
+}
+
+/// Where a build is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// The phase.
+    pub phase: Phase,
+    /// Work done in this phase (objects, for [`Phase::Decode`]; 0 when not counted).
+    pub done: u64,
+    /// Work known so far in this phase (0 when not counted).
+    pub total: u64,
+}
+
+/// Limits and hooks of [`build`].
+pub struct BuildOptions<'a> {
+    /// Most objects kept (ids are `u32`). Objects found by reference beyond it are left out, with a warning.
+    pub max_objects: usize,
+    /// Most decoding failures kept with their address and cause (all are counted).
+    pub max_errors: usize,
+    /// Called at the start of each phase, and while decoding after each chunk of objects (from worker threads: it
+    /// must be cheap, and throttle its own output).
+    pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+}
+
+impl Default for BuildOptions<'_> {
+    fn default() -> Self {
+        BuildOptions { max_objects: (u32::MAX - 1) as usize, max_errors: 1000, progress: None }
+    }
+}
+
+impl std::fmt::Debug for BuildOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuildOptions")
+            .field("max_objects", &self.max_objects)
+            .field("max_errors", &self.max_errors)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// Builds the snapshot of every interpreter of the process: see [the module documentation](super).
+///
+/// Fails only when no interpreter can be read; every other failure is counted in [`Snapshot::errors`] or noted in
+/// [`Snapshot::warnings`].
+pub fn build<P: ProcessImage + ?Sized + Sync>(
+    p: &P,
+    detection: &Detection,
+    layout: &Layout,
+    opts: &BuildOptions<'_>,
+) -> Result<Snapshot, Error> {
+    let heap = Heap::new(p, layout);
+    let noop = |_: Progress| {};
+    let progress: &(dyn Fn(Progress) + Sync) = opts.progress.unwrap_or(&noop);
+    let mut stats = BuildStats::default();
+    let mut warnings = Vec::new();
+    let mut errors = ErrorLog::default();
+    let mut clock = Clock::new();
+
+    progress(Progress { phase: Phase::Enumerate, done: 0, total: 0 });
+    let interps = runtime::interpreters(p, layout, detection.runtime);
+    if interps.items.is_empty() {
+        let why = interps.error.map_or_else(|| "the interpreter list is empty".to_owned(), |e| e.to_string());
+        return Err(Error::NoInterpreter { why });
+    }
+    if let Some(e) = &interps.error {
+        errors.other += 1;
+        warnings.push(format!("interpreter list: {e}"));
+    }
+    let mut gc: Vec<u64> = Vec::new();
+    let mut permanent: Vec<u64> = Vec::new();
+    let mut untracked: Vec<u64> = Vec::new();
+    for interp in &interps.items {
+        let e = heap::enumerate(&heap, detection.runtime, interp.addr);
+        gc.extend(e.gc.iter().map(|(a, _)| a.0));
+        permanent.extend(e.gc.iter().filter(|(_, g)| *g == heap::gc_lists::PERMANENT).map(|(a, _)| a.0));
+        untracked.extend(e.untracked.iter().map(|a| a.0));
+        warnings.extend(e.warnings.into_iter().map(|w| format!("enumeration: {w}")));
+    }
+    gc.par_sort_unstable();
+    gc.dedup();
+    untracked.par_sort_unstable();
+    untracked.dedup();
+    stats.gc_objects = gc.len() as u64;
+    stats.pymalloc_objects = untracked.len() as u64;
+    clock.lap(&mut stats, Phase::Enumerate);
+
+    progress(Progress { phase: Phase::Roots, done: 0, total: 0 });
+    let found_roots = roots::collect(&heap, detection.runtime, &interps.items);
+    errors.other += found_roots.errors.len() as u64;
+    for e in &found_roots.errors {
+        warnings.push(format!("roots: {e}"));
+    }
+    let mut root_addrs: Vec<u64> = found_roots.roots.iter().map(|r| r.addr.0).collect();
+    root_addrs.par_sort_unstable();
+    root_addrs.dedup();
+    stats.root_objects = root_addrs.len() as u64;
+    clock.lap(&mut stats, Phase::Roots);
+
+    let mut seeds: Vec<u64> = gc.iter().chain(&untracked).chain(&root_addrs).copied().collect();
+    seeds.par_sort_unstable();
+    seeds.dedup();
+    if seeds.len() > opts.max_objects {
+        warnings.push(format!(
+            "stopped at the limit of {} objects: {} enumerated objects (the highest addresses) were left out",
+            opts.max_objects,
+            seeds.len() - opts.max_objects
+        ));
+        seeds.truncate(opts.max_objects);
+    }
+    let seeds = AddrIndex::new(seeds);
+    let decoder = ObjectDecoder { heap: &heap, cache: TypeCache::new(&heap) };
+    let found = discover(&seeds, &decoder, opts.max_objects, &mut stats, progress);
+    drop(seeds);
+    warnings.extend(found.warnings);
+    clock.lap(&mut stats, Phase::Decode);
+
+    progress(Progress { phase: Phase::Columns, done: 0, total: 0 });
+    let mut runs = found.runs;
+    let mut merged = columns::merge(&mut runs);
+    let (types, type_errors) = columns::type_table(&heap, &merged.cols);
+    errors.other += type_errors.len() as u64;
+    for (ty, e) in type_errors.iter().take(opts.max_errors) {
+        warnings.push(format!("name of the type at {ty}: {e}"));
+    }
+    let type_ids = columns::type_ids(&merged.cols, &types);
+    merged.cols.tys = Vec::new();
+    let lists = [
+        (&gc, flag::ON_GC_LIST),
+        (&permanent, flag::PERMANENT),
+        (&untracked, flag::IN_PYMALLOC),
+        (&root_addrs, flag::ROOT),
+    ];
+    for (list, bit) in lists {
+        columns::mark(&mut merged.cols.flags, &merged.addrs, list, bit);
+    }
+    drop((gc, permanent, untracked, root_addrs));
+    let index = AddrIndex::new(std::mem::take(&mut merged.addrs));
+    clock.lap(&mut stats, Phase::Columns);
+
+    progress(Progress { phase: Phase::Graph, done: 0, total: 0 });
+    let (graph, edges, labels, dropped) = edges::build(&mut runs, &merged, &index);
+    stats.dropped_edges = dropped;
+    stats.labels = labels.len() as u64;
+    if dropped > 0 {
+        warnings.push(format!("{dropped} references to objects left out (object limit) were dropped"));
+    }
+    let chunks = || runs.iter().flat_map(|r| &r.chunks);
+    errors.objects = chunks().map(|c| c.error_count).sum();
+    let mut first: Vec<(Addr, String)> =
+        chunks().flat_map(|c| c.errors.iter().map(|(a, e)| (Addr(*a), e.to_string()))).collect();
+    first.sort_by_key(|(a, _)| *a);
+    first.truncate(opts.max_errors);
+    errors.first = first;
+    drop(runs);
+    clock.lap(&mut stats, Phase::Graph);
+
+    progress(Progress { phase: Phase::Categories, done: 0, total: 0 });
+    let roots: Vec<SnapshotRoot> = found_roots
+        .roots
+        .into_iter()
+        .filter_map(|r| Some(SnapshotRoot { id: index.get(r.addr.0)?, kind: r.kind, what: r.what }))
+        .collect();
+    let str_type = heap.statics().str_type.and_then(|s| types.binary_search_by_key(&s.0, |t| t.addr.0).ok());
+    let is_interned = |id: ObjectId| {
+        str_type.is_some_and(|s| type_ids[id as usize] as usize == s)
+            && heap.str_value(Addr(index.addrs()[id as usize]), 0).is_ok_and(|s| s.interned != 0)
+    };
+    let cols = merged.cols;
+    let categories = categorize(&graph, &edges, &cols.flags, &roots, is_interned);
+    clock.lap(&mut stats, Phase::Categories);
+
+    Ok(Snapshot {
+        version: detection.version,
+        index,
+        type_ids,
+        sizes: cols.sizes,
+        footprints: cols.footprints,
+        refcounts: cols.refcounts,
+        lens: cols.lens,
+        flags: cols.flags,
+        categories,
+        graph,
+        edges,
+        labels,
+        reverse: Default::default(),
+        types,
+        roots,
+        errors,
+        warnings,
+        stats,
+    })
+}
+
+/// The per-object decoder: `object_info` and `referents`, with a type cache per worker.
+struct ObjectDecoder<'h, 'a, P: ProcessImage + ?Sized> {
+    heap: &'h Heap<'a, P>,
+    /// Cloned for each worker (the process-wide facts are resolved once).
+    cache: TypeCache,
+}
+
+impl<P: ProcessImage + ?Sized + Sync> Decoder for ObjectDecoder<'_, '_, P> {
+    type State = TypeCache;
+
+    fn state(&self) -> TypeCache {
+        self.cache.clone()
+    }
+
+    fn decode(&self, cache: &mut TypeCache, addr: Addr, refs: &mut Vec<Ref>) -> (Option<Info>, Option<DecodeError>) {
+        match heap::object_info_with(self.heap, cache, addr) {
+            Ok(info) => (Some(compact(&info)), heap::referents_with(self.heap, cache, addr, refs).err()),
+            Err(e) => (None, Some(e)),
+        }
+    }
+}
+
+/// The decoder's record, compacted.
+fn compact(info: &ObjectInfo) -> Info {
+    let mut flags = flag::DECODED;
+    if info.immortal {
+        flags |= flag::IMMORTAL;
+    }
+    if info.gc_tracked {
+        flags |= flag::GC_TRACKED;
+    }
+    Info {
+        ty: info.ty.0,
+        size: info.size,
+        footprint: info.footprint,
+        refcount: info.refcount,
+        len: info.len.unwrap_or(NO_LEN),
+        flags,
+    }
+}
+
+/// Milliseconds per phase.
+struct Clock(Instant);
+
+impl Clock {
+    fn new() -> Clock {
+        Clock(Instant::now())
+    }
+
+    fn lap(&mut self, stats: &mut BuildStats, phase: Phase) {
+        stats.millis.push((phase, self.0.elapsed().as_millis() as u64));
+        self.0 = Instant::now();
+    }
+}

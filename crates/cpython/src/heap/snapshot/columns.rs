@@ -1,0 +1,291 @@
+//! The snapshot's columns: one `Vec` per property, filled while decoding (each round's objects in address order),
+//! then the rounds merged into one address-sorted set whose positions are the ids; the type table (each type named
+//! once); and the flags saying where each object was found.
+
+use heapscope_coredump::{Addr, ProcessImage};
+use rayon::prelude::*;
+
+use super::discover::{Info, Run};
+use super::{flag, TypeId, TypeRecord, NO_LEN, NO_TYPE};
+use crate::objects::{DecodeError, Heap};
+
+/// Objects per parallel block when converting columns.
+const BLOCK: usize = 1 << 16;
+
+/// Per-object properties, by position.
+#[derive(Debug, Default)]
+pub(crate) struct Columns {
+    /// The type object's address (0 when the object could not be decoded).
+    pub tys: Vec<u64>,
+    pub sizes: Vec<u64>,
+    pub footprints: Vec<u64>,
+    pub refcounts: Vec<i64>,
+    /// `NO_LEN` for objects without a length.
+    pub lens: Vec<u64>,
+    pub flags: Vec<u8>,
+}
+
+/// The columns of one chunk of objects, written by one worker.
+#[derive(Debug)]
+pub(crate) struct ColumnsMut<'a> {
+    tys: &'a mut [u64],
+    sizes: &'a mut [u64],
+    footprints: &'a mut [u64],
+    refcounts: &'a mut [i64],
+    lens: &'a mut [u64],
+    flags: &'a mut [u8],
+}
+
+impl ColumnsMut<'_> {
+    /// Records object `k`'s properties.
+    pub(crate) fn set(&mut self, k: usize, info: &Info) {
+        self.tys[k] = info.ty;
+        self.sizes[k] = info.size;
+        self.footprints[k] = info.footprint;
+        self.refcounts[k] = info.refcount;
+        self.lens[k] = info.len;
+        self.flags[k] = info.flags;
+    }
+}
+
+impl Columns {
+    /// `n` objects, none decoded yet.
+    pub(crate) fn with_len(n: usize) -> Columns {
+        Columns {
+            tys: vec![0; n],
+            sizes: vec![0; n],
+            footprints: vec![0; n],
+            refcounts: vec![0; n],
+            lens: vec![NO_LEN; n],
+            flags: vec![0; n],
+        }
+    }
+
+    /// Number of objects.
+    pub(crate) fn len(&self) -> usize {
+        self.tys.len()
+    }
+
+    /// The columns cut into consecutive chunks of `chunk` objects, for parallel writers.
+    pub(crate) fn chunks_mut(&mut self, chunk: usize) -> impl IndexedParallelIterator<Item = ColumnsMut<'_>> {
+        self.tys
+            .par_chunks_mut(chunk)
+            .zip(self.sizes.par_chunks_mut(chunk))
+            .zip(self.footprints.par_chunks_mut(chunk))
+            .zip(self.refcounts.par_chunks_mut(chunk))
+            .zip(self.lens.par_chunks_mut(chunk))
+            .zip(self.flags.par_chunks_mut(chunk))
+            .map(|(((((tys, sizes), footprints), refcounts), lens), flags)| ColumnsMut {
+                tys,
+                sizes,
+                footprints,
+                refcounts,
+                lens,
+                flags,
+            })
+    }
+
+    /// Appends `n` undecoded objects.
+    fn grow(&mut self, n: usize) {
+        let len = self.len() + n;
+        self.tys.resize(len, 0);
+        self.sizes.resize(len, 0);
+        self.footprints.resize(len, 0);
+        self.refcounts.resize(len, 0);
+        self.lens.resize(len, NO_LEN);
+        self.flags.resize(len, 0);
+    }
+
+    /// Copies object `from` of `src` to position `to`.
+    fn put(&mut self, to: usize, src: &Columns, from: usize) {
+        self.tys[to] = src.tys[from];
+        self.sizes[to] = src.sizes[from];
+        self.footprints[to] = src.footprints[from];
+        self.refcounts[to] = src.refcounts[from];
+        self.lens[to] = src.lens[from];
+        self.flags[to] = src.flags[from];
+    }
+
+    /// Moves object `from` to position `to` (within these columns).
+    fn shift(&mut self, to: usize, from: usize) {
+        self.tys[to] = self.tys[from];
+        self.sizes[to] = self.sizes[from];
+        self.footprints[to] = self.footprints[from];
+        self.refcounts[to] = self.refcounts[from];
+        self.lens[to] = self.lens[from];
+        self.flags[to] = self.flags[from];
+    }
+}
+
+/// Every round merged into one set sorted by address.
+#[derive(Debug, Default)]
+pub(crate) struct Merged {
+    /// Every address, ascending: position = id.
+    pub addrs: Vec<u64>,
+    /// Every object's properties, by id.
+    pub cols: Columns,
+    /// The objects of rounds after the first: `(id, round, position in that round)`, by id.
+    pub later: Vec<(u32, u32, u32)>,
+}
+
+impl Merged {
+    /// Where object `id` was decoded: `(round, position in that round)`.
+    pub(crate) fn source(&self, id: u32) -> (usize, usize) {
+        let k = self.later.partition_point(|&(i, _, _)| i < id);
+        match self.later.get(k) {
+            Some(&(i, r, p)) if i == id => (r as usize, p as usize),
+            _ => (0, id as usize - k),
+        }
+    }
+}
+
+/// Merges the rounds. The first round (the seeds: nearly every object) is taken over and the later rounds' objects
+/// are merged into it in place, from the end, so the columns are never copied whole.
+pub(crate) fn merge(runs: &mut [Run]) -> Merged {
+    let Some((first, rest)) = runs.split_first_mut() else { return Merged::default() };
+    let mut addrs = std::mem::take(&mut first.addrs);
+    let mut cols = std::mem::take(&mut first.cols);
+    let mut later: Vec<(u64, u32, u32)> = rest
+        .iter()
+        .enumerate()
+        .flat_map(|(r, run)| run.addrs.iter().enumerate().map(move |(p, &a)| (a, r as u32 + 1, p as u32)))
+        .collect();
+    later.sort_unstable();
+    let n0 = addrs.len();
+    let e = later.len();
+    addrs.resize(n0 + e, 0);
+    cols.grow(e);
+    let mut ids = vec![0u32; e];
+    let (mut i, mut j) = (n0, e);
+    while j > 0 {
+        let k = i + j - 1;
+        if i > 0 && addrs[i - 1] > later[j - 1].0 {
+            addrs[k] = addrs[i - 1];
+            cols.shift(k, i - 1);
+            i -= 1;
+        } else {
+            let (a, r, p) = later[j - 1];
+            addrs[k] = a;
+            cols.put(k, &rest[r as usize - 1].cols, p as usize);
+            ids[j - 1] = k as u32;
+            j -= 1;
+        }
+    }
+    let later = later.iter().zip(ids).map(|(&(_, r, p), id)| (id, r, p)).collect();
+    Merged { addrs, cols, later }
+}
+
+/// Sets `bit` in the flags of every object whose address is in `list` (sorted, distinct), by walking it along the
+/// sorted `addrs` (one binary search in the remaining tail per entry).
+pub(crate) fn mark(flags: &mut [u8], addrs: &[u64], list: &[u64], bit: u8) {
+    let mut i = 0;
+    for &a in list {
+        i += addrs[i..].partition_point(|&x| x < a);
+        if addrs.get(i) == Some(&a) {
+            flags[i] |= bit;
+        }
+    }
+}
+
+/// The distinct types of the decoded objects, sorted by address, each named once (in parallel); and the types
+/// whose name could not be decoded (named `<type at 0x…>`).
+pub(crate) fn type_table<P: ProcessImage + ?Sized + Sync>(
+    heap: &Heap<'_, P>,
+    cols: &Columns,
+) -> (Vec<TypeRecord>, Vec<(Addr, DecodeError)>) {
+    let mut addrs: Vec<u64> = cols
+        .tys
+        .par_chunks(BLOCK)
+        .zip(cols.flags.par_chunks(BLOCK))
+        .flat_map_iter(|(tys, flags)| {
+            let mut local: Vec<u64> =
+                tys.iter().zip(flags).filter(|(_, &f)| f & flag::DECODED != 0).map(|(&t, _)| t).collect();
+            local.sort_unstable();
+            local.dedup();
+            local
+        })
+        .collect();
+    addrs.par_sort_unstable();
+    addrs.dedup();
+    let named: Vec<(TypeRecord, Option<DecodeError>)> = addrs
+        .par_iter()
+        .map(|&a| match heap.type_name(Addr(a)) {
+            Ok(name) => (TypeRecord { addr: Addr(a), name, name_error: None }, None),
+            Err(e) => {
+                let name = format!("<type at {}>", Addr(a));
+                (TypeRecord { addr: Addr(a), name, name_error: Some(e.to_string()) }, Some(e))
+            }
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let types = named
+        .into_iter()
+        .map(|(t, e)| {
+            if let Some(e) = e {
+                errors.push((t.addr, e));
+            }
+            t
+        })
+        .collect();
+    (types, errors)
+}
+
+/// Each object's index in `types` (sorted by address), [`NO_TYPE`] for undecoded objects.
+pub(crate) fn type_ids(cols: &Columns, types: &[TypeRecord]) -> Vec<TypeId> {
+    let mut out = vec![NO_TYPE; cols.len()];
+    out.par_chunks_mut(BLOCK).zip(cols.tys.par_chunks(BLOCK)).zip(cols.flags.par_chunks(BLOCK)).for_each(
+        |((out, tys), flags)| {
+            // Neighbours often share a type (pymalloc groups objects by size class): remember the last.
+            let mut last = (u64::MAX, NO_TYPE);
+            for ((o, &t), &f) in out.iter_mut().zip(tys).zip(flags) {
+                if f & flag::DECODED == 0 {
+                    continue;
+                }
+                if t != last.0 {
+                    last = (t, types.binary_search_by_key(&t, |r| r.addr.0).map_or(NO_TYPE, |i| i as TypeId));
+                }
+                *o = last.1;
+            }
+        },
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(addrs: &[u64]) -> Run {
+        let mut cols = Columns::with_len(addrs.len());
+        for (i, &a) in addrs.iter().enumerate() {
+            cols.sizes[i] = a * 10; // a property that identifies the object
+        }
+        Run { addrs: addrs.to_vec(), cols, chunks: Vec::new() }
+    }
+
+    #[test]
+    fn merge_keeps_every_object_with_its_properties() {
+        let mut runs = vec![run(&[20, 40, 60, 80]), run(&[10, 70]), run(&[90, 30])];
+        runs[2].addrs.sort_unstable();
+        runs[2].cols.sizes = vec![300, 900];
+        let m = merge(&mut runs);
+        assert_eq!(m.addrs, vec![10, 20, 30, 40, 60, 70, 80, 90]);
+        assert_eq!(m.cols.sizes, m.addrs.iter().map(|a| a * 10).collect::<Vec<_>>());
+        assert_eq!(m.later, vec![(0, 1, 0), (2, 2, 0), (5, 1, 1), (7, 2, 1)]);
+        let sources: Vec<(usize, usize)> = (0..8).map(|id| m.source(id)).collect();
+        assert_eq!(sources, vec![(1, 0), (0, 0), (2, 0), (0, 1), (0, 2), (1, 1), (0, 3), (2, 1)]);
+        assert_eq!(merge(&mut []).addrs, Vec::<u64>::new());
+        let mut only = vec![run(&[1, 2])];
+        assert_eq!(merge(&mut only).later, vec![]);
+    }
+
+    #[test]
+    fn mark_sets_exactly_the_listed_objects() {
+        let addrs: Vec<u64> = (0..1000).map(|i| 16 * i + 0x1000).collect();
+        let mut flags = vec![0u8; addrs.len()];
+        let list: Vec<u64> = vec![0x10, 0x1000, 0x1010, 0x1018, 0x1000 + 16 * 500, 0x1000 + 16 * 999, 1 << 40];
+        mark(&mut flags, &addrs, &list, 4);
+        let set: Vec<usize> = flags.iter().enumerate().filter(|(_, &f)| f == 4).map(|(i, _)| i).collect();
+        assert_eq!(set, vec![0, 1, 500, 999]);
+    }
+}

@@ -1,0 +1,236 @@
+//! `tp_traverse` of modules, weakrefs, exceptions, tracebacks, slices, views and iterators, and the objects of
+//! built-in and extension modules (`functools`, `re`, `itertools`, `_abc`, `_io`, `_thread`, `_struct`, `_json`,
+//! `_contextvars`, ctypes).
+//!
+//! C types converted to heap types (3.9–3.13, module by module) visit `Py_TYPE(self)` first; heapscope does so
+//! exactly when the type implementing the traverse is a heap type.
+//!
+//! A module's `m_traverse` visits the objects of its C state (`md_state`, `m_size` bytes), a struct private to each
+//! extension. heapscope approximates it by visiting, in order, every word of the state that points to something
+//! that reads as an object (its type's type has `Py_TPFLAGS_TYPE_SUBCLASS`), then `md_dict`.
+
+use heapscope_coredump::{Addr, ProcessImage};
+
+use super::Cx;
+use crate::heap::ext_layouts as ext;
+use crate::heap::labels::Label;
+use crate::heap::mem::malformed;
+use crate::heap::type_facts::TraverseKind;
+use crate::layout::Field;
+use crate::objects::{flags, DecodeError};
+
+/// Largest module state scanned (bytes).
+const MAX_MODULE_STATE: u64 = 1 << 16;
+/// Most nodes of an lru_cache's list visited.
+const MAX_LRU_NODES: u64 = 1 << 24;
+
+/// The traverse of the kinds not handled by the other modules.
+pub(super) fn traverse<P: ProcessImage + ?Sized>(
+    cx: &mut Cx<'_, '_, '_, P>,
+    kind: TraverseKind,
+) -> Result<(), DecodeError> {
+    use TraverseKind as T;
+    let l = cx.m.l;
+    let fields: &[(&Field, &'static str)] = match kind {
+        T::Module => return module(cx),
+        T::LruCache => return lru_cache(cx),
+        T::Struct | T::Scanner | T::CFuncPtr => return ext_type(cx, kind),
+        T::WeakRef => &[(&l.weakref.wr_callback, "wr_callback")],
+        T::Traceback => &[(&l.traceback.tb_next, "tb_next"), (&l.traceback.tb_frame, "tb_frame")],
+        T::Exception => &[
+            (&l.base_exception.dict, "__dict__"),
+            (&l.base_exception.args, "args"),
+            (&l.base_exception.notes, "__notes__"),
+            (&l.base_exception.traceback, "__traceback__"),
+            (&l.base_exception.context, "__context__"),
+            (&l.base_exception.cause, "__cause__"),
+        ],
+        T::Slice => &[(&l.slice.start, "start"), (&l.slice.stop, "stop"), (&l.slice.step, "step")],
+        T::Namespace => &[(&l.namespace.ns_dict, "__dict__")],
+        T::MappingProxy => &[(&l.mappingproxy.mapping, "mapping")],
+        T::DictView => &[(&l.dict_view.dv_dict, "dv_dict")],
+        T::ListIter => &[(&l.list_iter.it_seq, "it_seq")],
+        T::MemoryView => &[(&l.memoryview.mbuf, "mbuf")],
+        T::ManagedBuffer => &[(&l.managed_buffer.master_obj, "obj")],
+        T::Context => &[(&l.context.ctx_prev, "ctx_prev"), (&l.context.ctx_vars, "ctx_vars")],
+        T::GenericAlias => &[
+            (&l.generic_alias.origin, "__origin__"),
+            (&l.generic_alias.args, "__args__"),
+            (&l.generic_alias.parameters, "__parameters__"),
+        ],
+        T::Union => &[
+            (&l.union_object.args, "__args__"),
+            (&l.union_object.hashable_args, "hashable_args"),
+            (&l.union_object.unhashable_args, "unhashable_args"),
+            (&l.union_object.parameters, "__parameters__"),
+        ],
+        T::Partial => &[
+            (&l.partial.fn_, "func"),
+            (&l.partial.args, "args"),
+            (&l.partial.kw, "keywords"),
+            (&l.partial.dict, "__dict__"),
+        ],
+        T::Pattern => &[
+            (&l.pattern.groupindex, "groupindex"),
+            (&l.pattern.indexgroup, "indexgroup"),
+            (&l.pattern.pattern, "pattern"),
+        ],
+        T::Count => &[(&l.count.long_cnt, "long_cnt"), (&l.count.long_step, "long_step")],
+        T::AbcData => &[
+            (&l.abc_data.registry, "_abc_registry"),
+            (&l.abc_data.cache, "_abc_cache"),
+            (&l.abc_data.negative_cache, "_abc_negative_cache"),
+        ],
+        T::TextIo => &[
+            (&l.textio.buffer, "buffer"),
+            (&l.textio.encoding, "encoding"),
+            (&l.textio.encoder, "encoder"),
+            (&l.textio.decoder, "decoder"),
+            (&l.textio.readnl, "readnl"),
+            (&l.textio.decoded_chars, "decoded_chars"),
+            (&l.textio.pending_bytes, "pending_bytes"),
+            (&l.textio.snapshot, "snapshot"),
+            (&l.textio.errors, "errors"),
+            (&l.textio.raw, "raw"),
+            (&l.textio.dict, "__dict__"),
+        ],
+        T::Buffered => &[(&l.buffered.raw, "raw"), (&l.buffered.dict, "__dict__")],
+        T::FileIo => &[(&l.fileio.dict, "__dict__")],
+        T::ThreadLocal => &[
+            (&l.thread_local.args, "args"),
+            (&l.thread_local.kw, "kw"),
+            (&l.thread_local.dummies, "dummies"),
+            (&l.thread_local.localdicts, "localdicts"),
+            (&l.thread_local.thread_watchdogs, "thread_watchdogs"),
+        ],
+        T::TypeOnly => &[],
+        T::TupleGetter => &[(&l.tuple_getter.doc, "__doc__")],
+        _ => return Ok(()),
+    };
+    let converted = matches!(
+        kind,
+        T::Partial
+            | T::Pattern
+            | T::Count
+            | T::AbcData
+            | T::TextIo
+            | T::Buffered
+            | T::FileIo
+            | T::ThreadLocal
+            | T::TypeOnly
+            | T::TupleGetter
+    );
+    if converted && cx.f.base_is_heap {
+        cx.visit_type();
+    }
+    for &(f, name) in fields {
+        cx.visit_field(f, name)?;
+    }
+    Ok(())
+}
+
+/// `module_traverse`: the C state (approximated, see the module documentation), then `md_dict`.
+fn module<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
+    let m = cx.m;
+    let l = m.l;
+    let def = Addr(cx.get(&l.module.md_def)?);
+    let state = Addr(cx.get(&l.module.md_state)?);
+    if !def.is_null() && !state.is_null() {
+        let trav = m.field_of(cx.obj, def, &l.module_def.m_traverse, "module def")?;
+        let size = m.field_of(cx.obj, def, &l.module_def.m_size, "module def")? as i64;
+        if trav != 0 && size > 0 {
+            let size = (size as u64).min(MAX_MODULE_STATE);
+            for i in 0..size / 8 {
+                let Ok(w) = m.p.read_u64(state.wrapping_add(8 * i)) else { break };
+                if looks_like_object(cx, w) {
+                    cx.visit(w, Label::ModuleState(i as u32));
+                }
+            }
+        }
+    }
+    cx.visit_field(&l.module.md_dict, "md_dict")
+}
+
+/// True if `w` points to something whose type's type is a type (a cheap plausibility check, no allocation).
+fn looks_like_object<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, w: u64) -> bool {
+    if w == 0 || w & 7 != 0 {
+        return false;
+    }
+    let p = cx.m.p;
+    let Ok(ty_off) = cx.m.l.object.ob_type.get() else { return false };
+    let Ok(fl_off) = cx.m.l.type_object.tp_flags.get() else { return false };
+    let Ok(ty) = p.read_u64(Addr(w).wrapping_add(ty_off)) else { return false };
+    if ty == 0 || ty & 7 != 0 {
+        return false;
+    }
+    let Ok(meta) = p.read_u64(Addr(ty).wrapping_add(ty_off)) else { return false };
+    if meta == 0 || meta & 7 != 0 {
+        return false;
+    }
+    p.read_u64(Addr(meta).wrapping_add(fl_off)).is_ok_and(|fl| fl & flags::TYPE_SUBCLASS != 0)
+}
+
+/// `lru_cache_tp_traverse`: (heap type) `Py_TYPE`, each list node's key and result, then the object fields.
+fn lru_cache<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
+    if cx.f.base_is_heap {
+        cx.visit_type();
+    }
+    let m = cx.m;
+    let l = m.l;
+    let root = cx.obj.wrapping_add(m.off(cx.obj, &l.lru_cache.root, "lru_cache")?);
+    let mut link = Addr(m.field_of(cx.obj, root, &l.lru_list_elem.next, "lru_cache")?);
+    let mut n = 0u64;
+    while !link.is_null() && link != root {
+        n += 1;
+        if n > MAX_LRU_NODES {
+            return Err(malformed(cx.obj, "lru_cache", "list does not return to its root"));
+        }
+        let k = m.field_of(cx.obj, link, &l.lru_list_elem.key, "lru_cache")?;
+        let r = m.field_of(cx.obj, link, &l.lru_list_elem.result, "lru_cache")?;
+        cx.visit(k, Label::Field("key"));
+        cx.visit(r, Label::Field("result"));
+        link = Addr(m.field_of(cx.obj, link, &l.lru_list_elem.next, "lru_cache")?);
+    }
+    let c = &l.lru_cache;
+    for (f, name) in [
+        (&c.cache, "cache"),
+        (&c.func, "__wrapped__"),
+        (&c.kwd_mark, "kwd_mark"),
+        (&c.lru_list_elem_type, "lru_list_elem_type"),
+        (&c.cache_info_type, "cache_info_type"),
+        (&c.dict, "__dict__"),
+    ] {
+        cx.visit_field(f, name)?;
+    }
+    Ok(())
+}
+
+/// Types of extension modules without DWARF in libpython (`_struct.Struct`, `_json.Scanner`, ctypes' function
+/// pointers): offsets from [`ext`].
+fn ext_type<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, kind: TraverseKind) -> Result<(), DecodeError> {
+    if cx.f.base_is_heap && kind != TraverseKind::CFuncPtr {
+        cx.visit_type();
+    }
+    let minor = cx.m.l.version.minor;
+    let offs: &[u64] = match kind {
+        TraverseKind::Struct => &[ext::STRUCT_S_FORMAT],
+        // `memo` is visited 3.9–3.12 only (3.8 does not visit it; 3.13 dropped the field).
+        TraverseKind::Scanner if (9..=12).contains(&minor) => &ext::SCANNER_FIELDS,
+        TraverseKind::Scanner => &ext::SCANNER_FIELDS[..5],
+        _ => &ext::CFUNCPTR_FIELDS,
+    };
+    for &off in offs {
+        let v = cx.at(off, "field")?;
+        cx.visit(v, Label::Slot(off as u32));
+    }
+    if kind == TraverseKind::CFuncPtr {
+        for off in [ext::CDATA_B_OBJECTS, ext::CDATA_B_BASE] {
+            let v = cx.at(off, "field")?;
+            cx.visit(v, Label::Slot(off as u32));
+        }
+        if cx.f.base_is_heap {
+            cx.visit_type();
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! The types heapscope recognises without symbols for their functions: the exported static types of libpython (by
+//! symbol) and the types of built-in and extension modules (by `tp_name`, per version range), each with the
+//! `tp_traverse` and `__sizeof__` that apply to its instances. See [`super::type_facts`].
+
+use super::type_facts::{SizeofKind, TraverseKind};
+
+/// Exported static types: symbol, traverse kind, sizeof kind.
+pub(crate) const STATIC_TYPES: &[(&str, TraverseKind, Option<SizeofKind>)] = {
+    use SizeofKind as S;
+    use TraverseKind as T;
+    &[
+        ("PyDict_Type", T::Dict, Some(S::Dict)),
+        ("PyList_Type", T::List, Some(S::List)),
+        ("PyTuple_Type", T::Tuple, None),
+        ("PySet_Type", T::Set, Some(S::Set)),
+        ("PyFrozenSet_Type", T::Set, Some(S::Set)),
+        ("PyType_Type", T::Type, Some(S::Type)),
+        ("PyFunction_Type", T::Function, None),
+        ("PyCell_Type", T::Cell, None),
+        ("PyMethod_Type", T::Method, None),
+        ("PyCFunction_Type", T::CFunction, None),
+        ("PyCMethod_Type", T::CFunction, None),
+        ("PyMethodDescr_Type", T::Descr, None),
+        ("PyClassMethodDescr_Type", T::Descr, None),
+        ("PyWrapperDescr_Type", T::Descr, None),
+        ("PyMemberDescr_Type", T::Descr, None),
+        ("PyGetSetDescr_Type", T::Descr, None),
+        ("_PyMethodWrapper_Type", T::MethodWrapper, None),
+        ("PyProperty_Type", T::Property, None),
+        ("PyClassMethod_Type", T::ClassMethod, None),
+        ("PyStaticMethod_Type", T::ClassMethod, None),
+        ("PyModule_Type", T::Module, None),
+        ("PyFrame_Type", T::Frame, Some(S::Frame)),
+        ("PyGen_Type", T::Gen, Some(S::Gen)),
+        ("PyCoro_Type", T::Gen, Some(S::Gen)),
+        ("PyAsyncGen_Type", T::Gen, Some(S::Gen)),
+        ("_PyWeakref_RefType", T::WeakRef, None),
+        ("_PyWeakref_ProxyType", T::WeakRef, None),
+        ("_PyWeakref_CallableProxyType", T::WeakRef, None),
+        ("PyTraceBack_Type", T::Traceback, None),
+        ("PySlice_Type", T::Slice, None),
+        ("_PyNamespace_Type", T::Namespace, None),
+        ("PyDictProxy_Type", T::MappingProxy, None),
+        ("PyDictKeys_Type", T::DictView, None),
+        ("PyDictValues_Type", T::DictView, None),
+        ("PyDictItems_Type", T::DictView, None),
+        ("PyListIter_Type", T::ListIter, None),
+        ("PyListRevIter_Type", T::ListIter, None),
+        ("PyMemoryView_Type", T::MemoryView, None),
+        ("_PyManagedBuffer_Type", T::ManagedBuffer, None),
+        ("PyODict_Type", T::ODict, Some(S::ODict)),
+        ("PyContext_Type", T::Context, None),
+        ("Py_GenericAliasType", T::GenericAlias, None),
+        ("_PyUnion_Type", T::Union, None),
+        ("PyCode_Type", T::None, Some(S::Code)),
+        ("PyLong_Type", T::None, Some(S::Int)),
+        ("PyBool_Type", T::None, Some(S::Int)),
+        ("PyUnicode_Type", T::None, Some(S::Str)),
+        ("PyByteArray_Type", T::None, Some(S::ByteArray)),
+    ]
+};
+
+/// Types of built-in and extension modules found by `tp_name`: name, traverse kind, sizeof kind, first and last
+/// minor version the entry applies to.
+pub(crate) type Named = (&'static str, TraverseKind, Option<SizeofKind>, u8, u8);
+
+/// The `tp_name`-identified types (static types of built-in modules export no symbol; extension modules none).
+pub(crate) const NAMED_TYPES: &[Named] = {
+    use SizeofKind as S;
+    use TraverseKind as T;
+    &[
+        ("collections.deque", T::Deque, Some(S::Deque), 0, 255),
+        ("collections.defaultdict", T::DefaultDict, None, 0, 255),
+        ("collections.OrderedDict", T::ODict, Some(S::ODict), 0, 255),
+        ("functools.partial", T::Partial, None, 0, 255),
+        ("functools._lru_cache_wrapper", T::LruCache, None, 0, 255),
+        ("functools._PlaceholderType", T::TypeOnly, None, 0, 255),
+        ("re.Pattern", T::Pattern, Some(S::Pattern), 0, 255),
+        ("_sre.SRE_Pattern", T::Pattern, Some(S::Pattern), 0, 255),
+        ("_thread.lock", T::TypeOnly, None, 0, 255),
+        ("_thread.RLock", T::TypeOnly, None, 0, 255),
+        ("_thread._ThreadHandle", T::TypeOnly, None, 0, 255),
+        ("_thread._local", T::ThreadLocal, None, 0, 255),
+        ("itertools.count", T::Count, None, 0, 255),
+        ("_abc._abc_data", T::AbcData, None, 0, 255),
+        ("_abc_data", T::AbcData, None, 0, 255),
+        ("_io.TextIOWrapper", T::TextIo, None, 0, 255),
+        ("_io.BufferedReader", T::Buffered, Some(S::Buffered), 0, 255),
+        ("_io.BufferedWriter", T::Buffered, Some(S::Buffered), 0, 255),
+        ("_io.BufferedRandom", T::Buffered, Some(S::Buffered), 0, 255),
+        ("_io.FileIO", T::FileIo, None, 0, 255),
+        ("_struct.Struct", T::Struct, Some(S::Struct), 0, 255),
+        ("Struct", T::Struct, Some(S::Struct), 0, 255),
+        ("_json.Scanner", T::Scanner, None, 0, 255),
+        ("make_scanner", T::Scanner, None, 0, 255),
+        ("array.array", T::TypeOnly, Some(S::Array), 0, 255),
+        ("StgDict", T::Dict, Some(S::StgDict), 0, 255),
+        ("_ctypes.CFuncPtr", T::CFuncPtr, None, 0, 255),
+        ("_ctypes.PyCSimpleType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
+        ("_ctypes.PyCStructType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
+        ("_ctypes.UnionType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
+        ("_ctypes.PyCArrayType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
+        ("_ctypes.PyCPointerType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
+        ("_ctypes.PyCFuncPtrType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
+        ("_ctypes.PyCPointerType", T::CDataType, None, 0, 12),
+        ("_ctypes.PyCArrayType", T::CDataType, None, 0, 12),
+        ("_ctypes.PyCStructType", T::CDataType, None, 0, 12),
+        ("_ctypes.UnionType", T::CDataType, None, 0, 12),
+        ("_ctypes.PyCFuncPtr", T::CFuncPtr, None, 0, 255),
+        ("managedbuffer", T::ManagedBuffer, None, 0, 255),
+        ("method-wrapper", T::MethodWrapper, None, 0, 255),
+        ("types.SimpleNamespace", T::Namespace, None, 0, 255),
+        ("_collections._tuplegetter", T::TupleGetter, None, 0, 255),
+        ("collections._tuplegetter", T::TupleGetter, None, 0, 255),
+    ]
+};

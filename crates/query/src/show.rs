@@ -1,0 +1,311 @@
+//! `heapscope show`, `refs` and `referrers`: one object of a heap snapshot, and the objects it references or that
+//! reference it, each with its type, size, the label of the reference (`[3]`, `.name`, `['key']`, …), the kind of
+//! reference (`traverse`: what `gc.get_referents` reports; `hidden`: a strong reference it does not report;
+//! `weak`), and a `repr()`-like preview.
+
+use std::io::{self, Write};
+
+use heapscope_coredump::{Addr, ProcessImage};
+use heapscope_cpython::heap::{Label, ObjectId, RefKind, Snapshot};
+use heapscope_cpython::objects::{Heap, PreviewOptions};
+use serde::Serialize;
+
+use crate::format::count;
+use crate::Table;
+
+/// One referent or referrer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefRow {
+    /// The other object.
+    pub address: Addr,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Its `sys.getsizeof`.
+    pub size: u64,
+    /// How the referrer names the referent (`[0]`, `.attr`, `['key']`, …).
+    pub label: String,
+    /// `traverse`, `hidden` or `weak`.
+    pub kind: &'static str,
+    /// A `repr()`-like preview of the other object.
+    pub preview: String,
+}
+
+/// Everything `show` reports about one object.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShowReport {
+    /// Its address.
+    pub address: Addr,
+    /// Its type (`?` when it could not be decoded).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// `sys.getsizeof`.
+    pub size: u64,
+    /// The memory it really occupies.
+    pub footprint: u64,
+    /// The reference count (`sys.getrefcount(obj) - 1`).
+    pub refcount: i64,
+    /// The refcount is immortal.
+    pub immortal: bool,
+    /// `gc.is_tracked`.
+    pub gc_tracked: bool,
+    /// `len()`, when it has one.
+    pub length: Option<u64>,
+    /// Why it is alive, relative to the GC's view.
+    pub category: String,
+    /// A `repr()`-like preview.
+    pub preview: String,
+    /// References it makes (at most `limit`).
+    pub referents: Vec<RefRow>,
+    /// Number of references it makes.
+    pub referents_total: u64,
+    /// References to it (at most `limit`).
+    pub referrers: Vec<RefRow>,
+    /// Number of references to it (from objects of the snapshot; parallel references counted each).
+    pub referrers_total: u64,
+}
+
+/// Which way a listing goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// What the object references.
+    Referents,
+    /// What references the object.
+    Referrers,
+}
+
+/// What `refs` and `referrers` report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefsReport {
+    /// The object.
+    pub address: Addr,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Which way the listing goes.
+    pub direction: Direction,
+    /// The rows (at most `limit`).
+    pub refs: Vec<RefRow>,
+    /// Number of rows before the limit.
+    pub total: u64,
+}
+
+/// How rows are built.
+#[derive(Debug, Clone)]
+pub struct RowOptions {
+    /// Most rows listed per direction.
+    pub limit: usize,
+    /// How the rows' previews are made (short: one line each).
+    pub preview: PreviewOptions,
+    /// How the object's own preview (`show`) is made.
+    pub object_preview: PreviewOptions,
+}
+
+impl Default for RowOptions {
+    /// 100 rows; row previews of 60 characters, 5 items, one level; the object's own preview as
+    /// [`PreviewOptions::default`].
+    fn default() -> Self {
+        RowOptions {
+            limit: 100,
+            preview: PreviewOptions { max_str_chars: 60, max_items: 5, depth: 1 },
+            object_preview: PreviewOptions::default(),
+        }
+    }
+}
+
+/// `traverse`, `hidden` or `weak`.
+pub fn kind_name(k: RefKind) -> &'static str {
+    match k {
+        RefKind::Traverse => "traverse",
+        RefKind::Hidden => "hidden",
+        RefKind::Weak => "weak",
+    }
+}
+
+/// Most characters of a name or key shown in a label.
+const MAX_LABEL_CHARS: usize = 80;
+
+/// How a referrer names a referent, Python-style: `[3]`, `['key']`, `.attr`, `key`, `local x`, `ob_type`.
+pub fn label_text<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, label: Label) -> String {
+    let name = |a: Addr| -> Option<String> {
+        (!a.is_null()).then(|| heap.str_value(a, MAX_LABEL_CHARS).ok().map(|s| s.text)).flatten()
+    };
+    let key_opts = PreviewOptions { max_str_chars: MAX_LABEL_CHARS, max_items: 3, depth: 1 };
+    match label {
+        Label::Index(i) => format!("[{i}]"),
+        Label::DictKey => "key".to_owned(),
+        Label::DictValue { key } => format!("[{}]", heap.preview(key, &key_opts)),
+        Label::Attr { name: n } => format!(".{}", name(n).unwrap_or_else(|| "?".to_owned())),
+        Label::Slot(offset) => format!("slot +{offset}"),
+        Label::Field(f) => f.to_owned(),
+        Label::Cell => "cell_contents".to_owned(),
+        Label::Local { name: n, index } => match name(n) {
+            Some(n) => format!("local {n}"),
+            None => format!("local #{index}"),
+        },
+        Label::Stack(i) => format!("stack[{i}]"),
+        Label::ModuleState(i) => format!("module state +{i}"),
+    }
+}
+
+fn rows<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    snapshot: &Snapshot,
+    dir: Direction,
+    id: ObjectId,
+    opts: &RowOptions,
+) -> (Vec<RefRow>, u64) {
+    let make = |(other, label, kind): (ObjectId, Label, RefKind)| {
+        let rec = snapshot.object(other);
+        RefRow {
+            address: rec.addr,
+            type_name: snapshot.type_name(other).to_owned(),
+            size: rec.size,
+            label: label_text(heap, label),
+            kind: kind_name(kind),
+            preview: heap.preview(rec.addr, &opts.preview),
+        }
+    };
+    match dir {
+        Direction::Referents => {
+            let total = snapshot.refs(id).count() as u64;
+            (snapshot.refs(id).take(opts.limit).map(make).collect(), total)
+        }
+        Direction::Referrers => {
+            let total = snapshot.referrers(id).count() as u64;
+            (snapshot.referrers(id).take(opts.limit).map(make).collect(), total)
+        }
+    }
+}
+
+impl ShowReport {
+    /// Describes object `id`.
+    pub fn collect<P: ProcessImage + ?Sized>(
+        heap: &Heap<'_, P>,
+        snapshot: &Snapshot,
+        id: ObjectId,
+        opts: &RowOptions,
+    ) -> ShowReport {
+        let rec = snapshot.object(id);
+        let (referents, referents_total) = rows(heap, snapshot, Direction::Referents, id, opts);
+        let (referrers, referrers_total) = rows(heap, snapshot, Direction::Referrers, id, opts);
+        ShowReport {
+            address: rec.addr,
+            type_name: snapshot.type_name(id).to_owned(),
+            size: rec.size,
+            footprint: rec.footprint,
+            refcount: rec.refcount,
+            immortal: rec.immortal,
+            gc_tracked: rec.gc_tracked,
+            length: rec.len,
+            category: rec.category.to_string(),
+            preview: heap.preview(rec.addr, &opts.object_preview),
+            referents,
+            referents_total,
+            referrers,
+            referrers_total,
+        }
+    }
+
+    /// Writes the report as JSON.
+    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        writeln!(w)
+    }
+
+    /// Writes the report for a person.
+    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+        writeln!(w, "{} at {}", self.type_name, self.address)?;
+        let refcount = if self.immortal { format!("{} (immortal)", self.refcount) } else { self.refcount.to_string() };
+        let mut t = Table::new(["FIELD", "VALUE"]);
+        t.row(["size (sys.getsizeof)".to_owned(), count(self.size)]);
+        t.row(["footprint".to_owned(), count(self.footprint)]);
+        t.row(["refcount".to_owned(), refcount]);
+        t.row(["gc tracked".to_owned(), if self.gc_tracked { "yes" } else { "no" }.to_owned()]);
+        if let Some(n) = self.length {
+            t.row(["length".to_owned(), count(n)]);
+        }
+        t.row(["category".to_owned(), self.category.clone()]);
+        t.row(["preview".to_owned(), self.preview.clone()]);
+        t.write(w)?;
+        for (title, rows, total) in
+            [("referents", &self.referents, self.referents_total), ("referrers", &self.referrers, self.referrers_total)]
+        {
+            writeln!(w)?;
+            writeln!(w, "{} {title}{}", count(total), shown(rows.len(), total))?;
+            write_rows(w, rows)?;
+        }
+        Ok(())
+    }
+}
+
+impl RefsReport {
+    /// Lists what object `id` references, or what references it.
+    pub fn collect<P: ProcessImage + ?Sized>(
+        heap: &Heap<'_, P>,
+        snapshot: &Snapshot,
+        id: ObjectId,
+        dir: Direction,
+        opts: &RowOptions,
+    ) -> RefsReport {
+        let (refs, total) = rows(heap, snapshot, dir, id, opts);
+        RefsReport {
+            address: snapshot.addr(id),
+            type_name: snapshot.type_name(id).to_owned(),
+            direction: dir,
+            refs,
+            total,
+        }
+    }
+
+    /// Writes the report as JSON.
+    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        writeln!(w)
+    }
+
+    /// Writes the report for a person.
+    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+        let what = match self.direction {
+            Direction::Referents => "referents of",
+            Direction::Referrers => "referrers of",
+        };
+        writeln!(
+            w,
+            "{} {what} {} at {}{}",
+            count(self.total),
+            self.type_name,
+            self.address,
+            shown(self.refs.len(), self.total)
+        )?;
+        write_rows(w, &self.refs)
+    }
+}
+
+/// ` (first N shown)` when rows were cut.
+fn shown(rows: usize, total: u64) -> String {
+    if (rows as u64) < total {
+        format!(" (first {} shown; --limit to show more)", count(rows as u64))
+    } else {
+        String::new()
+    }
+}
+
+fn write_rows(w: &mut dyn Write, rows: &[RefRow]) -> io::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut t = Table::new(["ADDRESS", "TYPE", "SIZE", "LABEL", "KIND", "PREVIEW"]);
+    for r in rows {
+        t.row([
+            r.address.to_string(),
+            r.type_name.clone(),
+            count(r.size),
+            r.label.clone(),
+            r.kind.to_owned(),
+            r.preview.clone(),
+        ]);
+    }
+    t.write(w)
+}
