@@ -13,12 +13,12 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use heapscope_coredump::{Addr, CoreProcess, OpenOptions};
+use heapscope_coredump::Addr;
 use heapscope_cpython::heap::{object_info_with, referents_with, Ref, RefKind, TypeCache};
 use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_cpython::objects::Heap;
 
-use common::{empty_sysroot, fixtures, Fixture};
+use common::{fixtures, Fixture};
 
 /// One truth object.
 struct Truth {
@@ -46,15 +46,6 @@ fn load(fx: &Fixture) -> Vec<Truth> {
             referents: o["referents"].as_array().unwrap().iter().map(|r| r.as_u64().unwrap()).collect(),
         })
         .collect()
-}
-
-fn open(fx: &Fixture) -> (CoreProcess, tempfile::TempDir) {
-    let root = empty_sysroot();
-    if fx.has_sysroot() {
-        fx.extract_sysroot(root.path());
-    }
-    let opts = OpenOptions { sysroot: Some(root.path().to_owned()), search_paths: Vec::new() };
-    (CoreProcess::open(&fx.core(), &opts).expect("core opens"), root)
 }
 
 /// Failures of one check, grouped by type name, with a few examples each.
@@ -94,7 +85,7 @@ fn sizes_refcounts_and_referents_match_the_truth() {
     let mut ok = true;
     for fx in fixtures() {
         let objects = load(&fx);
-        let (process, _root) = open(&fx);
+        let (process, _root) = fx.open_process();
         let detection = heapscope_cpython::detect(&process).expect("python found");
         let layout = Layout::resolve(&process, &detection, DwarfPolicy::Off).expect("layout").0;
         let heap = Heap::new(&process, &layout);

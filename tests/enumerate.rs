@@ -19,7 +19,7 @@ mod common;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
-use heapscope_coredump::{Addr, CoreProcess, OpenOptions};
+use heapscope_coredump::{Addr, CoreProcess};
 use heapscope_cpython::heap::gc_lists::PERMANENT;
 use heapscope_cpython::heap::{enumerate, obmalloc, Enumeration};
 use heapscope_cpython::layout::{DwarfPolicy, Layout};
@@ -27,16 +27,7 @@ use heapscope_cpython::objects::{flags, Heap, Kind};
 use heapscope_cpython::{detect, runtime};
 use serde_json::Value;
 
-use common::{empty_sysroot, fixtures, Fixture};
-
-fn open(fx: &Fixture) -> (CoreProcess, tempfile::TempDir) {
-    let root = empty_sysroot();
-    if fx.has_sysroot() {
-        fx.extract_sysroot(root.path());
-    }
-    let opts = OpenOptions { sysroot: Some(root.path().to_owned()), search_paths: Vec::new() };
-    (CoreProcess::open(&fx.core(), &opts).expect("core opens"), root)
-}
+use common::{fixtures, Fixture};
 
 fn addrs(v: &Value) -> Vec<Addr> {
     v.as_array().into_iter().flatten().filter_map(|a| a.as_u64()).map(Addr).collect()
@@ -174,7 +165,7 @@ struct Checked {
 fn check(fx: &Fixture) -> Checked {
     let mut c = Checked { name: fx.name.clone(), failures: Vec::new(), lines: Vec::new() };
     let truth = fx.truth();
-    let (p, _root) = open(fx);
+    let (p, _root) = fx.open_process();
     let d = detect(&p).expect("interpreter found");
     let (layout, _) = Layout::resolve(&p, &d, DwarfPolicy::Off).expect("layout resolves");
     let heap = Heap::new(&p, &layout);

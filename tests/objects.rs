@@ -13,26 +13,17 @@ mod common;
 
 use std::collections::HashMap;
 
-use heapscope_coredump::{Addr, CoreProcess, Memory, OpenOptions};
+use heapscope_coredump::{Addr, CoreProcess, Memory};
 use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_cpython::objects::{AttrStorage, Heap, Kind, PreviewOptions};
 use serde_json::Value;
 
-use common::{empty_sysroot, fixtures, Fixture};
+use common::fixtures;
 
 /// The layout of the fixture's interpreter, as `heapscope` resolves it: the built-in table of its version, then
 /// (3.13+) `_Py_DebugOffsets` from the core.
 fn layout_for(process: &CoreProcess, detection: &heapscope_cpython::Detection) -> Layout {
     Layout::resolve(process, detection, DwarfPolicy::Off).expect("layout resolves").0
-}
-
-fn open(fx: &Fixture) -> (CoreProcess, tempfile::TempDir) {
-    let root = empty_sysroot();
-    if fx.has_sysroot() {
-        fx.extract_sysroot(root.path());
-    }
-    let opts = OpenOptions { sysroot: Some(root.path().to_owned()), search_paths: Vec::new() };
-    (CoreProcess::open(&fx.core(), &opts).expect("core opens"), root)
 }
 
 fn addr(v: &Value) -> Addr {
@@ -95,7 +86,7 @@ fn objects_decode_like_the_truth() {
     let mut lines = Vec::new();
     for fx in fixtures() {
         let truth = fx.truth();
-        let (process, _root) = open(&fx);
+        let (process, _root) = fx.open_process();
         let detection = heapscope_cpython::detect(&process).expect("python found");
         let layout = layout_for(&process, &detection);
         let heap = Heap::new(&process, &layout);

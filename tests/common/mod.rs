@@ -41,6 +41,17 @@ impl Fixture {
         self.dir.join("sysroot.tar.zst").exists()
     }
 
+    /// Opens the core as a user with only the core would (an empty sysroot), or with the shipped binaries for the
+    /// fixtures that have them. Keep the returned directory alive as long as the process.
+    pub fn open_process(&self) -> (heapscope_coredump::CoreProcess, tempfile::TempDir) {
+        let root = empty_sysroot();
+        if self.has_sysroot() {
+            self.extract_sysroot(root.path());
+        }
+        let opts = heapscope_coredump::OpenOptions { sysroot: Some(root.path().to_owned()), search_paths: Vec::new() };
+        (heapscope_coredump::CoreProcess::open(&self.core(), &opts).expect("core opens"), root)
+    }
+
     /// Unpacks the shipped binaries into `into`, which then serves as `--sysroot`.
     pub fn extract_sysroot(&self, into: &Path) {
         let raw = std::fs::read(self.dir.join("sysroot.tar.zst")).expect("sysroot.tar.zst");
