@@ -90,3 +90,32 @@ fn info_on_a_non_python_core_explains() {
     let why = info["python_error"].as_str().unwrap();
     assert!(why.contains("no CPython interpreter found"), "{why}");
 }
+
+/// A core cut short (a full disk, RLIMIT_CORE) is still opened: every command says it is truncated, `info`
+/// describes it, and analyses that need the lost bytes fail with exit 2 and a message, never a crash.
+#[test]
+fn a_truncated_core_is_reported_not_a_crash() {
+    let fx = common::fixture("py311");
+    let raw = std::fs::read(fx.core()).unwrap();
+    let mut core = zstd::decode_all(&raw[..]).unwrap();
+    core.truncate(core.len() / 2);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("truncated.core");
+    std::fs::write(&path, &core).unwrap();
+    let root = empty_sysroot();
+    let sysroot = [OsStr::new("--sysroot"), root.path().as_os_str()];
+
+    let info = info_json(&path, &sysroot);
+    let warnings: Vec<&str> = info["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.contains("truncated")), "{warnings:?}");
+
+    for command in ["stacks", "summary"] {
+        let mut args = vec![OsStr::new(command), path.as_os_str()];
+        args.extend_from_slice(&sysroot);
+        let out = common::heapscope(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("truncated"), "{command}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{command}: {stderr}");
+        assert!(matches!(out.status.code(), Some(0) | Some(2)), "{command}: {:?}", out.status);
+    }
+}

@@ -23,7 +23,7 @@ pub struct Opened {
 
 /// Opens the core, finds Python, resolves the layout and builds the snapshot.
 pub fn open(args: &HeapArgs) -> anyhow::Result<Opened> {
-    let process = super::open_core(&args.core)?;
+    let process = super::open_core_reporting(&args.core)?;
     let python = heapscope_cpython::detect(&process)?;
     let (layout, layout_warnings) = Layout::resolve(&process, &python, super::dwarf_policy(&args.core))?;
     let line = ProgressLine::new();

@@ -12,7 +12,7 @@ use crate::args::{Format, StacksArgs};
 /// Runs `stacks`. A core without a Python interpreter is an error (one line: why none was found). The report is
 /// written in full even when parts of it could not be decoded; the run then fails afterwards with their count.
 pub fn run(args: &StacksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let process = super::open_core(&args.core)?;
+    let process = super::open_core_reporting(&args.core)?;
     let python = heapscope_cpython::detect(&process)?;
     let (layout, warnings) = Layout::resolve(&process, &python, super::dwarf_policy(&args.core))?;
     let opts = StackOptions { max_depth: args.max_depth as usize, locals: args.locals, ..StackOptions::default() };
