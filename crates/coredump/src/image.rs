@@ -118,3 +118,48 @@ pub trait ProcessImage: Memory {
     /// Looks `name` up in one object only.
     fn symbol_in(&self, object: usize, name: &str) -> Option<SymbolRef>;
 }
+
+/// A process image built in code, for unit tests of decoders: a [`SyntheticMemory`](crate::SyntheticMemory), the
+/// objects it pretends to have mapped, and symbols by name.
+#[derive(Debug, Default, Clone)]
+pub struct SyntheticImage {
+    /// The memory.
+    pub mem: crate::SyntheticMemory,
+    /// Mapped objects (often none).
+    pub objects: Vec<LoadedObject>,
+    /// Symbol name → address; every symbol belongs to object 0.
+    pub symbols: std::collections::HashMap<&'static str, u64>,
+}
+
+impl SyntheticImage {
+    /// An image over `mem` with no objects and no symbols.
+    pub fn new(mem: crate::SyntheticMemory) -> SyntheticImage {
+        SyntheticImage { mem, ..SyntheticImage::default() }
+    }
+
+    /// Maps `words` (little-endian u64s) at `addr`.
+    pub fn words(&mut self, addr: u64, words: &[u64]) -> &mut Self {
+        self.mem.map(Addr(addr), words.iter().flat_map(|w| w.to_le_bytes()).collect());
+        self
+    }
+}
+
+impl Memory for SyntheticImage {
+    fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), crate::ReadError> {
+        self.mem.read_into(addr, buf)
+    }
+}
+
+impl ProcessImage for SyntheticImage {
+    fn objects(&self) -> &[LoadedObject] {
+        &self.objects
+    }
+
+    fn symbol(&self, name: &str) -> Option<SymbolRef> {
+        self.symbols.get(name).map(|&a| SymbolRef { addr: Addr(a), size: 0, object: 0 })
+    }
+
+    fn symbol_in(&self, _object: usize, name: &str) -> Option<SymbolRef> {
+        self.symbol(name)
+    }
+}

@@ -24,7 +24,7 @@ pub use elf::{
     SymbolKind,
 };
 pub use error::{Error, ReadError};
-pub use image::{BytesSource, LoadedObject, ObjectMapping, ProcessImage, Range, SymbolRef};
+pub use image::{BytesSource, LoadedObject, ObjectMapping, ProcessImage, Range, SymbolRef, SyntheticImage};
 pub use memory::{Memory, SyntheticMemory};
 pub use notes::{
     MappedFile, Note, ProcessInfo, Registers, ThreadInfo, X86_64Regs, EM_X86_64, NT_AUXV, NT_FILE, NT_PRPSINFO,

@@ -230,31 +230,12 @@ fn candidates(obj: &LoadedObject, sysroot: Option<&Path>, search_paths: &[PathBu
 
 #[cfg(test)]
 mod tests {
-    use heapscope_coredump::{Addr, LoadedObject, Memory, ReadError, SymbolRef, SyntheticMemory};
+    use heapscope_coredump::{Addr, SyntheticMemory};
 
     use super::*;
     use crate::{RuntimeSource, VersionSource};
 
-    /// Memory only: no objects, no symbols.
-    struct Image(SyntheticMemory);
-
-    impl Memory for Image {
-        fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
-            self.0.read_into(addr, buf)
-        }
-    }
-
-    impl ProcessImage for Image {
-        fn objects(&self) -> &[LoadedObject] {
-            &[]
-        }
-        fn symbol(&self, _: &str) -> Option<SymbolRef> {
-            None
-        }
-        fn symbol_in(&self, _: usize, _: &str) -> Option<SymbolRef> {
-            None
-        }
-    }
+    type Image = heapscope_coredump::SyntheticImage;
 
     const RUNTIME: Addr = Addr(0x10_0000);
 
@@ -283,7 +264,7 @@ mod tests {
         put(184, current_frame);
         let mut m = SyntheticMemory::new();
         m.map(RUNTIME, b);
-        Image(m)
+        Image::new(m)
     }
 
     #[test]
@@ -319,7 +300,7 @@ mod tests {
         let (layout, warnings) = Layout::resolve(&image_313(72, 0), &detection(0x030c01f0), DwarfPolicy::Off).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(layout.tstate.next.source, Source::Table);
-        let missing = Image(SyntheticMemory::new());
+        let missing = Image::new(SyntheticMemory::new());
         let (_, warnings) = Layout::resolve(&missing, &detection(0x030e0af0), DwarfPolicy::Off).unwrap();
         assert!(warnings.iter().any(|w| w.contains("_Py_DebugOffsets")), "{warnings:?}");
     }

@@ -2,37 +2,13 @@
 //! panic, hang or allocate without bound. What real interpreters hold is tested on the fixture cores
 //! (tests/objects.rs); the synthetic objects here follow the built-in 3.12 layout.
 
-use std::collections::HashMap;
-
-use heapscope_coredump::{Addr, LoadedObject, Memory, ProcessImage, ReadError, SymbolRef, SyntheticMemory};
+use heapscope_coredump::Addr;
 
 use super::*;
 use crate::PythonVersion;
 
-/// Memory plus a few symbols.
-#[derive(Debug, Default)]
-struct Image {
-    mem: SyntheticMemory,
-    symbols: HashMap<&'static str, u64>,
-}
-
-impl Memory for Image {
-    fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
-        self.mem.read_into(addr, buf)
-    }
-}
-
-impl ProcessImage for Image {
-    fn objects(&self) -> &[LoadedObject] {
-        &[]
-    }
-    fn symbol(&self, name: &str) -> Option<SymbolRef> {
-        self.symbols.get(name).map(|&a| SymbolRef { addr: Addr(a), size: 0, object: 0 })
-    }
-    fn symbol_in(&self, _: usize, name: &str) -> Option<SymbolRef> {
-        self.symbol(name)
-    }
-}
+/// Memory plus the symbols and objects a test needs.
+type Image = heapscope_coredump::SyntheticImage;
 
 const LIST_T: u64 = 0x1000;
 const STR_T: u64 = 0x2000;

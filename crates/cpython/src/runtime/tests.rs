@@ -1,45 +1,14 @@
 //! Edge cases of the list walks on small synthetic images: loops, broken links, GIL states. What the fields hold in
 //! real interpreters is tested on the fixture cores (tests/stacks.rs).
 
-use heapscope_coredump::{
-    Addr, LoadedObject, Memory, ProcessImage, ReadError, Registers, SymbolRef, SyntheticMemory, ThreadInfo, X86_64Regs,
-};
+use heapscope_coredump::{Addr, Registers, ThreadInfo, X86_64Regs};
 
 use super::*;
 use crate::layout::{Flavour, Layout, Source};
 use crate::PythonVersion;
 
-/// A process image with memory and no mapped objects or symbols.
-#[derive(Debug, Default)]
-pub(crate) struct TestImage {
-    pub(crate) mem: SyntheticMemory,
-}
-
-impl Memory for TestImage {
-    fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
-        self.mem.read_into(addr, buf)
-    }
-}
-
-impl ProcessImage for TestImage {
-    fn objects(&self) -> &[LoadedObject] {
-        &[]
-    }
-    fn symbol(&self, _: &str) -> Option<SymbolRef> {
-        None
-    }
-    fn symbol_in(&self, _: usize, _: &str) -> Option<SymbolRef> {
-        None
-    }
-}
-
-impl TestImage {
-    /// Maps `words` (little-endian u64s) at `addr`.
-    pub(crate) fn words(&mut self, addr: u64, words: &[u64]) -> &mut Self {
-        self.mem.map(Addr(addr), words.iter().flat_map(|w| w.to_le_bytes()).collect());
-        self
-    }
-}
+/// Memory built in code (see `SyntheticImage::words`).
+pub(crate) type TestImage = heapscope_coredump::SyntheticImage;
 
 /// A layout with just the given fields, for `3.minor`.
 pub(crate) fn layout(minor: u8, fields: &[(&str, u32)]) -> Layout {

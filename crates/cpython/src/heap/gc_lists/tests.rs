@@ -3,7 +3,7 @@
 //! an error or a count, never a hang. What real interpreters hold is tested on the fixture cores
 //! (tests/enumerate.rs).
 
-use heapscope_coredump::{Addr, Memory, SyntheticMemory};
+use heapscope_coredump::{Addr, SyntheticMemory};
 
 use super::*;
 use crate::layout::Flavour;
@@ -27,25 +27,9 @@ fn heads(nodes: &[(u64, u64, u64)]) -> SyntheticMemory {
 }
 
 fn walk(m: &SyntheticMemory, cap: usize) -> (Vec<(Addr, u8)>, ListReport) {
-    struct Image<'a>(&'a SyntheticMemory);
-    impl Memory for Image<'_> {
-        fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), heapscope_coredump::ReadError> {
-            self.0.read_into(addr, buf)
-        }
-    }
-    impl ProcessImage for Image<'_> {
-        fn objects(&self) -> &[heapscope_coredump::LoadedObject] {
-            &[]
-        }
-        fn symbol(&self, _: &str) -> Option<heapscope_coredump::SymbolRef> {
-            None
-        }
-        fn symbol_in(&self, _: usize, _: &str) -> Option<heapscope_coredump::SymbolRef> {
-            None
-        }
-    }
+    let image = heapscope_coredump::SyntheticImage::new(m.clone());
     let mut out = Vec::new();
-    let report = walk_list(&Image(m), &layout(), LIST, cap, &mut out);
+    let report = walk_list(&image, &layout(), LIST, cap, &mut out);
     (out, report)
 }
 

@@ -3,35 +3,13 @@
 //! counted, and the scan for the ≤3.11 table finds the table and rejects a pointer into its middle. What real
 //! interpreters hold is tested on the fixture cores (tests/enumerate.rs).
 
-use heapscope_coredump::{Addr, LoadedObject, Memory, ProcessImage, Range, ReadError, SymbolRef, SyntheticMemory};
+use heapscope_coredump::{Addr, LoadedObject, Memory, Range, SyntheticMemory};
 
 use super::*;
 use crate::layout::Flavour;
 
 /// Memory plus one loaded object with one writable segment (where the scan looks).
-#[derive(Debug, Default)]
-struct Image {
-    mem: SyntheticMemory,
-    objects: Vec<LoadedObject>,
-}
-
-impl Memory for Image {
-    fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
-        self.mem.read_into(addr, buf)
-    }
-}
-
-impl ProcessImage for Image {
-    fn objects(&self) -> &[LoadedObject] {
-        &self.objects
-    }
-    fn symbol(&self, _: &str) -> Option<SymbolRef> {
-        None
-    }
-    fn symbol_in(&self, _: usize, _: &str) -> Option<SymbolRef> {
-        None
-    }
-}
+type Image = heapscope_coredump::SyntheticImage;
 
 fn layout() -> Layout {
     let v = PythonVersion::from_hex(0x030c01f0).unwrap();

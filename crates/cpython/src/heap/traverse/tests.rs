@@ -2,38 +2,15 @@
 //! `referents` must answer with an error or a bounded result, never panic, hang or allocate by an unchecked length.
 //! What real interpreters hold is tested on the fixture cores (tests/decode.rs).
 
-use std::collections::HashMap;
-
-use heapscope_coredump::{Addr, LoadedObject, Memory, ProcessImage, ReadError, SymbolRef, SyntheticMemory};
+use heapscope_coredump::Addr;
 
 use crate::heap::{object_info_with, referents_with, TypeCache};
 use crate::layout::{Flavour, Layout};
 use crate::objects::{flags, Heap};
 use crate::PythonVersion;
 
-#[derive(Debug, Default)]
-struct Image {
-    mem: SyntheticMemory,
-    symbols: HashMap<&'static str, u64>,
-}
-
-impl Memory for Image {
-    fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
-        self.mem.read_into(addr, buf)
-    }
-}
-
-impl ProcessImage for Image {
-    fn objects(&self) -> &[LoadedObject] {
-        &[]
-    }
-    fn symbol(&self, name: &str) -> Option<SymbolRef> {
-        self.symbols.get(name).map(|&a| SymbolRef { addr: Addr(a), size: 0, object: 0 })
-    }
-    fn symbol_in(&self, _: usize, name: &str) -> Option<SymbolRef> {
-        self.symbol(name)
-    }
-}
+/// Memory plus the symbols and objects a test needs.
+type Image = heapscope_coredump::SyntheticImage;
 
 const LIST_T: u64 = 0x1000;
 const TUPLE_T: u64 = 0x2000;
