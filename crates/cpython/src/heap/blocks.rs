@@ -28,12 +28,8 @@ use rayon::prelude::*;
 
 use super::obmalloc::{parse_pool, u32_at, u64_at, Geometry, PoolState};
 use crate::layout::Layout;
-use crate::objects::{flags, Heap, Kind};
+use crate::objects::{flags, Features, Heap, Kind};
 
-/// `Py_TPFLAGS_MANAGED_WEAKREF` (3.12+): the weakref list is in the pre-header.
-const MANAGED_WEAKREF: u64 = 1 << 3;
-/// `Py_TPFLAGS_READY`: `PyType_Ready` has run.
-const READY: u64 = 1 << 12;
 /// Longest `tp_name` accepted for a type found on the way.
 const MAX_TYPE_NAME: usize = 256;
 /// Largest `tp_basicsize` / `tp_itemsize` of a plausible type.
@@ -120,8 +116,7 @@ pub(super) struct Scan<'h, 'a, P: ProcessImage + ?Sized> {
     /// Known metatypes (`type` and metaclasses): a static type found on the way must be an instance of one.
     metatypes: HashSet<Addr>,
     geometry: Geometry,
-    gc_head: u64,
-    minor: u8,
+    features: Features,
 }
 
 /// What one pool gave.
@@ -158,29 +153,7 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
     pub(super) fn new(heap: &'h Heap<'a, P>, gc: &[(Addr, u8)], geometry: Geometry) -> Self {
         let layout = heap.layout();
         let s = heap.statics();
-        let mut candidates: HashSet<Addr> = [
-            s.type_type,
-            s.object_type,
-            s.long_type,
-            s.bool_type,
-            s.float_type,
-            s.complex_type,
-            s.str_type,
-            s.bytes_type,
-            s.bytearray_type,
-            s.tuple_type,
-            s.list_type,
-            s.dict_type,
-            s.set_type,
-            s.frozenset_type,
-            s.code_type,
-            s.function_type,
-            s.module_type,
-            s.none_type,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let mut candidates: HashSet<Addr> = s.types().into_iter().map(|(t, _)| t).collect();
         let mut of_gc: HashMap<Addr, Vec<Addr>> = HashMap::new();
         for &(obj, _) in gc {
             if let Ok(t) = heap.type_of(obj) {
@@ -214,8 +187,7 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
                 .collect(),
             metatypes: HashSet::new(),
             geometry,
-            gc_head: heap.features().gc_head_size,
-            minor: layout.version.minor,
+            features: heap.features(),
         };
         for t in candidates {
             if let Some(info) = scan.type_info(t) {
@@ -244,7 +216,7 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
         {
             Shape::MaybeNaive
         } else if itemsize > 0
-            && self.minor >= 11
+            && self.layout.gen.gi_iframe.is_known()
             && fl & flags::HEAPTYPE == 0
             && h.tp_name(t).is_ok_and(|n| NO_OB_SIZE.contains(&n.as_str()))
         {
@@ -254,7 +226,11 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
         } else {
             Shape::Fixed
         };
-        let inline = if fl & flags::INLINE_VALUES != 0 && self.minor >= 13 { self.inline_values_size(t) } else { None };
+        let inline = if fl & flags::INLINE_VALUES != 0 && self.features.managed_dict.inline_values() {
+            self.inline_values_size(t)
+        } else {
+            None
+        };
         Some(TypeInfo { flags: fl, basicsize, itemsize, shape, inline })
     }
 
@@ -284,39 +260,12 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
             return None;
         }
         let info = self.type_info(t)?;
-        if info.flags & flags::HEAPTYPE != 0 || info.flags & READY == 0 {
+        if info.flags & flags::HEAPTYPE != 0 || info.flags & flags::READY == 0 {
             return None;
         }
         let name = self.heap.tp_name(t).ok()?;
         let printable = !name.is_empty() && name.len() <= MAX_TYPE_NAME && name.bytes().all(|b| b.is_ascii_graphic());
         printable.then_some(info)
-    }
-
-    /// Bytes in front of a GC object of a type with these flags, besides the GC head (3.11+ pre-header).
-    fn preheader(&self, fl: u64) -> u64 {
-        let mask = match self.minor {
-            ..=10 => 0,
-            11 => flags::MANAGED_DICT,
-            _ => flags::MANAGED_DICT | MANAGED_WEAKREF,
-        };
-        if fl & mask != 0 {
-            16
-        } else {
-            0
-        }
-    }
-
-    /// True if the refcount word `w` is plausible for a live object in this version.
-    fn refcount_ok(&self, w: u64) -> bool {
-        match self.minor {
-            ..=11 => (1..1 << 32).contains(&w),
-            12 | 13 => w >> 32 == 0 && w != 0,
-            _ => {
-                // {u32 ob_refcnt; u16 ob_overflow; u16 ob_flags}: immortal iff (int32)ob_refcnt < 0.
-                let (refcnt, overflow, fl) = (w as u32, (w >> 32) as u16, (w >> 48) as u16);
-                refcnt != 0 && overflow == 0 && fl & !STATIC_FLAG_BITS == 0
-            }
-        }
     }
 
     /// Scans the pools `(pool, arena index)` in parallel, each with its own cache of types found on the way.
@@ -379,10 +328,10 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
         addr: Addr,
         cache: &mut HashMap<Addr, Option<TypeInfo>>,
     ) -> Result<Option<(Addr, bool, Addr)>, Reject> {
-        let hs = self.gc_head;
+        let hs = self.features.gc_head_size;
         let mut worst = Reject::NoType;
         let positions = [(0, false), (hs, true), (hs + 16, true)];
-        for (pos, gc) in positions.into_iter().take(if self.minor >= 11 { 3 } else { 2 }) {
+        for (pos, gc) in positions.into_iter().take(if self.features.preheader_flags != 0 { 3 } else { 2 }) {
             let o = pos as usize;
             let word = |at: usize| block.get(at..at + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
             let Some(ty) = word(o + 8).map(Addr) else { continue };
@@ -395,7 +344,7 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
             };
             let has_gc = info.flags & flags::HAVE_GC != 0;
             let pre = if gc { pos - hs } else { 0 };
-            if has_gc != gc || self.preheader(info.flags) != pre {
+            if has_gc != gc || self.features.managed_words(info.flags) != pre {
                 worst = worst.max(Reject::Position);
                 continue;
             }
@@ -414,7 +363,7 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
                     continue;
                 }
             }
-            if !word(o).is_some_and(|w| self.refcount_ok(w)) {
+            if !word(o).is_some_and(|w| self.features.refcount.plausible(w)) {
                 worst = worst.max(Reject::Refcount);
                 continue;
             }
@@ -470,9 +419,8 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
         let (Some(len), Some(state)) = (u64_at(obj, &l.ascii.length), u32_at(obj, &l.ascii.state)) else {
             return false;
         };
-        let kind = u64::from((state >> 2) & 7);
-        let compact = state >> 5 & 1 == 1;
-        let ascii = state >> 6 & 1 == 1;
+        let bits = self.features.str_state.decode([state as u8, (state >> 8) as u8]);
+        let (kind, compact, ascii) = (u64::from(bits.kind), bits.compact, bits.ascii);
         let round = |n: u64| n.next_multiple_of(super::obmalloc::ALIGNMENT);
         if !compact {
             return l.unicode.size.offset.is_some_and(|s| round(o as u64 + u64::from(s)) == bs);
@@ -483,7 +431,3 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
         need <= bs && (round(need) == bs || 4 * need > 3 * bs)
     }
 }
-
-/// 3.14 `_Py_STATIC_FLAG_BITS`: `_Py_STATICALLY_ALLOCATED_FLAG | _Py_IMMORTAL_FLAGS` — the only `ob_flags` bits a
-/// live object's refcount word carries.
-const STATIC_FLAG_BITS: u16 = 4 | 1;

@@ -66,23 +66,23 @@ pub fn object_info_with<P: ProcessImage + ?Sized>(
     let ty = m.ptr(obj, &m.l.object.ob_type, "object header")?;
     let TypeCache { known, map } = cache;
     let f = facts(map, known, heap, ty)?;
-    let minor = m.l.version.minor;
+    let features = heap.features();
     let raw = m.field(obj, &m.l.object.ob_refcnt, "object header")?;
-    let (refcount, immortal) = match minor {
-        0..=11 => (raw as i64, false),
-        12 | 13 => (raw as i64, (raw as u32 as i32) < 0),
-        _ => (i64::from(raw as u32), (raw as u32 as i32) < 0),
-    };
+    let (refcount, immortal) = features.refcount.decode(raw);
     let is_gc = is_gc_object(&m, f, obj)?;
-    let gc_head = heap.features().gc_head_size;
+    let gc_head = features.gc_head_size;
     let gc_tracked = is_gc && {
         let head = obj.checked_sub(gc_head).ok_or_else(|| super::mem::malformed(obj, "object", "GC head below 0"))?;
         m.field_of(obj, head, &m.l.gc_head.gc_next, "GC head")? != 0
     };
     let sz = sizeof(&m, f, obj)?;
-    let pre = getsizeof_preheader(minor, f, is_gc, gc_head, known.type_type == Some(ty));
+    let pre = features.getsizeof.bytes(gc_head, f.have_gc(), is_gc, f.managed_words, known.type_type == Some(ty));
     let in_memory = if is_gc { gc_head } else { 0 } + f.managed_words;
-    let owned = instance_values_bytes(&m, f, obj).unwrap_or(0);
+    let owned = if f.sizeof == SizeofKind::Default {
+        heap.instance_values_bytes(obj, ty, f.flags, f.basicsize).unwrap_or(0)
+    } else {
+        0
+    };
     Ok(ObjectInfo {
         ty,
         size: sz.size.saturating_add(pre),
@@ -107,70 +107,6 @@ pub(crate) fn is_gc_object<P: ProcessImage + ?Sized>(
         return Ok(m.field(obj, &m.l.type_object.tp_flags, "type")? & flags::HEAPTYPE != 0);
     }
     Ok(true)
-}
-
-/// What `sys.getsizeof` adds to `__sizeof__` (see the module documentation).
-fn getsizeof_preheader(minor: u8, f: &TypeFacts, is_gc: bool, gc_head: u64, exact_type: bool) -> u64 {
-    match minor {
-        0..=10 => {
-            if is_gc {
-                gc_head
-            } else {
-                0
-            }
-        }
-        _ => {
-            if minor >= 13 && exact_type && !is_gc {
-                return 0;
-            }
-            (if f.have_gc() { gc_head } else { 0 }) + f.managed_words
-        }
-    }
-}
-
-/// Bytes of an instance's values array that its `__sizeof__` does not count: 3.11/3.12 a separately allocated
-/// values array while no dict is materialised (prefix + one slot per usable key), 3.13+ inline values (header, slots
-/// and insertion-order bytes).
-fn instance_values_bytes<P: ProcessImage + ?Sized>(
-    m: &Mem<'_, '_, P>,
-    f: &TypeFacts,
-    obj: Addr,
-) -> Result<u64, DecodeError> {
-    if f.flags & flags::MANAGED_DICT == 0 || m.l.version.minor < 11 || f.sizeof != SizeofKind::Default {
-        return Ok(0);
-    }
-    let dict_word = m.word(obj, obj.wrapping_add(24u64.wrapping_neg()), "instance", "managed dict")?;
-    let minor = m.l.version.minor;
-    if minor >= 13 {
-        if f.flags & flags::INLINE_VALUES == 0 {
-            return Ok(0);
-        }
-        let values = obj.wrapping_add(f.basicsize);
-        let cap = u64::from(m.byte(
-            obj,
-            values.wrapping_add(m.off(obj, &m.l.dict_values.capacity, "values")?),
-            "values",
-            "capacity",
-        )?);
-        return Ok(m.off(obj, &m.l.dict_values.values, "values")? + cap * 8 + ((cap + 7) & !7));
-    }
-    let values = match minor {
-        11 if dict_word == 0 => m.word(obj, obj.wrapping_add(32u64.wrapping_neg()), "instance", "managed values")?,
-        12 if dict_word & 1 == 1 => dict_word.wrapping_add(1),
-        _ => 0,
-    };
-    if values == 0 {
-        return Ok(0);
-    }
-    let prefix = u64::from(m.byte(obj, Addr(values.wrapping_sub(1)), "values", "prefix")?);
-    let keys = m.ptr(f.ty, &m.l.heap_type.ht_cached_keys, "heap type")?;
-    if keys.is_null() {
-        return Ok(prefix);
-    }
-    let kl = &m.l.dict_keys;
-    let usable =
-        m.field_of(obj, keys, &kl.dk_nentries, "dict keys")? + m.field_of(obj, keys, &kl.dk_usable, "dict keys")?;
-    Ok(prefix + usable * 8)
 }
 
 /// `len(obj)` for the kinds that have a cheap one.

@@ -22,7 +22,7 @@ mod locate;
 use heapscope_coredump::{Addr, Memory};
 
 use crate::layout::{Field, Layout};
-use crate::PythonVersion;
+use crate::objects::{Features, PymallocGeometry};
 
 pub use locate::{locate_arenas, scan_for_table};
 
@@ -55,9 +55,13 @@ impl Geometry {
     /// 1 MiB arenas of 16 KiB pools (3.10+, 64-bit with the radix tree).
     pub const LARGE: Geometry = Geometry { arena_size: 1 << 20, pool_size: 16 << 10, pool_overhead: 48 };
 
-    /// The geometry of a version's default build, with the pool header size from the layout.
-    pub fn for_version(v: &PythonVersion, layout: &Layout) -> Geometry {
-        let mut g = if (v.major, v.minor) <= (3, 9) { Geometry::SMALL } else { Geometry::LARGE };
+    /// The geometry of the default build of the layout's interpreter ([`Features::pymalloc_geometry`]), with the
+    /// pool header size from the layout.
+    pub fn for_layout(layout: &Layout) -> Geometry {
+        let mut g = match Features::for_layout(layout).pymalloc_geometry {
+            PymallocGeometry::Small => Geometry::SMALL,
+            PymallocGeometry::Large => Geometry::LARGE,
+        };
         if let Some(size) = layout.pool.size.offset {
             g.pool_overhead = u64::from(size).next_multiple_of(ALIGNMENT);
         }

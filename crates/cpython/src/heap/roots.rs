@@ -28,11 +28,6 @@ const MAX_FRAMES: usize = 1 << 16;
 const MAX_SLOTS: u64 = 1 << 16;
 /// Most bytes of `_PyRuntime` scanned for static objects (3.12's is 450 KiB).
 const MAX_RUNTIME_SCAN: u64 = 16 << 20;
-/// 3.11 initialises its static objects' refcounts to 999 999 999 and still counts references to them: anything
-/// this large (and below 2³², so no pointer) is taken for one of them.
-const V311_IMMORTAL_FLOOR: u64 = 900_000_000;
-/// `Py_TPFLAGS_READY`: `PyType_Ready` has run.
-const READY: u64 = 1 << 12;
 /// Most characters of a module or local name kept in a root's description.
 const MAX_NAME_CHARS: usize = 256;
 
@@ -333,42 +328,11 @@ fn object(model: &FrameModel, bits: u64) -> Addr {
 /// The static types and singletons found by symbol.
 fn static_roots<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, out: &mut Roots) {
     let s = heap.statics();
-    let singletons = [
-        (s.none, "None"),
-        (s.true_, "True"),
-        (s.false_, "False"),
-        (s.not_implemented, "NotImplemented"),
-        (s.ellipsis, "Ellipsis"),
-    ];
-    for (addr, name) in singletons {
-        if let Some(a) = addr {
-            out.push(a, RootKind::Singleton, name);
-        }
+    for (a, name) in s.singletons() {
+        out.push(a, RootKind::Singleton, name);
     }
-    let types = [
-        (s.type_type, "PyType_Type"),
-        (s.object_type, "PyBaseObject_Type"),
-        (s.long_type, "PyLong_Type"),
-        (s.bool_type, "PyBool_Type"),
-        (s.float_type, "PyFloat_Type"),
-        (s.complex_type, "PyComplex_Type"),
-        (s.str_type, "PyUnicode_Type"),
-        (s.bytes_type, "PyBytes_Type"),
-        (s.bytearray_type, "PyByteArray_Type"),
-        (s.tuple_type, "PyTuple_Type"),
-        (s.list_type, "PyList_Type"),
-        (s.dict_type, "PyDict_Type"),
-        (s.set_type, "PySet_Type"),
-        (s.frozenset_type, "PyFrozenSet_Type"),
-        (s.code_type, "PyCode_Type"),
-        (s.function_type, "PyFunction_Type"),
-        (s.module_type, "PyModule_Type"),
-        (s.none_type, "type(None)"),
-    ];
-    for (addr, name) in types {
-        if let Some(a) = addr {
-            out.push(a, RootKind::StaticType, name);
-        }
+    for (a, name) in s.types() {
+        out.push(a, RootKind::StaticType, name);
     }
 }
 
@@ -400,22 +364,14 @@ fn runtime_statics<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, 
         let at = usize::try_from(off).ok()?;
         Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
     };
-    let minor = l.version.minor;
-    // The exact initial refcounts of static objects (confirmed on the fixtures' truth): increments and decrements
-    // skip immortal objects from 3.12 on, so the word keeps its initial value; a pointer never has it.
-    let immortal = |rc: u64| match minor {
-        0..=11 => (V311_IMMORTAL_FLOOR..1 << 32).contains(&rc),
-        12 | 13 => rc == u64::from(u32::MAX),
-        // Low half 3 << 30; above it the 16-bit `ob_overflow` (0) and `ob_flags`.
-        _ => rc as u32 == 3 << 30 && (rc >> 32) & 0xffff == 0,
-    };
+    let refcount = heap.features().refcount;
     let mut static_types: HashMap<u64, bool> = HashMap::new();
     let mut cache = TypeCache::new(heap);
     let mut off = 0u64;
     while off + 16 <= size {
         if let (Some(ty), Some(rc)) = (word(off + type_at), word(off + refcnt_at)) {
             let at = runtime.wrapping_add(off);
-            if immortal(rc)
+            if refcount.is_static_initial(rc)
                 && *static_types.entry(ty).or_insert_with(|| is_static_type(heap, type_type, Addr(ty)))
                 && decodes(heap, &mut cache, at)
             {
@@ -430,7 +386,7 @@ fn runtime_statics<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, 
 fn is_static_type<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, type_type: Addr, ty: Addr) -> bool {
     heap.process().objects().iter().any(|o| o.contains(ty))
         && heap.type_of(ty).is_ok_and(|t| t == type_type)
-        && heap.tp_flags(ty).is_ok_and(|f| f & READY != 0 && f & flags::HEAPTYPE == 0)
+        && heap.tp_flags(ty).is_ok_and(|f| f & flags::READY != 0 && f & flags::HEAPTYPE == 0)
 }
 
 /// True if the candidate static object at `obj` decodes: its facts ([`crate::heap::object_info_with`]), and for

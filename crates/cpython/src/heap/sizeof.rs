@@ -59,14 +59,16 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
     f: &TypeFacts,
     obj: Addr,
 ) -> Result<Sz, DecodeError> {
-    let minor = m.l.version.minor;
     let basic = f.basicsize;
     Ok(match f.sizeof {
         SizeofKind::Default => Sz::same(default_size(m, f, obj)?),
         SizeofKind::Int => {
-            let n =
-                if minor >= 12 { m.field(obj, &m.l.long.lv_tag, "int")? >> 3 } else { m.ob_size(obj)?.unsigned_abs() };
-            let n = if minor >= 11 { n.max(1) } else { n };
+            let n = if m.l.long.lv_tag.is_known() {
+                m.field(obj, &m.l.long.lv_tag, "int")? >> 3
+            } else {
+                m.ob_size(obj)?.unsigned_abs()
+            };
+            let n = n.max(m.heap.features().int_min_digits);
             let digits = m.off(obj, &m.l.long.ob_digit, "int")?;
             Sz::same(checked(obj, "int", n.checked_mul(DIGIT_SIZE).and_then(|d| d.checked_add(digits)))?)
         }
@@ -187,42 +189,8 @@ pub(crate) fn keys_size<P: ProcessImage + ?Sized>(
     owner: Addr,
     keys: Addr,
 ) -> Result<u64, DecodeError> {
-    let kl = &m.l.dict_keys;
-    let what = "dict keys";
-    let head = m.off(owner, &kl.size, what)?;
-    if kl.dk_log2_size.is_known() {
-        let log2 = m.byte(owner, keys.wrapping_add(m.off(owner, &kl.dk_log2_size, what)?), what, "dk_log2_size")?;
-        let log2i = m.byte(
-            owner,
-            keys.wrapping_add(m.off(owner, &kl.dk_log2_index_bytes, what)?),
-            what,
-            "dk_log2_index_bytes",
-        )?;
-        let kind = m.byte(owner, keys.wrapping_add(m.off(owner, &kl.dk_kind, what)?), what, "dk_kind")?;
-        if log2 > 40 || log2i > 43 {
-            return Err(malformed(owner, what, format!("dk_log2_size {log2}")));
-        }
-        let es = if kind == 0 {
-            m.off(owner, &m.l.dict_entry.size, what)?
-        } else {
-            m.off(owner, &m.l.dict_unicode_entry.size, what)?
-        };
-        let usable = (2u64 << log2) / 3;
-        Ok(head + (1u64 << log2i) + usable * es)
-    } else {
-        let size = m.field_of(owner, keys, &kl.dk_size, what)?;
-        if !size.is_power_of_two() || size > 1 << 40 {
-            return Err(malformed(owner, what, format!("dk_size {size}")));
-        }
-        let width = match size {
-            0..=0xff => 1,
-            0x100..=0xffff => 2,
-            0x1_0000..=0xffff_ffff => 4,
-            _ => 8,
-        };
-        let usable = 2 * size / 3;
-        Ok(head + width * size + usable * m.off(owner, &m.l.dict_entry.size, what)?)
-    }
+    let k = m.heap.keys(owner, keys)?;
+    m.heap.keys_size(owner, &k)
 }
 
 /// `_PyDict_SizeOf` with the dict type's basic size.
@@ -233,18 +201,11 @@ fn dict_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, obj: Addr, basic: u
     if keys.is_null() {
         return Err(malformed(obj, what, "ma_keys is NULL"));
     }
-    let kl = &m.l.dict_keys;
+    let k = m.heap.keys(obj, keys)?;
     let mut size = basic;
     let mut not_owned = 0;
     if !values.is_null() {
-        let n = if kl.dk_log2_size.is_known() {
-            let nentries = m.field_of(obj, keys, &kl.dk_nentries, what)?;
-            let usable = m.field_of(obj, keys, &kl.dk_usable, what)?;
-            nentries.saturating_add(usable)
-        } else {
-            2 * m.field_of(obj, keys, &kl.dk_size, what)? / 3
-        };
-        let split = n.saturating_mul(8);
+        let split = k.values_capacity.saturating_mul(8);
         size = size.saturating_add(split);
         // 3.13+: values embedded in an instance belong to the instance.
         if m.l.dict_values.embedded.is_known() {
@@ -254,9 +215,9 @@ fn dict_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, obj: Addr, basic: u
             }
         }
     }
-    let refcnt = m.field_of(obj, keys, &kl.dk_refcnt, what)?;
+    let refcnt = m.field_of(obj, keys, &m.l.dict_keys.dk_refcnt, what)?;
     if refcnt == 1 {
-        size = size.saturating_add(keys_size(m, obj, keys)?);
+        size = size.saturating_add(m.heap.keys_size(obj, &k)?);
     }
     Ok(Sz { size, footprint: size - not_owned })
 }

@@ -17,10 +17,8 @@ use heapscope_coredump::{Addr, ProcessImage};
 
 use super::mem::Mem;
 use super::type_tables::{NAMED_TYPES, STATIC_TYPES};
-use crate::objects::{flags, DecodeError, Heap};
+use crate::objects::{flags, CtypesInfo, DecodeError, Features, Heap, ManagedDict};
 
-/// `Py_TPFLAGS_MANAGED_WEAKREF` (3.12+).
-pub(crate) const MANAGED_WEAKREF: u64 = 1 << 3;
 /// Deepest `tp_base` chain followed.
 const MAX_BASES: usize = 64;
 /// Longest `tp_name` read.
@@ -226,10 +224,10 @@ pub(crate) type AddrMap<V> = HashMap<Addr, V, BuildHasherDefault<AddrHasher>>;
 
 /// Process-wide facts found once: the static types by symbol, the traverse functions they identify, and
 /// `subtype_traverse`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Known {
-    /// Minor version.
-    pub minor: u8,
+    /// The interpreter's behaviours.
+    pub features: Features,
     /// Static types by address: their traverse and sizeof kinds.
     pub(crate) statics: AddrMap<(TraverseKind, Option<SizeofKind>)>,
     /// `tp_traverse` function → kind.
@@ -247,7 +245,14 @@ impl Known {
     pub fn new<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>) -> Known {
         let m = Mem::new(heap);
         let p = heap.process();
-        let mut k = Known { minor: heap.layout().version.minor, ..Known::default() };
+        let mut k = Known {
+            features: heap.features(),
+            statics: AddrMap::default(),
+            fns: AddrMap::default(),
+            subtype_traverse: None,
+            type_type: None,
+            set_dummy: None,
+        };
         let traverse_of = |ty: Addr| -> Option<Addr> {
             let fl = m.field(ty, &m.l.type_object.tp_flags, "type").ok()?;
             let f = m.ptr(ty, &m.l.type_object.tp_traverse, "type").ok()?;
@@ -378,11 +383,11 @@ fn tp_name<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, ty: Addr) -> String {
 /// The named-type entry of `ty`, if its `tp_name` is one heapscope knows for this version.
 fn named<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, ty: Addr) -> Option<(TraverseKind, Option<SizeofKind>)> {
     let name = tp_name(m, ty);
-    let minor = m.l.version.minor;
+    let ctypes = m.heap.features().ctypes;
     NAMED_TYPES
         .iter()
-        .find(|&&(n, _, _, lo, hi)| n == name && (lo..=hi).contains(&minor))
-        .map(|&(_, t, s, _, _)| (t, s))
+        .find(|&&(n, _, _, only)| n == name && only.is_none_or(|c| c == ctypes))
+        .map(|&(_, t, s, _)| (t, s))
 }
 
 /// The traverse kind of a type whose `tp_traverse` is `f` (not `subtype_traverse`).
@@ -440,7 +445,7 @@ fn classify<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, known: &Known, ty: Add
     let m = Mem::new(heap);
     let r = raw(&m, ty)?;
     let sizeof = sizeof_kind(&m, known, ty, &r);
-    let managed_words = managed_words(known.minor, r.flags);
+    let managed_words = known.features.managed_words(r.flags);
     let mut f = TypeFacts {
         ty,
         flags: r.flags,
@@ -484,11 +489,12 @@ fn classify<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, known: &Known, ty: Add
         braw = raw(&m, base)?;
     }
     info.base = base;
-    info.managed = known.minor >= 11 && f.flags & flags::MANAGED_DICT != 0;
+    info.managed = known.features.managed_dict != ManagedDict::None && f.flags & flags::MANAGED_DICT != 0;
     info.dict = top_dictoffset != braw.dictoffset;
     let base_heap = braw.flags & flags::HEAPTYPE != 0;
     let base_kind = traverse_kind(&m, known, base, &braw);
-    info.visit_type = f.is_heap() && (known.minor <= 8 || base_kind == TraverseKind::None || !base_heap);
+    info.visit_type =
+        f.is_heap() && (known.features.subtype_always_visits_type || base_kind == TraverseKind::None || !base_heap);
     f.traverse = TraverseKind::Subtype;
     f.base_traverse = base_kind;
     f.base_is_heap = base_heap;
@@ -538,15 +544,6 @@ fn collect_slots<P: ProcessImage + ?Sized>(
     Ok(())
 }
 
-/// Bytes of managed dict / weakref words in front of the GC head of instances with these flags.
-fn managed_words(minor: u8, fl: u64) -> u64 {
-    match minor {
-        0..=10 => 0,
-        11 => 16 * u64::from(fl & flags::MANAGED_DICT != 0),
-        _ => 16 * u64::from(fl & (flags::MANAGED_DICT | MANAGED_WEAKREF) != 0),
-    }
-}
-
 /// The `__sizeof__` of `ty`'s instances: the first type along `tp_base` with a known C `__sizeof__`.
 fn sizeof_kind<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, known: &Known, ty: Addr, r: &RawType) -> SizeofKind {
     let meta = r.flags & flags::TYPE_SUBCLASS != 0;
@@ -582,7 +579,7 @@ const STGDICT_SIZE: u64 = 192;
 /// ctypes' `StgDict` when its `tp_name` cannot be read (the name lives in `_ctypes`' read-only data, which a core
 /// may omit): the static dict subclass, based directly on `dict`, whose basic size is `sizeof(StgDictObject)`.
 fn stgdict_fallback<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, known: &Known, ty: Addr) -> Option<SizeofKind> {
-    if known.minor > 12 {
+    if known.features.ctypes != CtypesInfo::StgDict {
         return None;
     }
     let r = raw(m, ty).ok()?;

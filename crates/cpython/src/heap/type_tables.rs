@@ -1,8 +1,9 @@
 //! The types heapscope recognises without symbols for their functions: the exported static types of libpython (by
-//! symbol) and the types of built-in and extension modules (by `tp_name`, per version range), each with the
+//! symbol) and the types of built-in and extension modules (by `tp_name`), each with the
 //! `tp_traverse` and `__sizeof__` that apply to its instances. See [`super::type_facts`].
 
 use super::type_facts::{SizeofKind, TraverseKind};
+use crate::objects::CtypesInfo;
 
 /// Exported static types: symbol, traverse kind, sizeof kind.
 pub(crate) const STATIC_TYPES: &[(&str, TraverseKind, Option<SizeofKind>)] = {
@@ -60,57 +61,58 @@ pub(crate) const STATIC_TYPES: &[(&str, TraverseKind, Option<SizeofKind>)] = {
     ]
 };
 
-/// Types of built-in and extension modules found by `tp_name`: name, traverse kind, sizeof kind, first and last
-/// minor version the entry applies to.
-pub(crate) type Named = (&'static str, TraverseKind, Option<SizeofKind>, u8, u8);
+/// Types of built-in and extension modules found by `tp_name`: name, traverse kind, sizeof kind, and the ctypes
+/// representation the entry applies to (`None`: every interpreter).
+pub(crate) type Named = (&'static str, TraverseKind, Option<SizeofKind>, Option<CtypesInfo>);
 
 /// The `tp_name`-identified types (static types of built-in modules export no symbol; extension modules none).
 pub(crate) const NAMED_TYPES: &[Named] = {
+    use CtypesInfo as C;
     use SizeofKind as S;
     use TraverseKind as T;
     &[
-        ("collections.deque", T::Deque, Some(S::Deque), 0, 255),
-        ("collections.defaultdict", T::DefaultDict, None, 0, 255),
-        ("collections.OrderedDict", T::ODict, Some(S::ODict), 0, 255),
-        ("functools.partial", T::Partial, None, 0, 255),
-        ("functools._lru_cache_wrapper", T::LruCache, None, 0, 255),
-        ("functools._PlaceholderType", T::TypeOnly, None, 0, 255),
-        ("re.Pattern", T::Pattern, Some(S::Pattern), 0, 255),
-        ("_sre.SRE_Pattern", T::Pattern, Some(S::Pattern), 0, 255),
-        ("_thread.lock", T::TypeOnly, None, 0, 255),
-        ("_thread.RLock", T::TypeOnly, None, 0, 255),
-        ("_thread._ThreadHandle", T::TypeOnly, None, 0, 255),
-        ("_thread._local", T::ThreadLocal, None, 0, 255),
-        ("itertools.count", T::Count, None, 0, 255),
-        ("_abc._abc_data", T::AbcData, None, 0, 255),
-        ("_abc_data", T::AbcData, None, 0, 255),
-        ("_io.TextIOWrapper", T::TextIo, None, 0, 255),
-        ("_io.BufferedReader", T::Buffered, Some(S::Buffered), 0, 255),
-        ("_io.BufferedWriter", T::Buffered, Some(S::Buffered), 0, 255),
-        ("_io.BufferedRandom", T::Buffered, Some(S::Buffered), 0, 255),
-        ("_io.FileIO", T::FileIo, None, 0, 255),
-        ("_struct.Struct", T::Struct, Some(S::Struct), 0, 255),
-        ("Struct", T::Struct, Some(S::Struct), 0, 255),
-        ("_json.Scanner", T::Scanner, None, 0, 255),
-        ("make_scanner", T::Scanner, None, 0, 255),
-        ("array.array", T::TypeOnly, Some(S::Array), 0, 255),
-        ("StgDict", T::Dict, Some(S::StgDict), 0, 255),
-        ("_ctypes.CFuncPtr", T::CFuncPtr, None, 0, 255),
-        ("_ctypes.PyCSimpleType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
-        ("_ctypes.PyCStructType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
-        ("_ctypes.UnionType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
-        ("_ctypes.PyCArrayType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
-        ("_ctypes.PyCPointerType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
-        ("_ctypes.PyCFuncPtrType", T::CTypeMeta, Some(S::CTypeMeta), 13, 255),
-        ("_ctypes.PyCPointerType", T::CDataType, None, 0, 12),
-        ("_ctypes.PyCArrayType", T::CDataType, None, 0, 12),
-        ("_ctypes.PyCStructType", T::CDataType, None, 0, 12),
-        ("_ctypes.UnionType", T::CDataType, None, 0, 12),
-        ("_ctypes.PyCFuncPtr", T::CFuncPtr, None, 0, 255),
-        ("managedbuffer", T::ManagedBuffer, None, 0, 255),
-        ("method-wrapper", T::MethodWrapper, None, 0, 255),
-        ("types.SimpleNamespace", T::Namespace, None, 0, 255),
-        ("_collections._tuplegetter", T::TupleGetter, None, 0, 255),
-        ("collections._tuplegetter", T::TupleGetter, None, 0, 255),
+        ("collections.deque", T::Deque, Some(S::Deque), None),
+        ("collections.defaultdict", T::DefaultDict, None, None),
+        ("collections.OrderedDict", T::ODict, Some(S::ODict), None),
+        ("functools.partial", T::Partial, None, None),
+        ("functools._lru_cache_wrapper", T::LruCache, None, None),
+        ("functools._PlaceholderType", T::TypeOnly, None, None),
+        ("re.Pattern", T::Pattern, Some(S::Pattern), None),
+        ("_sre.SRE_Pattern", T::Pattern, Some(S::Pattern), None),
+        ("_thread.lock", T::TypeOnly, None, None),
+        ("_thread.RLock", T::TypeOnly, None, None),
+        ("_thread._ThreadHandle", T::TypeOnly, None, None),
+        ("_thread._local", T::ThreadLocal, None, None),
+        ("itertools.count", T::Count, None, None),
+        ("_abc._abc_data", T::AbcData, None, None),
+        ("_abc_data", T::AbcData, None, None),
+        ("_io.TextIOWrapper", T::TextIo, None, None),
+        ("_io.BufferedReader", T::Buffered, Some(S::Buffered), None),
+        ("_io.BufferedWriter", T::Buffered, Some(S::Buffered), None),
+        ("_io.BufferedRandom", T::Buffered, Some(S::Buffered), None),
+        ("_io.FileIO", T::FileIo, None, None),
+        ("_struct.Struct", T::Struct, Some(S::Struct), None),
+        ("Struct", T::Struct, Some(S::Struct), None),
+        ("_json.Scanner", T::Scanner, None, None),
+        ("make_scanner", T::Scanner, None, None),
+        ("array.array", T::TypeOnly, Some(S::Array), None),
+        ("StgDict", T::Dict, Some(S::StgDict), None),
+        ("_ctypes.CFuncPtr", T::CFuncPtr, None, None),
+        ("_ctypes.PyCSimpleType", T::CTypeMeta, Some(S::CTypeMeta), Some(C::StgInfo)),
+        ("_ctypes.PyCStructType", T::CTypeMeta, Some(S::CTypeMeta), Some(C::StgInfo)),
+        ("_ctypes.UnionType", T::CTypeMeta, Some(S::CTypeMeta), Some(C::StgInfo)),
+        ("_ctypes.PyCArrayType", T::CTypeMeta, Some(S::CTypeMeta), Some(C::StgInfo)),
+        ("_ctypes.PyCPointerType", T::CTypeMeta, Some(S::CTypeMeta), Some(C::StgInfo)),
+        ("_ctypes.PyCFuncPtrType", T::CTypeMeta, Some(S::CTypeMeta), Some(C::StgInfo)),
+        ("_ctypes.PyCPointerType", T::CDataType, None, Some(C::StgDict)),
+        ("_ctypes.PyCArrayType", T::CDataType, None, Some(C::StgDict)),
+        ("_ctypes.PyCStructType", T::CDataType, None, Some(C::StgDict)),
+        ("_ctypes.UnionType", T::CDataType, None, Some(C::StgDict)),
+        ("_ctypes.PyCFuncPtr", T::CFuncPtr, None, None),
+        ("managedbuffer", T::ManagedBuffer, None, None),
+        ("method-wrapper", T::MethodWrapper, None, None),
+        ("types.SimpleNamespace", T::Namespace, None, None),
+        ("_collections._tuplegetter", T::TupleGetter, None, None),
+        ("collections._tuplegetter", T::TupleGetter, None, None),
     ]
 };

@@ -17,21 +17,36 @@ use super::{cap_items, DecodeError, Heap, Kind, MAX_READ_BYTES};
 /// Largest `dk_log2_size` / `log2(dk_size)` accepted (2⁴⁰ slots is far beyond any real dict).
 const MAX_LOG2_SIZE: u32 = 40;
 
-/// A dict keys object, decoded.
+/// A dict keys object, decoded: the one place that knows its geometry in every version (≤3.10 `dk_size` with index
+/// widths by size; 3.11+ `dk_log2_size`, `dk_log2_index_bytes` and `dk_kind`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Keys {
-    /// Address of the keys object.
-    addr: Addr,
     /// Number of entries in use (live or deleted).
-    nentries: u64,
+    pub(crate) nentries: u64,
+    /// Slots of the hash table (`DK_SIZE`).
+    pub(crate) slots: u64,
+    /// Bytes of the index table.
+    pub(crate) index_bytes: u64,
+    /// `dk_kind` (3.11+): 0 general, 1 unicode, 2 split; `None` ≤3.10, where the kind is not in the data.
+    pub(crate) kind: Option<u8>,
+    /// Values a split table of these keys has room for: `dk_nentries + dk_usable` (3.11+
+    /// `shared_keys_usable_size`), `USABLE_FRACTION(dk_size)` before.
+    pub(crate) values_capacity: u64,
     /// Address of entry 0.
-    entries: Addr,
+    pub(crate) entries: Addr,
     /// Bytes per entry.
-    entry_size: u64,
+    pub(crate) entry_size: u64,
     /// Offset of the key in an entry.
-    key_off: u64,
+    pub(crate) key_off: u64,
     /// Offset of the value in an entry.
-    value_off: u64,
+    pub(crate) value_off: u64,
+}
+
+impl Keys {
+    /// True for a general table (keys of any type: the traverse visits keys); ≤3.10 this is not in the data.
+    pub(crate) fn is_general(&self) -> Option<bool> {
+        self.kind.map(|k| k == 0)
+    }
 }
 
 /// The values of a split table: where `values[0]` is and the order to visit them in.
@@ -107,7 +122,7 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
             if log2 > MAX_LOG2_SIZE || log2_index > MAX_LOG2_SIZE + 3 || log2_index < log2 || kind > 2 {
                 return Err(bad(format!("dk_log2_size {log2}, dk_log2_index_bytes {log2_index}, dk_kind {kind}")));
             }
-            (1u64 << log2, 1u64 << log2_index, kind)
+            (1u64 << log2, 1u64 << log2_index, Some(kind))
         } else {
             let size = self.u64(keys, &kl.dk_size, "dict keys")?;
             if !size.is_power_of_two() || size > 1 << MAX_LOG2_SIZE {
@@ -119,19 +134,40 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
                 0x1_0000..=0xffff_ffff => 4,
                 _ => 8,
             };
-            (size, size * width, 0)
+            (size, size * width, None)
         };
         if nentries > slots {
             return Err(bad(format!("{nentries} entries in a table of {slots} slots")));
         }
-        let (entry_size, key_off, value_off) = if kind == 0 {
+        let values_capacity = if kind.is_some() {
+            nentries.saturating_add(self.u64(keys, &kl.dk_usable, "dict keys")?)
+        } else {
+            2 * slots / 3
+        };
+        let (entry_size, key_off, value_off) = if kind.unwrap_or(0) == 0 {
             let e = &l.dict_entry;
             (self.off(owner, &e.size)?, self.off(owner, &e.me_key)?, self.off(owner, &e.me_value)?)
         } else {
             let e = &l.dict_unicode_entry;
             (self.off(owner, &e.size)?, self.off(owner, &e.me_key)?, self.off(owner, &e.me_value)?)
         };
-        Ok(Keys { addr: keys, nentries, entries: indices.wrapping_add(index_bytes), entry_size, key_off, value_off })
+        Ok(Keys {
+            nentries,
+            slots,
+            index_bytes,
+            kind,
+            values_capacity,
+            entries: indices.wrapping_add(index_bytes),
+            entry_size,
+            key_off,
+            value_off,
+        })
+    }
+
+    /// `_PyDict_KeysSize`: the header, the index table and `USABLE_FRACTION(size)` entries.
+    pub(crate) fn keys_size(&self, owner: Addr, keys: &Keys) -> Result<u64, DecodeError> {
+        let head = self.off(owner, &self.layout.dict_keys.size)?;
+        Ok(head + keys.index_bytes + (2 * keys.slots / 3) * keys.entry_size)
     }
 
     fn off(&self, owner: Addr, f: &crate::layout::Field) -> Result<u64, DecodeError> {
@@ -281,13 +317,5 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
         let keys = self.keys(owner, keys_addr)?;
         let split = self.split_values(owner, &keys, values, None)?;
         self.split_items(owner, &keys, &split, cap_items(max))
-    }
-}
-
-impl Keys {
-    /// The keys object's address.
-    #[allow(dead_code)]
-    pub(crate) fn addr(&self) -> Addr {
-        self.addr
     }
 }

@@ -11,7 +11,8 @@
 
 use heapscope_coredump::{Addr, ProcessImage};
 
-use super::{flags, DecodeError, Flavour, Heap, ManagedDict};
+use super::{flags, DecodeError, Heap, ManagedDict};
+use crate::layout::{Flavour, Layout};
 
 /// Offset below the object of the managed dict (or 3.12 dict-or-values) pointer, default build.
 const MANAGED_DICT_BELOW: u64 = 24;
@@ -36,15 +37,44 @@ pub enum AttrStorage {
     },
 }
 
+/// Bytes of 3.13+ inline values with room for `capacity` values (`_PyInlineValuesSize`): the `PyDictValues` header,
+/// `capacity` slots and the insertion-order bytes, rounded up to a pointer.
+pub(crate) fn inline_values_size(layout: &Layout, capacity: u64) -> Option<u64> {
+    let head = u64::from(layout.dict_values.values.offset?);
+    Some(head + capacity * 8 + capacity.next_multiple_of(8))
+}
+
 impl<P: ProcessImage + ?Sized> Heap<'_, P> {
     /// Where the instance at `obj` keeps its `__dict__` attributes.
     pub fn attr_storage(&self, obj: Addr) -> Result<AttrStorage, DecodeError> {
         let ty = self.type_of(obj)?;
         let fl = self.tp_flags(ty)?;
-        let managed = fl & flags::MANAGED_DICT != 0 && self.features.managed_dict != ManagedDict::None;
-        if !managed {
-            return self.dictoffset_storage(obj, ty);
+        if fl & flags::MANAGED_DICT != 0 && self.features.managed_dict != ManagedDict::None {
+            let basic = u64::try_from(self.tp_basicsize(ty)?)
+                .map_err(|_| DecodeError::malformed(obj, "instance", "negative tp_basicsize"))?;
+            return self.managed_storage(obj, ty, fl, basic);
         }
+        let offset = self.u64(ty, &self.layout.type_object.tp_dictoffset, "type")? as i64;
+        let basic = self.tp_basicsize(ty)?.unsigned_abs();
+        let item = self.tp_itemsize(ty)?.unsigned_abs();
+        match self.dict_ptr(obj, offset, basic, item)? {
+            None => Ok(AttrStorage::None),
+            Some(at) => match self.raw_u64(obj, at, "instance", "dict pointer")? {
+                0 => Ok(AttrStorage::None),
+                d => Ok(AttrStorage::Dict(Addr(d))),
+            },
+        }
+    }
+
+    /// Where an instance at `obj` of a managed-dict type `ty` (3.11+ `Py_TPFLAGS_MANAGED_DICT`, with `tp_flags` and
+    /// `tp_basicsize` as given) keeps its attributes: the one decoder of the managed dict / values pre-header.
+    pub(crate) fn managed_storage(
+        &self,
+        obj: Addr,
+        ty: Addr,
+        tp_flags: u64,
+        basicsize: u64,
+    ) -> Result<AttrStorage, DecodeError> {
         let below = |n: u64, field: &'static str| -> Result<u64, DecodeError> {
             let at = obj
                 .checked_sub(n)
@@ -82,11 +112,9 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
                 let dict = below(n, "managed dict")?;
                 if dict != 0 {
                     AttrStorage::Dict(Addr(dict))
-                } else if fl & flags::INLINE_VALUES != 0 {
-                    let basic = self.tp_basicsize(ty)?;
-                    let values = u64::try_from(basic)
-                        .ok()
-                        .and_then(|b| obj.checked_add(b))
+                } else if tp_flags & flags::INLINE_VALUES != 0 {
+                    let values = obj
+                        .checked_add(basicsize)
                         .ok_or_else(|| DecodeError::malformed(obj, "instance", "bad tp_basicsize"))?;
                     let valid = self.u8(values, &self.layout.dict_values.valid, "inline values")?;
                     if valid == 0 {
@@ -101,33 +129,87 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
         })
     }
 
-    /// `_PyObject_GetDictPtr` for types that do not manage their dict: `tp_dictoffset`, negative offsets counted
-    /// from the end of the var-sized object (`basicsize + |ob_size| * itemsize`, rounded up to 8).
-    fn dictoffset_storage(&self, obj: Addr, ty: Addr) -> Result<AttrStorage, DecodeError> {
-        let offset = self.u64(ty, &self.layout.type_object.tp_dictoffset, "type")? as i64;
-        if offset == 0 {
-            return Ok(AttrStorage::None);
+    /// How many value slots the values of [`AttrStorage::Values`] has: 3.13+ its `capacity`, before the entries of
+    /// the shared keys (`dk_nentries`).
+    pub(crate) fn values_slots(&self, owner: Addr, values: Addr, keys: Addr) -> Result<u64, DecodeError> {
+        if self.features.managed_dict.inline_values() {
+            return Ok(u64::from(self.u8(values, &self.layout.dict_values.capacity, "inline values")?));
+        }
+        if keys.is_null() {
+            return Ok(0);
+        }
+        Ok(self.keys(owner, keys)?.nentries)
+    }
+
+    /// Bytes of an instance's values that its `__sizeof__` does not count: 3.11/3.12 a separately allocated values
+    /// array while no dict is materialised (prefix + one slot per usable key), 3.13+ the inline values (header, slots
+    /// and insertion-order bytes), which stay in place after a dict is made.
+    pub(crate) fn instance_values_bytes(
+        &self,
+        obj: Addr,
+        ty: Addr,
+        tp_flags: u64,
+        basicsize: u64,
+    ) -> Result<u64, DecodeError> {
+        if tp_flags & flags::MANAGED_DICT == 0 {
+            return Ok(0);
+        }
+        if self.features.managed_dict.inline_values() {
+            if tp_flags & flags::INLINE_VALUES == 0 {
+                return Ok(0);
+            }
+            let values = obj.wrapping_add(basicsize);
+            let cap = u64::from(self.u8(values, &self.layout.dict_values.capacity, "inline values")?);
+            return inline_values_size(self.layout, cap)
+                .ok_or_else(|| DecodeError::malformed(obj, "instance", "PyDictValues.values is not known"));
+        }
+        let AttrStorage::Values { values, keys } = self.managed_storage(obj, ty, tp_flags, basicsize)? else {
+            return Ok(0);
+        };
+        let prefix =
+            u64::from(self.process.read_u8(values.wrapping_add(u64::MAX)).map_err(|source| DecodeError::Read {
+                addr: obj,
+                what: "instance",
+                field: "values prefix",
+                source,
+            })?);
+        if keys.is_null() {
+            return Ok(prefix);
+        }
+        Ok(prefix + self.keys(obj, keys)?.values_capacity * 8)
+    }
+
+    /// `_PyObject_GetDictPtr` for a type that does not manage its dict: the address of the dict pointer at
+    /// `tp_dictoffset`, a negative offset counted from the end of the var-sized object (`basicsize + |ob_size| *
+    /// itemsize`, rounded up to 8). `None` when the type has no dict.
+    pub(crate) fn dict_ptr(
+        &self,
+        obj: Addr,
+        dictoffset: i64,
+        basicsize: u64,
+        itemsize: u64,
+    ) -> Result<Option<Addr>, DecodeError> {
+        if dictoffset == 0 {
+            return Ok(None);
         }
         let bad = |why: String| DecodeError::malformed(obj, "instance", why);
-        let offset = if offset < 0 {
+        let offset = if dictoffset < 0 {
             // As CPython does, even for 3.12+ ints whose `ob_size` slot holds `lv_tag`.
             let n = self.ob_size(obj)?.unsigned_abs();
-            let basic = self.tp_basicsize(ty)?.unsigned_abs();
-            let size = self
-                .tp_itemsize(ty)?
-                .unsigned_abs()
+            let size = itemsize
                 .checked_mul(n)
-                .and_then(|s| s.checked_add(basic))
+                .and_then(|s| s.checked_add(basicsize))
                 .and_then(|s| s.checked_add(7))
                 .map(|s| s & !7)
                 .ok_or_else(|| bad("var size overflows".into()))?;
-            (size as i64).checked_add(offset).filter(|o| *o > 0).ok_or_else(|| bad(format!("dict offset {offset}")))?
+            (size as i64)
+                .checked_add(dictoffset)
+                .filter(|o| *o > 0)
+                .ok_or_else(|| bad(format!("dict offset {dictoffset}")))?
         } else {
-            offset
+            dictoffset
         };
-        let at = obj.checked_add(offset as u64).ok_or_else(|| bad("dict offset overflows".into()))?;
-        let dict = self.raw_u64(obj, at, "instance", "dict pointer")?;
-        Ok(if dict == 0 { AttrStorage::None } else { AttrStorage::Dict(Addr(dict)) })
+        obj.checked_add(offset as u64).map(Some).ok_or_else(|| bad("dict offset overflows".into()))
     }
 
     /// The first `max` `(name, value)` pairs of the instance's `__dict__` attributes, in insertion order, wherever

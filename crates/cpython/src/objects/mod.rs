@@ -12,6 +12,7 @@
 mod bytes;
 mod dict;
 mod error;
+mod features;
 mod instance;
 mod long;
 mod module;
@@ -23,10 +24,13 @@ mod unicode;
 
 use heapscope_coredump::{Addr, ProcessImage};
 
-use crate::layout::{Field, Flavour, Layout};
+use crate::layout::{Field, Layout};
 
 pub use bytes::PyBytes;
 pub use error::DecodeError;
+pub use features::{
+    CtypesInfo, Features, GetsizeofPreheader, ManagedDict, PymallocGeometry, PymallocState, Refcount, StrBits, StrState,
+};
 pub use instance::AttrStorage;
 pub use long::{PyInt, DIGIT_BITS, MAX_INT_DIGITS};
 pub use preview::{PreviewOptions, MAX_PREVIEW_INT_DIGITS};
@@ -37,10 +41,14 @@ pub use unicode::PyStr;
 pub mod flags {
     /// `Py_TPFLAGS_INLINE_VALUES` (3.13+): an instance's attribute values sit right after the object.
     pub const INLINE_VALUES: u64 = 1 << 2;
+    /// `Py_TPFLAGS_MANAGED_WEAKREF` (3.12+): the weakref list is in the pre-header.
+    pub const MANAGED_WEAKREF: u64 = 1 << 3;
     /// `Py_TPFLAGS_MANAGED_DICT` (3.11+): the instance dict (or values) is in the pre-header.
     pub const MANAGED_DICT: u64 = 1 << 4;
     /// `Py_TPFLAGS_HEAPTYPE`: the type object was allocated on the heap (classes made by `class`).
     pub const HEAPTYPE: u64 = 1 << 9;
+    /// `Py_TPFLAGS_READY`: `PyType_Ready` has run.
+    pub const READY: u64 = 1 << 12;
     /// `Py_TPFLAGS_HAVE_GC`.
     pub const HAVE_GC: u64 = 1 << 14;
     /// `Py_TPFLAGS_LONG_SUBCLASS`: int and its subclasses (bool too).
@@ -110,109 +118,92 @@ pub enum Kind {
     Other,
 }
 
-/// Behaviours that are not field offsets, chosen once per interpreter from its version and build.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Features {
-    /// Where instances of `Py_TPFLAGS_MANAGED_DICT` types keep their dict or values.
-    pub managed_dict: ManagedDict,
-    /// How the `state` bit field of a str is laid out.
-    pub str_state: StrState,
-    /// Bytes in front of every object that are not the GC head: the GC head's size (0 in free-threaded builds).
-    pub gc_head_size: u64,
+/// Declares [`Statics`] from one list of static types and singletons with the symbols that locate them, so the
+/// resolution in [`Heap::new`] and every list of them ([`Statics::types`]) come from the same place.
+macro_rules! statics {
+    (types { $( $(#[$tm:meta])* $t:ident : $tsym:literal ),* $(,)? }
+     singletons { $( $(#[$sm:meta])* $s:ident : $ssym:literal as $sname:literal ),* $(,)? }) => {
+        /// Addresses of the static types and singletons, from the interpreter's symbols (`None` when a symbol is
+        /// absent).
+        #[derive(Debug, Clone, Default)]
+        pub struct Statics {
+            $( $(#[$tm])* pub $t: Option<Addr>, )*
+            /// `PyNone_Type` is not exported; `Py_TYPE(None)` is read from `_Py_NoneStruct` instead.
+            pub none_type: Option<Addr>,
+            $( $(#[$sm])* pub $s: Option<Addr>, )*
+        }
+
+        impl Statics {
+            /// Resolves every symbol with `sym` (`none_type` is left to the caller).
+            fn resolve(sym: impl Fn(&str) -> Option<Addr>) -> Statics {
+                Statics { $( $t: sym($tsym), )* none_type: None, $( $s: sym($ssym), )* }
+            }
+
+            /// Every static type with the name it is known by (its symbol; `type(None)` for `none_type`).
+            pub fn types(&self) -> Vec<(Addr, &'static str)> {
+                [$( (self.$t, $tsym), )* (self.none_type, "type(None)")]
+                    .into_iter()
+                    .filter_map(|(a, n)| Some((a?, n)))
+                    .collect()
+            }
+
+            /// Every singleton with the name Python gives it.
+            pub fn singletons(&self) -> Vec<(Addr, &'static str)> {
+                [$( (self.$s, $sname), )*].into_iter().filter_map(|(a, n)| Some((a?, n))).collect()
+            }
+        }
+    };
 }
 
-/// Where instances of managed-dict types keep their attributes (`Include/internal/pycore_object.h`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ManagedDict {
-    /// ≤3.10: no managed dicts; `tp_dictoffset` only.
-    None,
-    /// 3.11: dict pointer at `obj-24`; when NULL, a `PyDictValues*` at `obj-32` (keys in `ht_cached_keys`).
-    V311,
-    /// 3.12: a tagged `PyDictOrValues` at `obj-24`: odd → the values pointer minus 1 (confirmed on the 3.12.1
-    /// fixture: `_PyDictOrValues_GetValues` adds 1), else a dict (or NULL).
-    V312,
-    /// 3.13+: a dict pointer at `obj-24` (`obj-8` free-threaded); when NULL and the type has
-    /// `Py_TPFLAGS_INLINE_VALUES`, a `PyDictValues` inline at `obj + tp_basicsize`.
-    V313,
-}
-
-/// Layout of `PyASCIIObject.state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StrState {
-    /// One 32-bit bit field: bits 0–1 interned, 2–4 kind, 5 compact, 6 ascii, 7 ready (≤3.11) or
-    /// statically_allocated (3.12+). Every default build 3.8–3.14 and free-threaded 3.13.
-    Packed,
-    /// Free-threaded 3.14: `interned` is the whole first byte; kind is bits 0–2 of the second byte, compact bit 3,
-    /// ascii bit 4, statically_allocated bit 5.
-    InternedByte,
-}
-
-impl Features {
-    /// The behaviours of this layout's interpreter.
-    pub fn for_layout(layout: &Layout) -> Features {
-        let v = layout.version;
-        let ft = layout.flavour == Flavour::FreeThreaded;
-        let managed_dict = match (v.major, v.minor) {
-            (3, 0..=10) => ManagedDict::None,
-            (3, 11) => ManagedDict::V311,
-            (3, 12) => ManagedDict::V312,
-            _ => ManagedDict::V313,
-        };
-        let str_state = if ft && (v.major, v.minor) >= (3, 14) { StrState::InternedByte } else { StrState::Packed };
-        let gc_head_size = if ft { 0 } else { layout.gc_head.size.offset.map_or(16, u64::from) };
-        Features { managed_dict, str_state, gc_head_size }
+statics! {
+    types {
+        /// `PyType_Type`.
+        type_type: "PyType_Type",
+        /// `PyBaseObject_Type` (`object`).
+        object_type: "PyBaseObject_Type",
+        /// `PyLong_Type`.
+        long_type: "PyLong_Type",
+        /// `PyBool_Type`.
+        bool_type: "PyBool_Type",
+        /// `PyFloat_Type`.
+        float_type: "PyFloat_Type",
+        /// `PyComplex_Type`.
+        complex_type: "PyComplex_Type",
+        /// `PyUnicode_Type`.
+        str_type: "PyUnicode_Type",
+        /// `PyBytes_Type`.
+        bytes_type: "PyBytes_Type",
+        /// `PyByteArray_Type`.
+        bytearray_type: "PyByteArray_Type",
+        /// `PyTuple_Type`.
+        tuple_type: "PyTuple_Type",
+        /// `PyList_Type`.
+        list_type: "PyList_Type",
+        /// `PyDict_Type`.
+        dict_type: "PyDict_Type",
+        /// `PySet_Type`.
+        set_type: "PySet_Type",
+        /// `PyFrozenSet_Type`.
+        frozenset_type: "PyFrozenSet_Type",
+        /// `PyCode_Type`.
+        code_type: "PyCode_Type",
+        /// `PyFunction_Type`.
+        function_type: "PyFunction_Type",
+        /// `PyModule_Type`.
+        module_type: "PyModule_Type",
     }
-}
-
-/// Addresses of the static types and singletons, from the interpreter's symbols (`None` when a symbol is absent).
-#[derive(Debug, Clone, Default)]
-pub struct Statics {
-    /// `PyType_Type`.
-    pub type_type: Option<Addr>,
-    /// `PyBaseObject_Type` (`object`).
-    pub object_type: Option<Addr>,
-    /// `PyLong_Type`.
-    pub long_type: Option<Addr>,
-    /// `PyBool_Type`.
-    pub bool_type: Option<Addr>,
-    /// `PyFloat_Type`.
-    pub float_type: Option<Addr>,
-    /// `PyComplex_Type`.
-    pub complex_type: Option<Addr>,
-    /// `PyUnicode_Type`.
-    pub str_type: Option<Addr>,
-    /// `PyBytes_Type`.
-    pub bytes_type: Option<Addr>,
-    /// `PyByteArray_Type`.
-    pub bytearray_type: Option<Addr>,
-    /// `PyTuple_Type`.
-    pub tuple_type: Option<Addr>,
-    /// `PyList_Type`.
-    pub list_type: Option<Addr>,
-    /// `PyDict_Type`.
-    pub dict_type: Option<Addr>,
-    /// `PySet_Type`.
-    pub set_type: Option<Addr>,
-    /// `PyFrozenSet_Type`.
-    pub frozenset_type: Option<Addr>,
-    /// `PyCode_Type`.
-    pub code_type: Option<Addr>,
-    /// `PyFunction_Type`.
-    pub function_type: Option<Addr>,
-    /// `PyModule_Type`.
-    pub module_type: Option<Addr>,
-    /// `PyNone_Type` is not exported; `Py_TYPE(None)` is read from `_Py_NoneStruct` instead.
-    pub none_type: Option<Addr>,
-    /// `_Py_NoneStruct`.
-    pub none: Option<Addr>,
-    /// `_Py_TrueStruct`.
-    pub true_: Option<Addr>,
-    /// `_Py_FalseStruct`.
-    pub false_: Option<Addr>,
-    /// `_Py_NotImplementedStruct`.
-    pub not_implemented: Option<Addr>,
-    /// `_Py_EllipsisObject`.
-    pub ellipsis: Option<Addr>,
+    singletons {
+        /// `_Py_NoneStruct`.
+        none: "_Py_NoneStruct" as "None",
+        /// `_Py_TrueStruct`.
+        true_: "_Py_TrueStruct" as "True",
+        /// `_Py_FalseStruct`.
+        false_: "_Py_FalseStruct" as "False",
+        /// `_Py_NotImplementedStruct`.
+        not_implemented: "_Py_NotImplementedStruct" as "NotImplemented",
+        /// `_Py_EllipsisObject`.
+        ellipsis: "_Py_EllipsisObject" as "Ellipsis",
+    }
 }
 
 /// The decoding context: a process image, its layout, and the static types and singletons.
@@ -233,32 +224,7 @@ impl<'a, P: ProcessImage + ?Sized> Heap<'a, P> {
     /// A decoding context for `process`, whose interpreter has `layout`. Resolves the static types and singletons by
     /// symbol; a missing symbol only means objects of that type are classified by their flags and bases instead.
     pub fn new(process: &'a P, layout: &'a Layout) -> Heap<'a, P> {
-        let sym = |name: &str| process.symbol(name).map(|s| s.addr);
-        let statics = Statics {
-            type_type: sym("PyType_Type"),
-            object_type: sym("PyBaseObject_Type"),
-            long_type: sym("PyLong_Type"),
-            bool_type: sym("PyBool_Type"),
-            float_type: sym("PyFloat_Type"),
-            complex_type: sym("PyComplex_Type"),
-            str_type: sym("PyUnicode_Type"),
-            bytes_type: sym("PyBytes_Type"),
-            bytearray_type: sym("PyByteArray_Type"),
-            tuple_type: sym("PyTuple_Type"),
-            list_type: sym("PyList_Type"),
-            dict_type: sym("PyDict_Type"),
-            set_type: sym("PySet_Type"),
-            frozenset_type: sym("PyFrozenSet_Type"),
-            code_type: sym("PyCode_Type"),
-            function_type: sym("PyFunction_Type"),
-            module_type: sym("PyModule_Type"),
-            none_type: None,
-            none: sym("_Py_NoneStruct"),
-            true_: sym("_Py_TrueStruct"),
-            false_: sym("_Py_FalseStruct"),
-            not_implemented: sym("_Py_NotImplementedStruct"),
-            ellipsis: sym("_Py_EllipsisObject"),
-        };
+        let statics = Statics::resolve(|name| process.symbol(name).map(|s| s.addr));
         let mut heap = Heap { process, layout, statics, features: Features::for_layout(layout) };
         heap.statics.none_type = heap.statics.none.and_then(|none| heap.type_of(none).ok());
         heap

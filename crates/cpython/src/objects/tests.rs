@@ -5,6 +5,7 @@
 use heapscope_coredump::Addr;
 
 use super::*;
+use crate::layout::Flavour;
 use crate::PythonVersion;
 
 /// Memory plus the symbols and objects a test needs.

@@ -3,7 +3,7 @@
 
 use heapscope_coredump::{Addr, ProcessImage};
 
-use super::{DecodeError, Heap, Kind, StrState, MAX_READ_BYTES};
+use super::{DecodeError, Heap, Kind, StrBits, MAX_READ_BYTES};
 
 /// `sizeof(wchar_t)` on Linux: the unit of ≤3.11 `wstr` buffers.
 const WCHAR_SIZE: u64 = 4;
@@ -115,23 +115,15 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
     pub(crate) fn str_header(&self, obj: Addr) -> Result<StrHeader, DecodeError> {
         let l = &self.layout;
         let len = self.u64(obj, &l.ascii.length, "str")?;
-        let (interned, kind, compact, ascii) = match self.features.str_state {
-            StrState::Packed => {
-                let s = self.u8(obj, &l.ascii.state, "str")?;
-                (s & 3, (s >> 2) & 7, s & (1 << 5) != 0, s & (1 << 6) != 0)
-            }
-            StrState::InternedByte => {
-                let interned = self.u8(obj, &l.ascii.state, "str")?;
-                let at = self.at(obj, &l.ascii.state, "str")?.wrapping_add(1);
-                let s = self.process.read_u8(at).map_err(|source| DecodeError::Read {
-                    addr: obj,
-                    what: "str",
-                    field: "PyASCIIObject.state",
-                    source,
-                })?;
-                (interned, s & 7, s & (1 << 3) != 0, s & (1 << 4) != 0)
-            }
-        };
+        let at = self.at(obj, &l.ascii.state, "str")?;
+        let mut state = [0u8; 2];
+        self.process.read_into(at, &mut state).map_err(|source| DecodeError::Read {
+            addr: obj,
+            what: "str",
+            field: "PyASCIIObject.state",
+            source,
+        })?;
+        let StrBits { interned, kind, compact, ascii } = self.features.str_state.decode(state);
         let bad = |why: String| DecodeError::malformed(obj, "str", why);
         if (len as i64) < 0 {
             return Err(bad(format!("negative length {}", len as i64)));

@@ -23,7 +23,7 @@ struct Pool {
 pub(crate) fn obmalloc(c: &mut Ctx<'_>, layout: &Layout) {
     let rt = c.d.runtime;
     let Some(interp) = interpreters(c.p, layout, rt).items.last().map(|i| i.addr.0) else { return };
-    let g = Geometry::for_version(&c.d.version, layout);
+    let g = Geometry::for_layout(layout);
     let (table, max) = match c.o("InterpreterState.obmalloc") {
         Some(off) => {
             let slot = interp.wrapping_add(off);

@@ -9,6 +9,7 @@ use super::{
     MAX_ARENAS,
 };
 use crate::layout::Layout;
+use crate::objects::{Features, PymallocState};
 
 /// Most bytes of writable data scanned for the arena table (libpython's `.data` + `.bss` is a few MiB).
 const MAX_SCAN_BYTES: u64 = 256 << 20;
@@ -24,11 +25,11 @@ pub fn locate_arenas<P: ProcessImage + ?Sized>(
     interp: Addr,
 ) -> Result<(ArenaTable, Vec<String>), String> {
     let mut warnings = Vec::new();
-    let geometry = Geometry::for_version(&layout.version, layout);
+    let geometry = Geometry::for_layout(layout);
     let (addr, maxarenas, source) = if layout.interp.obmalloc.is_known() {
         let slot =
             crate::runtime::field_addr(interp, &layout.interp.obmalloc, "interpreter").map_err(|e| e.to_string())?;
-        let (state, source) = if (layout.version.major, layout.version.minor) == (3, 12) {
+        let (state, source) = if Features::for_layout(layout).pymalloc_state == PymallocState::Embedded {
             (slot, TableSource::EmbeddedState)
         } else {
             let ptr = p.read_ptr(slot).map_err(|e| format!("reading interp->obmalloc at {slot}: {e}"))?;

@@ -7,6 +7,7 @@ use heapscope_coredump::{Addr, LoadedObject, Memory, Range, SyntheticMemory};
 
 use super::*;
 use crate::layout::Flavour;
+use crate::PythonVersion;
 
 /// Memory plus one loaded object with one writable segment (where the scan looks).
 type Image = heapscope_coredump::SyntheticImage;

@@ -27,42 +27,12 @@ pub(super) fn dict<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, d: Addr
     if keys.is_null() {
         return Err(malformed(d, what, "ma_keys is NULL"));
     }
-    let kl = &l.dict_keys;
-    let nentries = m.field_of(d, keys, &kl.dk_nentries, what)?;
-    let (slots, index_bytes, kind) = if kl.dk_log2_size.is_known() {
-        let log2 = m.byte(d, keys.wrapping_add(m.off(d, &kl.dk_log2_size, what)?), what, "dk_log2_size")?;
-        let log2i =
-            m.byte(d, keys.wrapping_add(m.off(d, &kl.dk_log2_index_bytes, what)?), what, "dk_log2_index_bytes")?;
-        let kind = m.byte(d, keys.wrapping_add(m.off(d, &kl.dk_kind, what)?), what, "dk_kind")?;
-        if log2 > 40 || log2i > 43 || kind > 2 {
-            return Err(malformed(d, what, format!("dk_log2_size {log2}, dk_kind {kind}")));
-        }
-        (1u64 << log2, 1u64 << log2i, Some(kind))
-    } else {
-        let size = m.field_of(d, keys, &kl.dk_size, what)?;
-        if !size.is_power_of_two() || size > 1 << 40 {
-            return Err(malformed(d, what, format!("dk_size {size}")));
-        }
-        let width = match size {
-            0..=0xff => 1,
-            0x100..=0xffff => 2,
-            0x1_0000..=0xffff_ffff => 4,
-            _ => 8,
-        };
-        (size, size * width, None)
-    };
-    if nentries > slots || nentries > MAX_ITEMS {
-        return Err(malformed(d, what, format!("{nentries} entries in {slots} slots")));
+    let k = m.heap.keys(d, keys)?;
+    let nentries = k.nentries;
+    if nentries > MAX_ITEMS {
+        return Err(malformed(d, what, format!("{nentries} entries")));
     }
-    let entries = keys.wrapping_add(m.off(d, &kl.dk_indices, what)?).wrapping_add(index_bytes);
-    let general_entry = kind.is_none_or(|k| k == 0);
-    let (esize, koff, voff) = if general_entry {
-        let e = &l.dict_entry;
-        (m.off(d, &e.size, what)?, m.off(d, &e.me_key, what)?, m.off(d, &e.me_value, what)?)
-    } else {
-        let e = &l.dict_unicode_entry;
-        (m.off(d, &e.size, what)?, m.off(d, &e.me_key, what)?, m.off(d, &e.me_value, what)?)
-    };
+    let (entries, esize, koff, voff) = (k.entries, k.entry_size, k.key_off, k.value_off);
     let key_at = |i: u64| m.word(d, entries.wrapping_add(i * esize + koff), what, "me_key");
     let value_at = |i: u64| m.word(d, entries.wrapping_add(i * esize + voff), what, "me_value");
 
@@ -86,8 +56,8 @@ pub(super) fn dict<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, d: Addr
     }
     // ≤3.10: whether the table uses `lookdict` (general) is not in the data; a key that is not an exact str means
     // it does. 3.11+: `dk_kind`.
-    let general = match kind {
-        Some(k) => k == 0,
+    let general = match k.is_general() {
+        Some(g) => g,
         None => {
             let str_type = cx.m.heap.statics().str_type;
             let mut any_other = false;

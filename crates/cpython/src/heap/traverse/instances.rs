@@ -17,7 +17,7 @@ use crate::heap::labels::Label;
 use crate::heap::mem::malformed;
 use crate::heap::sizeof::stginfo;
 use crate::heap::type_facts::TraverseKind;
-use crate::objects::{flags, DecodeError};
+use crate::objects::{flags, AttrStorage, DecodeError};
 
 /// `subtype_traverse`.
 pub(super) fn subtype<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
@@ -26,15 +26,10 @@ pub(super) fn subtype<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> R
         let v = cx.at(u64::from(off), "slot")?;
         cx.visit(v, Label::Slot(off));
     }
-    let minor = cx.m.l.version.minor;
     if info.managed {
-        managed_attributes(cx, minor)?;
-        if minor == 11 && info.dict {
-            let d = cx.m.word(cx.obj, cx.obj.wrapping_add(24u64.wrapping_neg()), "instance", "managed dict")?;
-            cx.visit(d, Label::Field("__dict__"));
-        }
+        managed_attributes(cx)?;
     } else if info.dict {
-        if let Some(at) = dict_ptr(cx)? {
+        if let Some(at) = cx.m.heap.dict_ptr(cx.obj, cx.f.dictoffset, cx.f.basicsize, cx.f.itemsize)? {
             let d = cx.m.word(cx.obj, at, "instance", "dict pointer")?;
             cx.visit(d, Label::Field("__dict__"));
         }
@@ -50,51 +45,20 @@ pub(super) fn subtype<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> R
 }
 
 /// 3.11+: the managed values or dict of an instance (`_PyObject_VisitInstanceAttributes` /
-/// `_PyObject_VisitManagedDict`).
-fn managed_attributes<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, minor: u8) -> Result<(), DecodeError> {
-    let m = cx.m;
-    let obj = cx.obj;
-    let word = m.word(obj, obj.wrapping_add(24u64.wrapping_neg()), "instance", "managed dict")?;
-    let values = match minor {
-        11 => {
-            let v = m.word(obj, obj.wrapping_add(32u64.wrapping_neg()), "instance", "managed values")?;
-            if v == 0 {
-                return Ok(());
-            }
-            Addr(v)
+/// `_PyObject_VisitManagedDict`), wherever [`crate::objects::Heap::managed_storage`] finds them.
+fn managed_attributes<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
+    let (heap, obj) = (cx.m.heap, cx.obj);
+    match heap.managed_storage(obj, cx.f.ty, cx.f.flags, cx.f.basicsize)? {
+        AttrStorage::None => Ok(()),
+        AttrStorage::Dict(d) => {
+            cx.visit(d.0, Label::Field("__dict__"));
+            Ok(())
         }
-        12 => {
-            if word & 1 == 0 {
-                cx.visit(word, Label::Field("__dict__"));
-                return Ok(());
-            }
-            Addr(word.wrapping_add(1))
+        AttrStorage::Values { values, keys } => {
+            let n = heap.values_slots(obj, values, keys)?;
+            visit_values(cx, values, n)
         }
-        _ => {
-            if cx.f.flags & flags::INLINE_VALUES != 0 {
-                let values = obj.wrapping_add(cx.f.basicsize);
-                let valid =
-                    m.byte(obj, values.wrapping_add(m.off(obj, &m.l.dict_values.valid, "values")?), "values", "valid")?;
-                if valid != 0 {
-                    let cap = u64::from(m.byte(
-                        obj,
-                        values.wrapping_add(m.off(obj, &m.l.dict_values.capacity, "values")?),
-                        "values",
-                        "capacity",
-                    )?);
-                    return visit_values(cx, values, cap);
-                }
-            }
-            cx.visit(word, Label::Field("__dict__"));
-            return Ok(());
-        }
-    };
-    let keys = m.ptr(cx.f.ty, &m.l.heap_type.ht_cached_keys, "heap type")?;
-    if keys.is_null() {
-        return Ok(());
     }
-    let n = m.field_of(obj, keys, &m.l.dict_keys.dk_nentries, "dict keys")?;
-    visit_values(cx, values, n)
 }
 
 /// Visits `values[0..n]` of a `PyDictValues` at `values` (labelled with the shared keys' names when readable).
@@ -129,28 +93,6 @@ fn shared_key_names<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>) -> Option<
     let e = &m.l.dict_unicode_entry;
     let at = keys.wrapping_add(kl.dk_indices.get().ok()?).wrapping_add(1 << log2i).wrapping_add(e.me_key.get().ok()?);
     Some((at, e.size.get().ok()?))
-}
-
-/// `_PyObject_GetDictPtr` for a class's own `tp_dictoffset` (negative: from the end of a var-sized object).
-fn dict_ptr<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>) -> Result<Option<Addr>, DecodeError> {
-    let off = cx.f.dictoffset;
-    if off == 0 {
-        return Ok(None);
-    }
-    let obj = cx.obj;
-    let off = if off < 0 {
-        let n = cx.m.ob_size(obj)?.unsigned_abs();
-        let size = (cx.f.itemsize)
-            .checked_mul(n)
-            .and_then(|s| s.checked_add(cx.f.basicsize))
-            .and_then(|s| s.checked_add(7))
-            .map(|s| s & !7)
-            .ok_or_else(|| malformed(obj, "instance", "var size overflows"))?;
-        (size as i64).checked_add(off).filter(|o| *o > 0).ok_or_else(|| malformed(obj, "instance", "dict offset"))?
-    } else {
-        off
-    };
-    Ok(Some(obj.wrapping_add(off as u64)))
 }
 
 /// `type_traverse`: `tp_dict`, `tp_cache`, `tp_mro`, `tp_bases`, `tp_base`, 3.9+ `ht_module`.
