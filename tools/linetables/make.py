@@ -2,6 +2,7 @@
 
     python3 tools/linetables/make.py                        # pyenv 3.8 .. 3.13
     python3 tools/linetables/make.py --chroot tools/out/chroot-3.14:/usr/bin/python3.14
+    python3 tools/linetables/make.py --chroot tools/out/chroot-3.15:/usr/bin/python3.15
     python3 tools/linetables/make.py PYTHON...              # any interpreters
 
 Each interpreter runs dump.py (fed on stdin, so a chroot needs nothing copied

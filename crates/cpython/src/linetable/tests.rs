@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::*;
 
-const VERSIONS: &[&str] = &["py38", "py39", "py310", "py311", "py312", "py313", "py314"];
+const VERSIONS: &[&str] = &["py38", "py39", "py310", "py311", "py312", "py313", "py314", "py315"];
 
 fn load(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/linetables").join(format!("{name}.json"));
