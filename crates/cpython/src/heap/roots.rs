@@ -137,7 +137,8 @@ pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, inte
         }
     }
     static_roots(heap, &mut out);
-    if heap.layout().version.minor >= 11 {
+    // `_PyRuntime` embeds the main interpreter, and with it the static objects, from 3.11 on.
+    if heap.layout().runtime.main_interpreter.is_known() {
         runtime_statics(heap, runtime, &mut out);
     }
     out
