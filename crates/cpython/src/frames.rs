@@ -14,28 +14,32 @@
 //! - **3.14** stores `_PyStackRef`s (tagged words) in `f_executable` and `localsplus`: the low two bits are cleared,
 //!   and `bits & 3 == 3` is a tagged int, not a pointer.
 //!
+//! The model is built once per [`Heap`] ([`Heap::frame_model`]); its [`FrameModel::stackref`] is the one decoder of
+//! slot words, [`frame_chain`] the one walk of a thread's frames and [`SlotNames`] the one reader of the names of
+//! fast locals, for stacks and for the heap graph alike.
+//!
 //! Module and class bodies (code without `CO_OPTIMIZED`) show their `f_locals` dict as locals, as `frame.f_locals`
 //! does. Every chain walk is bounded by [`StackOptions::max_depth`] and stops at a repeated frame; a frame whose
 //! details cannot be read keeps its place in the stack and records why, and the walk goes on.
 
-use std::collections::HashSet;
+mod chain;
+mod slots;
 
 use heapscope_coredump::{Addr, ProcessImage};
 
 use crate::layout::Layout;
 use crate::linetable::{LineTable, LineTableFormat};
 use crate::objects::{DecodeError, Heap, Kind, PreviewOptions};
-use crate::runtime::{field_addr, read_i32, read_ptr, read_u64, read_u8};
+use crate::runtime::{field_addr, read_i32, read_ptr, read_u64};
 use crate::PythonVersion;
+
+pub use chain::{frame_chain, ChainFrame, FrameChain};
+pub use slots::{SlotNames, CO_FAST_CELL, CO_FAST_FREE, MAX_FAST_LOCALS};
 
 /// `CO_OPTIMIZED`: the code uses fast locals (functions); module and class bodies use a locals dict.
 const CO_OPTIMIZED: i32 = 0x1;
 /// `CO_FAST_HIDDEN` (3.12+): an inlined comprehension's variable, not part of `f_locals`.
 const CO_FAST_HIDDEN: u8 = 0x10;
-/// `CO_FAST_CELL`: the slot holds a cell for this local.
-const CO_FAST_CELL: u8 = 0x40;
-/// `CO_FAST_FREE`: the slot holds a cell from the closure.
-const CO_FAST_FREE: u8 = 0x80;
 /// The low bits of a `_PyStackRef` that are tags (3.14).
 const STACKREF_TAG_BITS: u64 = 3;
 /// `Py_INT_TAG` (3.14): the stack ref is an int shifted left by 2, not a pointer.
@@ -45,8 +49,6 @@ const STACKREF_INT_TAG: u64 = 3;
 const MAX_NAME_CHARS: usize = 4096;
 /// Most bytes of a line table read (the largest stdlib function's is a few KiB).
 const MAX_LINETABLE_BYTES: usize = 1 << 20;
-/// Most fast-local slots read per frame (`co_nlocalsplus` is a C int; real code has at most a few thousand).
-const MAX_FAST_LOCALS: usize = 1 << 16;
 
 /// How this interpreter links and lays out its frames. Chosen once from the version; the offsets themselves come
 /// from the [`Layout`].
@@ -56,8 +58,11 @@ pub struct FrameModel {
     pub chain: Chain,
     /// Bytes per unit of `f_lasti` (1 in 3.8/3.9, 2 in 3.10; unused from 3.11 on).
     pub lasti_unit: i64,
-    /// `f_executable` and `localsplus` hold tagged `_PyStackRef`s (3.14+).
+    /// `f_executable`, `f_funcobj` and `localsplus` hold tagged `_PyStackRef`s (3.14+): see [`FrameModel::stackref`].
     pub stackrefs: bool,
+    /// A cleared generator frame still holds its `f_executable`, which `gen_traverse` visits (3.14+, where the
+    /// reference may be deferred).
+    pub cleared_frame_keeps_executable: bool,
     /// Frame owners that mark interpreter-internal entry frames, which are skipped.
     pub shim_owners: &'static [u8],
     /// The line-table format of code objects.
@@ -87,6 +92,7 @@ impl FrameModel {
             },
             lasti_unit: if minor == 10 { 2 } else { 1 },
             stackrefs: minor >= 14,
+            cleared_frame_keeps_executable: minor >= 14,
             shim_owners: match minor {
                 0..=11 => &[],
                 12 | 13 => &[3],
@@ -95,6 +101,37 @@ impl FrameModel {
             linetable: LineTableFormat::for_minor(minor),
         }
     }
+
+    /// Decodes a slot word (`f_executable`, `f_funcobj`, a fast local or a stack slot): a plain object pointer
+    /// before 3.14; from 3.14 on a `_PyStackRef`, whose low two bits are tags and where `bits & 3 == 3` is an int.
+    #[inline]
+    pub fn stackref(&self, bits: u64) -> StackRef {
+        if !self.stackrefs {
+            return StackRef::Object(Addr(bits));
+        }
+        if bits & STACKREF_TAG_BITS == STACKREF_INT_TAG {
+            return StackRef::Int((bits as i64) >> 2);
+        }
+        StackRef::Object(Addr(bits & !STACKREF_TAG_BITS))
+    }
+
+    /// The object a slot word refers to: NULL for an empty slot and for a tagged int.
+    #[inline]
+    pub fn object(&self, bits: u64) -> Addr {
+        match self.stackref(bits) {
+            StackRef::Object(a) => a,
+            StackRef::Int(_) => Addr::NULL,
+        }
+    }
+}
+
+/// A decoded slot word: an object pointer, or a 3.14 tagged int.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StackRef {
+    /// An object (NULL for an empty slot), tag bits cleared.
+    Object(Addr),
+    /// A tagged int: the value itself, no object.
+    Int(i64),
 }
 
 /// Limits and choices of a stack walk.
@@ -169,46 +206,27 @@ impl Stack {
 }
 
 /// Walks the frames of the thread state `tstate`.
-pub fn stack<P: ProcessImage + ?Sized>(
-    heap: &Heap<'_, P>,
-    model: &FrameModel,
-    tstate: Addr,
-    opts: &StackOptions,
-) -> Stack {
+pub fn stack<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr, opts: &StackOptions) -> Stack {
     let mut out = Stack::default();
-    let mut cur = match first_frame(heap, model, tstate) {
-        Ok(f) => f,
-        Err(e) => {
-            out.error = Some(e);
-            return out;
-        }
-    };
-    let mut seen = HashSet::new();
-    let mut visited = 0usize;
-    while !cur.is_null() {
-        if visited >= opts.max_depth {
-            let why = format!("more than {} frames (raise the depth limit if the stack is that deep)", opts.max_depth);
-            out.error = Some(DecodeError::malformed(cur, "frame", why));
-            break;
-        }
-        if !seen.insert(cur) {
-            out.error = Some(DecodeError::malformed(cur, "frame", "the frame chain loops back to this frame"));
-            break;
-        }
-        visited += 1;
-        let step = match model.chain {
-            Chain::FrameObjects => frame_object(heap, model, cur, opts),
-            Chain::CFrame | Chain::CurrentFrame => interpreter_frame(heap, model, cur, opts),
+    for step in frame_chain(heap, tstate, opts.max_depth) {
+        let at = match step {
+            Ok(at) => at,
+            Err(e) => {
+                out.error = Some(e);
+                break;
+            }
         };
-        match step {
-            Ok((Some(frame), next)) => {
-                out.frames.push(frame);
-                cur = next;
-            }
-            Ok((None, next)) => {
-                out.skipped += 1;
-                cur = next;
-            }
+        if at.shim {
+            out.skipped += 1;
+            continue;
+        }
+        let frame = match heap.frame_model().chain {
+            Chain::FrameObjects => frame_object(heap, at.addr, opts),
+            Chain::CFrame | Chain::CurrentFrame => interpreter_frame(heap, at.addr, opts),
+        };
+        match frame {
+            Ok(Some(frame)) => out.frames.push(frame),
+            Ok(None) => out.skipped += 1,
             Err(e) => {
                 out.error = Some(e);
                 break;
@@ -218,35 +236,13 @@ pub fn stack<P: ProcessImage + ?Sized>(
     out
 }
 
-/// The innermost frame of the thread (NULL when it runs no Python code).
-fn first_frame<P: ProcessImage + ?Sized>(
-    heap: &Heap<'_, P>,
-    model: &FrameModel,
-    tstate: Addr,
-) -> Result<Addr, DecodeError> {
-    let (p, l) = (heap.process(), heap.layout());
-    match model.chain {
-        Chain::FrameObjects => read_ptr(p, tstate, &l.tstate.frame, "thread state"),
-        Chain::CFrame => {
-            let cframe = read_ptr(p, tstate, &l.tstate.cframe, "thread state")?;
-            if cframe.is_null() {
-                return Ok(Addr::NULL);
-            }
-            read_ptr(p, cframe, &l.cframe.current_frame, "_PyCFrame")
-        }
-        Chain::CurrentFrame => read_ptr(p, tstate, &l.tstate.current_frame, "thread state"),
-    }
-}
-
-/// ≤3.10: decodes the `PyFrameObject` at `f`; returns it and `f_back`.
+/// ≤3.10: decodes the `PyFrameObject` at `f`.
 fn frame_object<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
-    model: &FrameModel,
     f: Addr,
     opts: &StackOptions,
-) -> Result<(Option<Frame>, Addr), DecodeError> {
-    let (p, l) = (heap.process(), heap.layout());
-    let back = read_ptr(p, f, &l.frame_object.f_back, "frame")?;
+) -> Result<Option<Frame>, DecodeError> {
+    let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
     let code = read_ptr(p, f, &l.frame_object.f_code, "frame")?;
     let mut frame = new_frame(f, code);
     let offset = read_i32(p, f, &l.frame_object.f_lasti, "frame").map(|lasti| i64::from(lasti) * model.lasti_unit);
@@ -254,36 +250,29 @@ fn frame_object<P: ProcessImage + ?Sized>(
     if opts.locals {
         let slots = field_addr(f, &l.frame_object.f_localsplus, "frame");
         let f_locals = read_ptr(p, f, &l.frame_object.f_locals, "frame");
-        fill_locals(heap, model, &mut frame, slots, f_locals, opts);
+        fill_locals(heap, &mut frame, slots, f_locals, opts);
     }
-    Ok((Some(frame), back))
+    Ok(Some(frame))
 }
 
-/// 3.11+: decodes the `_PyInterpreterFrame` at `f`; returns it (`None` for a shim frame) and `previous`.
+/// 3.11+: decodes the `_PyInterpreterFrame` at `f` (`None` when it runs no code object: an entry frame).
 fn interpreter_frame<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
-    model: &FrameModel,
     f: Addr,
     opts: &StackOptions,
-) -> Result<(Option<Frame>, Addr), DecodeError> {
-    let (p, l) = (heap.process(), heap.layout());
-    let previous = read_ptr(p, f, &l.iframe.previous, "interpreter frame")?;
-    let owner = read_u8(p, f, &l.iframe.owner, "interpreter frame")?;
-    if model.shim_owners.contains(&owner) {
-        return Ok((None, previous));
+) -> Result<Option<Frame>, DecodeError> {
+    let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
+    let code = model.object(read_u64(p, f, &l.iframe.executable, "interpreter frame")?);
+    if code.is_null() {
+        return Ok(None);
     }
-    let raw = read_u64(p, f, &l.iframe.executable, "interpreter frame")?;
-    let code = match stackref(model, raw) {
-        Value::Object(a) if !a.is_null() => a,
-        _ => return Ok((None, previous)), // not running a code object: an entry frame
-    };
     let mut frame = new_frame(f, code);
     match is_code(heap, code) {
         Ok(true) => {}
-        Ok(false) => return Ok((None, previous)),
+        Ok(false) => return Ok(None),
         Err(e) => {
             frame.errors.push(e);
-            return Ok((Some(frame), previous));
+            return Ok(Some(frame));
         }
     }
     let offset = instruction_offset(heap, f, code);
@@ -291,9 +280,9 @@ fn interpreter_frame<P: ProcessImage + ?Sized>(
     if opts.locals {
         let slots = field_addr(f, &l.iframe.localsplus, "interpreter frame");
         let f_locals = read_ptr(p, f, &l.iframe.locals, "interpreter frame");
-        fill_locals(heap, model, &mut frame, slots, f_locals, opts);
+        fill_locals(heap, &mut frame, slots, f_locals, opts);
     }
-    Ok((Some(frame), previous))
+    Ok(Some(frame))
 }
 
 fn new_frame(addr: Addr, code: Addr) -> Frame {
@@ -363,35 +352,16 @@ fn describe<P: ProcessImage + ?Sized>(
     }
 }
 
-/// A slot value: an object pointer, or a 3.14 tagged int.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Value {
-    Object(Addr),
-    Int(i64),
-}
-
-/// Decodes a slot word: plain pointers before 3.14, `_PyStackRef`s from 3.14 on.
-fn stackref(model: &FrameModel, bits: u64) -> Value {
-    if !model.stackrefs {
-        return Value::Object(Addr(bits));
-    }
-    if bits & STACKREF_TAG_BITS == STACKREF_INT_TAG {
-        return Value::Int((bits as i64) >> 2);
-    }
-    Value::Object(Addr(bits & !STACKREF_TAG_BITS))
-}
-
 /// Fills `frame.locals` from the address of its fast-local slots and its `f_locals` pointer; a failure is recorded
 /// on the frame.
 fn fill_locals<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
-    model: &FrameModel,
     frame: &mut Frame,
     slots: Result<Addr, DecodeError>,
     f_locals: Result<Addr, DecodeError>,
     opts: &StackOptions,
 ) {
-    let result = slots.and_then(|s| f_locals.map(|d| (s, d))).and_then(|(s, d)| locals(heap, model, frame, s, d, opts));
+    let result = slots.and_then(|s| f_locals.map(|d| (s, d))).and_then(|(s, d)| locals(heap, frame, s, d, opts));
     if let Err(e) = result {
         frame.errors.push(e);
     }
@@ -400,13 +370,12 @@ fn fill_locals<P: ProcessImage + ?Sized>(
 /// The frame's locals: its fast locals (functions), or its `f_locals` dict (module and class bodies).
 fn locals<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
-    model: &FrameModel,
     frame: &mut Frame,
     slots: Addr,
     f_locals: Addr,
     opts: &StackOptions,
 ) -> Result<(), DecodeError> {
-    let (p, l) = (heap.process(), heap.layout());
+    let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
     let code = frame.code;
     let flags = read_i32(p, code, &l.code.flags, "code")?;
     let optimized = flags & CO_OPTIMIZED != 0;
@@ -416,12 +385,12 @@ fn locals<P: ProcessImage + ?Sized>(
                 Ok(s) => s.text,
                 Err(_) => heap.preview(key, &opts.preview),
             };
-            push_local(heap, &mut frame.locals, name, Value::Object(value), opts);
+            push_local(heap, &mut frame.locals, name, StackRef::Object(value), opts);
         }
         return Ok(());
     }
-    let (names, kinds) = slot_names(heap, code)?;
-    let n = names.len().min(MAX_FAST_LOCALS);
+    let names = SlotNames::of(heap, code)?;
+    let n = names.len();
     let raw = p.bytes(slots, n * 8).map_err(|source| DecodeError::Read {
         addr: frame.addr,
         what: "frame",
@@ -432,20 +401,22 @@ fn locals<P: ProcessImage + ?Sized>(
         if frame.locals.len() >= opts.max_locals {
             break;
         }
-        let kind = kinds.get(i).copied().unwrap_or(0);
+        let kind = names.kind(p, i)?;
         if kind & CO_FAST_HIDDEN != 0 || (kind & CO_FAST_FREE != 0 && !optimized) {
             continue;
         }
-        let mut value = stackref(model, u64::from_le_bytes(word.try_into().unwrap_or([0; 8])));
-        if let (Value::Object(obj), true) = (value, kind & (CO_FAST_CELL | CO_FAST_FREE) != 0) {
+        let mut value = model.stackref(u64::from_le_bytes(word.try_into().unwrap_or([0; 8])));
+        if let (StackRef::Object(obj), true) = (value, kind & (CO_FAST_CELL | CO_FAST_FREE) != 0) {
             match cell_contents(heap, obj) {
-                Ok(Some(inner)) => value = Value::Object(inner),
+                Ok(Some(inner)) => value = StackRef::Object(inner),
                 Ok(None) => continue, // an empty cell: the name is unbound
                 Err(e) => frame.errors.push(e),
             }
         }
-        if value != Value::Object(Addr::NULL) {
-            push_local(heap, &mut frame.locals, names[i].clone(), value, opts);
+        if value != StackRef::Object(Addr::NULL) {
+            let name = names.name(p, i)?.unwrap_or(Addr::NULL);
+            let name = heap.str_value(name, MAX_NAME_CHARS)?.text;
+            push_local(heap, &mut frame.locals, name, value, opts);
         }
     }
     Ok(())
@@ -457,45 +428,18 @@ fn push_local<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     locals: &mut Vec<Local>,
     name: String,
-    value: Value,
+    value: StackRef,
     opts: &StackOptions,
 ) {
     let (addr, preview) = match value {
-        Value::Object(a) => (a, heap.preview(a, &opts.preview)),
-        Value::Int(i) => (Addr::NULL, i.to_string()),
+        StackRef::Object(a) => (a, heap.preview(a, &opts.preview)),
+        StackRef::Int(i) => (Addr::NULL, i.to_string()),
     };
     let local = Local { name, value: addr, preview };
     match locals.iter_mut().find(|l| l.name == local.name) {
         Some(existing) => *existing = local,
         None => locals.push(local),
     }
-}
-
-/// The names of a code object's fast-local slots and their `CO_FAST_*` kinds: `co_localsplusnames` and
-/// `co_localspluskinds` (3.11+), else `co_varnames[:co_nlocals]` + `co_cellvars` + `co_freevars`.
-fn slot_names<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, code: Addr) -> Result<(Vec<String>, Vec<u8>), DecodeError> {
-    let (p, l) = (heap.process(), heap.layout());
-    let strs = |tuple: Addr, max: usize| -> Result<Vec<String>, DecodeError> {
-        heap.tuple_items(tuple, max)?.into_iter().map(|s| heap.str_value(s, MAX_NAME_CHARS).map(|s| s.text)).collect()
-    };
-    if l.code.localsplusnames.is_known() {
-        let n = read_i32(p, code, &l.code.nlocalsplus, "code")?;
-        let n = usize::try_from(n).map_err(|_| DecodeError::malformed(code, "code", "negative co_nlocalsplus"))?;
-        let names = strs(read_ptr(p, code, &l.code.localsplusnames, "code")?, n.min(MAX_FAST_LOCALS))?;
-        let kinds = read_ptr(p, code, &l.code.localspluskinds, "code")?;
-        let kinds = heap.bytes_value(kinds, names.len())?.data;
-        return Ok((names, kinds));
-    }
-    let nlocals = read_i32(p, code, &l.code.nlocals, "code")?;
-    let nlocals = usize::try_from(nlocals).map_err(|_| DecodeError::malformed(code, "code", "negative co_nlocals"))?;
-    let mut names = strs(read_ptr(p, code, &l.code.varnames, "code")?, nlocals.min(MAX_FAST_LOCALS))?;
-    let mut kinds = vec![0u8; names.len()];
-    for (field, kind) in [(&l.code.cellvars, CO_FAST_CELL), (&l.code.freevars, CO_FAST_FREE)] {
-        let more = strs(read_ptr(p, code, field, "code")?, MAX_FAST_LOCALS)?;
-        kinds.extend(std::iter::repeat_n(kind, more.len()));
-        names.extend(more);
-    }
-    Ok((names, kinds))
 }
 
 /// The object a cell holds (`None` for an empty cell), or `Some(obj)` unchanged when `obj` is not a cell (an

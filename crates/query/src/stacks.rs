@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use heapscope_coredump::{Addr, CoreProcess};
-use heapscope_cpython::frames::{self, FrameModel, StackOptions};
+use heapscope_cpython::frames::{self, StackOptions};
 use heapscope_cpython::layout::Layout;
 use heapscope_cpython::objects::Heap;
 use heapscope_cpython::runtime::{self, TidSource};
@@ -96,7 +96,6 @@ impl StacksReport {
         opts: &StackOptions,
     ) -> StacksReport {
         let heap = Heap::new(p, layout);
-        let model = FrameModel::for_version(&python.version);
         let mut problems = Vec::new();
         let interps = runtime::interpreters(p, layout, python.runtime);
         if let Some(e) = &interps.error {
@@ -120,7 +119,7 @@ impl StacksReport {
             }
             for t in list.items.iter().rev() {
                 let (tid, tid_source) = runtime::kernel_tid(t, p.core().threads()).unzip();
-                let stack = frames::stack(&heap, &model, t.tstate, opts);
+                let stack = frames::stack(&heap, t.tstate, opts);
                 threads.push(ThreadReport {
                     tid,
                     tid_source,

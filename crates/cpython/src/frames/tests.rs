@@ -21,7 +21,7 @@ fn model() -> FrameModel {
 fn walk(img: &TestImage, opts: &StackOptions) -> Stack {
     let l = layout(13, FIELDS);
     let heap = Heap::new(img, &l);
-    stack(&heap, &model(), Addr(0x1000), opts)
+    stack(&heap, Addr(0x1000), opts)
 }
 
 #[test]
@@ -70,13 +70,26 @@ fn a_thread_without_frames_has_an_empty_stack() {
 }
 
 #[test]
+fn the_chain_yields_every_frame_with_its_position_and_entry_flag() {
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0x2000]);
+    img.words(0x2000, &[0x5000, 0x3000, 0, 0]).words(0x3000, &[0, 0, 3, 0]);
+    let l = layout(13, FIELDS);
+    let heap = Heap::new(&img, &l);
+    let chain: Vec<_> = frame_chain(&heap, Addr(0x1000), 10).collect::<Result<_, _>>().unwrap();
+    let frame = |addr, index, shim| ChainFrame { addr: Addr(addr), index, shim };
+    assert_eq!(chain, [frame(0x2000, 0, false), frame(0x3000, 1, true)]);
+}
+
+#[test]
 fn stack_refs_are_untagged_from_314_on() {
     let m314 = FrameModel::for_version(&PythonVersion::from_hex(0x030e0af0).unwrap());
-    assert_eq!(stackref(&m314, 0x7fff_1231), Value::Object(Addr(0x7fff_1230)), "deferred-refcount bit");
-    assert_eq!(stackref(&m314, 1), Value::Object(Addr::NULL), "PyStackRef_NULL");
-    assert_eq!(stackref(&m314, (42 << 2) | 3), Value::Int(42));
-    assert_eq!(stackref(&m314, ((-7i64 as u64) << 2) | 3), Value::Int(-7));
-    assert_eq!(stackref(&model(), 0x7fff_1231), Value::Object(Addr(0x7fff_1231)), "3.13: plain pointers");
+    assert_eq!(m314.stackref(0x7fff_1231), StackRef::Object(Addr(0x7fff_1230)), "deferred-refcount bit");
+    assert_eq!(m314.stackref(1), StackRef::Object(Addr::NULL), "PyStackRef_NULL");
+    assert_eq!(m314.stackref((42 << 2) | 3), StackRef::Int(42));
+    assert_eq!(m314.stackref(((-7i64 as u64) << 2) | 3), StackRef::Int(-7));
+    assert_eq!(m314.object((42 << 2) | 3), Addr::NULL, "a tagged int is no object");
+    assert_eq!(model().stackref(0x7fff_1231), StackRef::Object(Addr(0x7fff_1231)), "3.13: plain pointers");
 }
 
 #[test]

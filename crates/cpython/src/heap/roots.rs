@@ -11,14 +11,14 @@
 //!
 //! Every walk is bounded; a root that cannot be read is reported as a [`DecodeError`] next to the roots that could.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use heapscope_coredump::{Addr, ProcessImage};
 
-use crate::frames::{Chain, FrameModel};
+use crate::frames::{frame_chain, Chain, SlotNames};
 use crate::heap::TypeCache;
 use crate::objects::{flags, DecodeError, Heap, Kind};
-use crate::runtime::{field_addr, read_i32, read_ptr, read_u64, read_u8, Interpreter};
+use crate::runtime::{field_addr, read_i32, read_ptr, read_u64, Interpreter};
 
 /// Most modules read from one `sys.modules`.
 const MAX_MODULES: usize = 1 << 20;
@@ -118,7 +118,6 @@ impl Roots {
 /// Collects the roots of the runtime at `runtime` and its interpreters `interps`.
 pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, interps: &[Interpreter]) -> Roots {
     let mut out = Roots::default();
-    let model = FrameModel::for_version(&heap.layout().version);
     for interp in interps {
         interpreter_roots(heap, interp.addr, &mut out);
         let walk = crate::runtime::threads(heap.process(), heap.layout(), interp.addr);
@@ -128,11 +127,12 @@ pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, inte
             out.ptr_field(heap, t.tstate, &l.dict, "thread state", RootKind::ThreadDict, || {
                 format!("thread {:#x} dict", t.ident)
             });
-            thread_frames(heap, &model, t.tstate, t.ident, &mut out);
+            thread_frames(heap, t.tstate, t.ident, &mut out);
         }
     }
     static_roots(heap, &mut out);
-    if heap.layout().version.minor >= 11 {
+    // `_PyRuntime` embeds the main interpreter, and with it the static objects, from 3.11 on.
+    if heap.layout().runtime.main_interpreter.is_known() {
         runtime_statics(heap, runtime, &mut out);
     }
     out
@@ -169,70 +169,27 @@ fn interpreter_roots<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, interp: Addr,
     }
 }
 
-/// The frames of one thread, innermost first.
-fn thread_frames<P: ProcessImage + ?Sized>(
-    heap: &Heap<'_, P>,
-    model: &FrameModel,
-    tstate: Addr,
-    ident: u64,
-    out: &mut Roots,
-) {
-    let (p, l) = (heap.process(), heap.layout());
-    let first = match model.chain {
-        Chain::FrameObjects => read_ptr(p, tstate, &l.tstate.frame, "thread state"),
-        Chain::CFrame => read_ptr(p, tstate, &l.tstate.cframe, "thread state").and_then(|c| {
-            if c.is_null() {
-                Ok(Addr::NULL)
-            } else {
-                read_ptr(p, c, &l.cframe.current_frame, "_PyCFrame")
-            }
-        }),
-        Chain::CurrentFrame => read_ptr(p, tstate, &l.tstate.current_frame, "thread state"),
-    };
-    let mut cur = match first {
-        Ok(f) => f,
-        Err(e) => return out.errors.push(e),
-    };
-    let mut seen = HashSet::new();
-    let mut depth = 0usize;
-    while !cur.is_null() {
-        if depth >= MAX_FRAMES || !seen.insert(cur) {
-            let why = "the frame chain is too long or loops back";
-            return out.errors.push(DecodeError::malformed(cur, "frame", why));
-        }
-        let step = match model.chain {
-            Chain::FrameObjects => {
-                out.push(cur, RootKind::FrameObject, format!("thread {ident:#x} frame {depth}"));
-                read_ptr(p, cur, &l.frame_object.f_back, "frame")
-            }
-            Chain::CFrame | Chain::CurrentFrame => {
-                interpreter_frame(heap, model, cur, &format!("thread {ident:#x} frame {depth}"), out);
-                read_ptr(p, cur, &l.iframe.previous, "interpreter frame")
-            }
-        };
-        match step {
-            Ok(next) => cur = next,
+/// The frames of one thread, innermost first: ≤3.10 the frame objects, 3.11+ the references of each interpreter
+/// frame (entry frames hold none of their own).
+fn thread_frames<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr, ident: u64, out: &mut Roots) {
+    for step in frame_chain(heap, tstate, MAX_FRAMES) {
+        let at = match step {
+            Ok(at) => at,
             Err(e) => return out.errors.push(e),
+        };
+        let what = format!("thread {ident:#x} frame {}", at.index);
+        match heap.frame_model().chain {
+            Chain::FrameObjects => out.push(at.addr, RootKind::FrameObject, what),
+            Chain::CFrame | Chain::CurrentFrame if !at.shim => interpreter_frame(heap, at.addr, &what, out),
+            Chain::CFrame | Chain::CurrentFrame => {}
         }
-        depth += 1;
     }
 }
 
 /// 3.11+: the references one `_PyInterpreterFrame` holds.
-fn interpreter_frame<P: ProcessImage + ?Sized>(
-    heap: &Heap<'_, P>,
-    model: &FrameModel,
-    f: Addr,
-    at: &str,
-    out: &mut Roots,
-) {
-    let (p, l) = (heap.process(), heap.layout());
-    if let Ok(owner) = read_u8(p, f, &l.iframe.owner, "interpreter frame") {
-        if model.shim_owners.contains(&owner) {
-            return;
-        }
-    }
-    let word = |field: &crate::layout::Field| read_u64(p, f, field, "interpreter frame").map(|w| object(model, w));
+fn interpreter_frame<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, f: Addr, at: &str, out: &mut Roots) {
+    let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
+    let word = |field: &crate::layout::Field| read_u64(p, f, field, "interpreter frame").map(|w| model.object(w));
     let code = match word(&l.iframe.executable) {
         Ok(c) => c,
         Err(e) => return out.errors.push(e),
@@ -253,7 +210,7 @@ fn interpreter_frame<P: ProcessImage + ?Sized>(
             }
         }
     }
-    if let Err(e) = frame_slots(heap, model, f, code, at, out) {
+    if let Err(e) = frame_slots(heap, f, code, at, out) {
         out.errors.push(e);
     }
 }
@@ -262,13 +219,12 @@ fn interpreter_frame<P: ProcessImage + ?Sized>(
 /// top are stale and never read; when the top is not known or not plausible, only the locals are.
 fn frame_slots<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
-    model: &FrameModel,
     f: Addr,
     code: Addr,
     at: &str,
     out: &mut Roots,
 ) -> Result<(), DecodeError> {
-    let (p, l) = (heap.process(), heap.layout());
+    let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
     if code.is_null() || heap.kind(code)? != Kind::Code {
         return Ok(());
     }
@@ -288,7 +244,7 @@ fn frame_slots<P: ProcessImage + ?Sized>(
         _ => nlocals,
     }
     .min(MAX_SLOTS);
-    let names = slot_names(heap, code, nlocals);
+    let names = SlotNames::of(heap, code).ok();
     let raw = p.bytes(slots, live as usize * 8).map_err(|source| DecodeError::Read {
         addr: f,
         what: "interpreter frame",
@@ -296,33 +252,18 @@ fn frame_slots<P: ProcessImage + ?Sized>(
         source,
     })?;
     for (i, w) in raw.chunks_exact(8).enumerate() {
-        let a = object(model, u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
-        let what = match names.get(i) {
-            Some(n) => format!("{at} local {n}"),
+        let a = model.object(u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+        if a.is_null() {
+            continue;
+        }
+        let name = names.and_then(|n| n.name(p, i).ok().flatten());
+        let what = match name {
+            Some(n) => format!("{at} local {}", heap.str_value(n, MAX_NAME_CHARS).map(|s| s.text).unwrap_or_default()),
             None => format!("{at} stack[{}]", i as u64 - nlocals.min(i as u64)),
         };
         out.push(a, RootKind::FrameRef, what);
     }
     Ok(())
-}
-
-/// Names of a code object's first `n` fast-local slots (empty when they cannot be read).
-fn slot_names<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, code: Addr, n: u64) -> Vec<String> {
-    let l = heap.layout();
-    let Ok(tuple) = read_ptr(heap.process(), code, &l.code.localsplusnames, "code") else { return Vec::new() };
-    let Ok(items) = heap.tuple_items(tuple, n.min(MAX_SLOTS) as usize) else { return Vec::new() };
-    items.into_iter().map(|s| heap.str_value(s, MAX_NAME_CHARS).map(|s| s.text).unwrap_or_default()).collect()
-}
-
-/// A slot word as an object address: 3.14 `_PyStackRef`s lose their tag bits, and tagged ints are no object.
-fn object(model: &FrameModel, bits: u64) -> Addr {
-    if !model.stackrefs {
-        return Addr(bits);
-    }
-    if bits & 3 == 3 {
-        return Addr::NULL;
-    }
-    Addr(bits & !3)
 }
 
 /// The static types and singletons found by symbol.

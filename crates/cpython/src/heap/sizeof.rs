@@ -298,7 +298,7 @@ pub(crate) fn iframe_code<P: ProcessImage + ?Sized>(
     iframe: Addr,
 ) -> Result<Addr, DecodeError> {
     let raw = m.field_of(obj, iframe, &m.l.iframe.executable, "frame")?;
-    Ok(Addr(if m.l.version.minor >= 14 { raw & !3 } else { raw }))
+    Ok(m.heap.frame_model().object(raw))
 }
 
 /// `frame.__sizeof__`.

@@ -24,6 +24,7 @@ mod unicode;
 
 use heapscope_coredump::{Addr, ProcessImage};
 
+use crate::frames::FrameModel;
 use crate::layout::{Field, Layout};
 
 pub use bytes::PyBytes;
@@ -212,6 +213,7 @@ pub struct Heap<'a, P: ProcessImage + ?Sized> {
     layout: &'a Layout,
     statics: Statics,
     features: Features,
+    frame_model: FrameModel,
 }
 
 impl<P: ProcessImage + ?Sized> std::fmt::Debug for Heap<'_, P> {
@@ -225,7 +227,8 @@ impl<'a, P: ProcessImage + ?Sized> Heap<'a, P> {
     /// symbol; a missing symbol only means objects of that type are classified by their flags and bases instead.
     pub fn new(process: &'a P, layout: &'a Layout) -> Heap<'a, P> {
         let statics = Statics::resolve(|name| process.symbol(name).map(|s| s.addr));
-        let mut heap = Heap { process, layout, statics, features: Features::for_layout(layout) };
+        let frame_model = FrameModel::for_version(&layout.version);
+        let mut heap = Heap { process, layout, statics, features: Features::for_layout(layout), frame_model };
         heap.statics.none_type = heap.statics.none.and_then(|none| heap.type_of(none).ok());
         heap
     }
@@ -248,6 +251,11 @@ impl<'a, P: ProcessImage + ?Sized> Heap<'a, P> {
     /// The version-dependent behaviours in use.
     pub fn features(&self) -> Features {
         self.features
+    }
+
+    /// How this interpreter links and lays out its frames.
+    pub fn frame_model(&self) -> &FrameModel {
+        &self.frame_model
     }
 
     /// `Py_TYPE(obj)`.

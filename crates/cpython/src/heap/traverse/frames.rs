@@ -14,6 +14,7 @@
 use heapscope_coredump::{Addr, ProcessImage};
 
 use super::Cx;
+use crate::frames::SlotNames;
 use crate::heap::labels::Label;
 use crate::heap::mem::malformed;
 use crate::objects::DecodeError;
@@ -103,34 +104,20 @@ fn frame_310<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(),
     Ok(())
 }
 
-/// A `_PyStackRef` (3.14) or plain pointer as an object address; 0 for NULL and tagged ints.
-#[inline]
-fn stackref(minor: u8, bits: u64) -> u64 {
-    if minor >= 14 {
-        if bits & 3 == 3 {
-            0
-        } else {
-            bits & !3
-        }
-    } else {
-        bits
-    }
-}
-
 /// `_PyFrame_Traverse` of the interpreter frame at `iframe`.
 fn interpreter_frame<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, iframe: Addr) -> Result<(), DecodeError> {
     let m = cx.m;
     let f = &m.l.iframe;
-    let minor = m.l.version.minor;
+    let model = m.heap.frame_model();
     let obj = cx.obj;
     let rd = |fl: &crate::layout::Field| m.field_of(obj, iframe, fl, "interpreter frame");
     let frame_obj = rd(&f.frame_obj)?;
     cx.visit(frame_obj, Label::Field("frame_obj"));
     let locals = rd(&f.locals)?;
     cx.visit(locals, Label::Field("f_locals"));
-    let func = stackref(minor, rd(&f.funcobj)?);
+    let func = model.object(rd(&f.funcobj)?).0;
     cx.visit(func, Label::Field("f_funcobj"));
-    let code = stackref(minor, rd(&f.executable)?);
+    let code = model.object(rd(&f.executable)?).0;
     cx.visit(code, Label::Field("f_executable"));
     let base = iframe.wrapping_add(m.off(cx.obj, &f.localsplus, "interpreter frame")?);
     let n = if f.stacktop.is_known() {
@@ -152,30 +139,16 @@ fn interpreter_frame<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, ifram
     if n > MAX_SLOTS {
         return Err(malformed(cx.obj, "frame", format!("{n} frame slots")));
     }
-    let names = local_names(cx, Addr(code));
+    let names = if code == 0 { None } else { SlotNames::of(m.heap, Addr(code)).ok() };
     for i in 0..n {
-        let v = stackref(minor, m.word(cx.obj, base.wrapping_add(8 * i), "frame", "localsplus")?);
-        let name = names.filter(|(_, len)| i < *len).and_then(|(at, _)| m.p.read_u64(at.wrapping_add(8 * i)).ok());
+        let v = model.object(m.word(cx.obj, base.wrapping_add(8 * i), "frame", "localsplus")?).0;
+        let name = names.and_then(|names| names.name(m.p, i as usize).ok().flatten());
         match name {
-            Some(name) => cx.visit(v, Label::Local { name: Addr(name), index: i as u32 }),
+            Some(name) => cx.visit(v, Label::Local { name, index: i as u32 }),
             None => cx.visit(v, Label::Stack(i as u32)),
         }
     }
     Ok(())
-}
-
-/// `co_localsplusnames` of `code`: its items' address and length.
-fn local_names<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, code: Addr) -> Option<(Addr, u64)> {
-    if code.is_null() {
-        return None;
-    }
-    let m = cx.m;
-    let names = m.ptr(code, &m.l.code.localsplusnames, "code").ok()?;
-    if names.is_null() {
-        return None;
-    }
-    let len = m.ob_size(names).ok()?.max(0) as u64;
-    Some((names.wrapping_add(m.l.tuple.ob_item.get().ok()?), len))
 }
 
 /// `gen_traverse` (generators, coroutines, async generators).
@@ -216,8 +189,9 @@ pub(super) fn generator<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) ->
     let iframe = cx.obj.wrapping_add(cx.m.off(cx.obj, &g.gi_iframe, "generator")?);
     if state < FRAME_CLEARED {
         interpreter_frame(cx, iframe)?;
-    } else if l.version.minor >= 14 {
-        let code = stackref(14, cx.m.field_of(cx.obj, iframe, &l.iframe.executable, "generator")?);
+    } else if cx.m.heap.frame_model().cleared_frame_keeps_executable {
+        let code = cx.m.field_of(cx.obj, iframe, &l.iframe.executable, "generator")?;
+        let code = cx.m.heap.frame_model().object(code).0;
         cx.visit(code, Label::Field("f_executable"));
     }
     let v = exc_field(cx, &es.exc_value)?;
