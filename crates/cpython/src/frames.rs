@@ -125,6 +125,24 @@ impl FrameModel {
     }
 }
 
+/// 3.11+: how many `localsplus` slots of the interpreter frame at `iframe` are in use (fast locals, then the value
+/// stack up to its top), as `_PyFrame_Traverse` counts them: `stacktop` (3.11/3.12), or `stackpointer` minus
+/// `localsplus` in words (3.13+; NULL while the frame runs: 0). Callers cap and check the count.
+pub fn stack_top<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, iframe: Addr) -> Result<u64, DecodeError> {
+    let (p, f) = (heap.process(), &heap.layout().iframe);
+    if f.stacktop.is_known() {
+        return Ok(u64::try_from(read_i32(p, iframe, &f.stacktop, "interpreter frame")?).unwrap_or(0));
+    }
+    let sp = read_u64(p, iframe, &f.stackpointer, "interpreter frame")?;
+    if sp == 0 {
+        return Ok(0);
+    }
+    let base = field_addr(iframe, &f.localsplus, "interpreter frame")?;
+    sp.checked_sub(base.0)
+        .map(|d| d / 8)
+        .ok_or_else(|| DecodeError::malformed(iframe, "interpreter frame", "stack pointer below localsplus"))
+}
+
 /// A decoded slot word: an object pointer, or a 3.14 tagged int.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StackRef {

@@ -231,14 +231,7 @@ fn frame_slots<P: ProcessImage + ?Sized>(
     let nlocals = u64::try_from(read_i32(p, code, &l.code.nlocalsplus, "code")?).unwrap_or(0);
     let stacksize = u64::try_from(read_i32(p, code, &l.code.stacksize, "code")?).unwrap_or(0);
     let slots = field_addr(f, &l.iframe.localsplus, "interpreter frame")?;
-    let top = if l.iframe.stackpointer.is_known() {
-        let sp = read_u64(p, f, &l.iframe.stackpointer, "interpreter frame")?;
-        sp.checked_sub(slots.0).filter(|d| d % 8 == 0).map(|d| d / 8)
-    } else if l.iframe.stacktop.is_known() {
-        u64::try_from(read_i32(p, f, &l.iframe.stacktop, "interpreter frame")?).ok()
-    } else {
-        None
-    };
+    let top = crate::frames::stack_top(heap, f).ok();
     let live = match top {
         Some(t) if t >= nlocals && t <= nlocals + stacksize => t,
         _ => nlocals,

@@ -20,6 +20,7 @@ use heapscope_coredump::{Addr, ProcessImage};
 use super::ext_layouts as ext;
 use super::mem::{malformed, Mem};
 use super::type_facts::{SizeofKind, TypeFacts};
+use crate::frames::SlotNames;
 use crate::objects::DecodeError;
 
 /// `sizeof(block)` of a deque: 64 item slots and two links.
@@ -277,18 +278,9 @@ fn code_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, f: &TypeFacts, obj:
 
 /// Fast-local plus stack slots a frame of the code object `code` needs.
 fn frame_slots<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, obj: Addr, code: Addr) -> Result<u64, DecodeError> {
-    let c = &m.l.code;
-    let at = |f: &crate::layout::Field| -> Result<u64, DecodeError> {
-        Ok(u64::from(m.word32(obj, code.wrapping_add(m.off(obj, f, "code")?), "code", f.name)?))
-    };
-    if c.nlocalsplus.is_known() {
-        return Ok(at(&c.nlocalsplus)? + at(&c.stacksize)?);
-    }
-    let tuple_len = |f: &crate::layout::Field| -> Result<u64, DecodeError> {
-        let t = m.ptr(code, f, "code")?;
-        Ok(if t.is_null() { 0 } else { m.ob_size(t)?.max(0) as u64 })
-    };
-    Ok(at(&c.stacksize)? + at(&c.nlocals)? + tuple_len(&c.cellvars)? + tuple_len(&c.freevars)?)
+    let stacksize =
+        m.word32(obj, code.wrapping_add(m.off(obj, &m.l.code.stacksize, "code")?), "code", "co_stacksize")?;
+    Ok(SlotNames::of(m.heap, code)?.len() as u64 + u64::from(stacksize))
 }
 
 /// The code object an interpreter frame at `iframe` runs (3.14: a tagged `_PyStackRef`).

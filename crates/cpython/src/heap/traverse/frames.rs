@@ -63,14 +63,8 @@ fn frame_310<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(),
     if code.is_null() {
         return Ok(());
     }
-    let c = &m.l.code;
-    let nlocals =
-        u64::from(m.word32(cx.obj, code.wrapping_add(m.off(cx.obj, &c.nlocals, "code")?), "code", "co_nlocals")?);
-    let tuple_len = |f: &crate::layout::Field| -> Result<u64, DecodeError> {
-        let t = m.ptr(code, f, "code")?;
-        Ok(if t.is_null() { 0 } else { m.ob_size(t)?.max(0) as u64 })
-    };
-    let slots = nlocals + tuple_len(&c.cellvars)? + tuple_len(&c.freevars)?;
+    let names = SlotNames::of(m.heap, code)?;
+    let slots = names.len() as u64;
     let total = cx.m.ob_size(cx.obj)?.max(0) as u64;
     if slots > total || slots > MAX_SLOTS {
         return Err(malformed(cx.obj, "frame", format!("{slots} locals in {total} slots")));
@@ -78,7 +72,8 @@ fn frame_310<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(),
     let locals = cx.obj.wrapping_add(m.off(cx.obj, &fo.f_localsplus, "frame")?);
     for i in 0..slots {
         let v = m.word(cx.obj, locals.wrapping_add(8 * i), "frame", "f_localsplus")?;
-        cx.visit(v, Label::Local { name: Addr::NULL, index: i as u32 });
+        let name = names.name(m.p, i as usize).ok().flatten().unwrap_or(Addr::NULL);
+        cx.visit(v, Label::Local { name, index: i as u32 });
     }
     let stack = Addr(cx.get(&fo.f_valuestack)?);
     let depth = if fo.f_stackdepth.is_known() {
@@ -120,22 +115,7 @@ fn interpreter_frame<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, ifram
     let code = model.object(rd(&f.executable)?).0;
     cx.visit(code, Label::Field("f_executable"));
     let base = iframe.wrapping_add(m.off(cx.obj, &f.localsplus, "interpreter frame")?);
-    let n = if f.stacktop.is_known() {
-        let top = m.word32(
-            cx.obj,
-            iframe.wrapping_add(m.off(cx.obj, &f.stacktop, "interpreter frame")?),
-            "frame",
-            "stacktop",
-        )?;
-        u64::from(top)
-    } else {
-        let sp = rd(&f.stackpointer)?;
-        if sp == 0 {
-            0
-        } else {
-            sp.checked_sub(base.0).ok_or_else(|| malformed(cx.obj, "frame", "stack pointer below localsplus"))? / 8
-        }
-    };
+    let n = crate::frames::stack_top(m.heap, iframe)?;
     if n > MAX_SLOTS {
         return Err(malformed(cx.obj, "frame", format!("{n} frame slots")));
     }
