@@ -115,6 +115,11 @@ fn the_table_output_lists_fields_with_their_source() {
     assert!(out.lines().any(|l| l.starts_with("layout:") && l.contains("3.13")), "{out}");
     let row = out.lines().find(|l| l.starts_with("ThreadState.current_frame ")).expect("a current_frame row");
     assert!(row.contains(" 72 ") && row.contains("_Py_DebugOffsets") && row.contains("PyThreadState.current_frame"));
+    // Extension-module structs are in the layout too, from the table, with the module that defines them.
+    let row = out.lines().find(|l| l.starts_with("StgInfo.module ")).expect("a StgInfo.module row");
+    assert!(row.contains(" 120 ") && row.contains(" table ") && row.contains("StgInfo.module (_ctypes)"), "{row}");
+    let row = out.lines().find(|l| l.starts_with("StgDict.proto ")).expect("a StgDict.proto row");
+    assert!(row.contains(" - ") && row.contains(" unknown "), "{row}");
     let plain = common::heapscope_ok([
         OsStr::new("info"),
         fx.core().as_os_str(),

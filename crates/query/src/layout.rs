@@ -1,9 +1,10 @@
 //! `heapscope info --layout`: every struct field heapscope reads, its offset for this interpreter and where that
-//! offset came from (built-in table, DWARF, `_Py_DebugOffsets`).
+//! offset came from (built-in table, DWARF, `_Py_DebugOffsets`), and for the structs of extension modules
+//! (`_ctypes`, …), which module defines them.
 
 use std::io::{self, Write};
 
-use heapscope_cpython::layout::{table_key, Layout, Source};
+use heapscope_cpython::layout::{extension_module, table_key, Layout, Source};
 use serde::Serialize;
 
 use crate::Table;
@@ -31,6 +32,8 @@ pub struct LayoutRow {
     /// The C member paths it has had across versions (`PyInterpreterState.imports.modules`, …), or
     /// `sizeof(Struct)` for a struct's size.
     pub c: Vec<String>,
+    /// The extension module whose shared object defines the struct (`_ctypes`, …); `None` for libpython's.
+    pub module: Option<&'static str>,
     /// Offset in bytes (or size), when known.
     pub offset: Option<u32>,
     /// Where it came from.
@@ -60,7 +63,8 @@ impl LayoutReport {
                         .map(|(_, paths)| paths.iter().map(|p| format!("{c_struct}.{p}")).collect())
                         .unwrap_or_default()
                 };
-                LayoutRow { field: name.clone(), c, offset: f.offset, source: f.source }
+                let module = extension_module(strukt);
+                LayoutRow { field: name.clone(), c, module, offset: f.offset, source: f.source }
             })
             .collect();
         LayoutReport {
@@ -91,11 +95,12 @@ impl LayoutReport {
         writeln!(w)?;
         let mut t = Table::new(["FIELD", "OFFSET", "SOURCE", "C"]);
         for r in &self.fields {
+            let c = r.c.join(" | ");
             t.row([
                 r.field.clone(),
                 r.offset.map_or_else(|| "-".to_string(), |o| o.to_string()),
                 r.source.to_string(),
-                r.c.join(" | "),
+                r.module.map_or(c.clone(), |m| format!("{c} ({m})")),
             ]);
         }
         t.write(w)?;
@@ -126,6 +131,10 @@ mod tests {
         assert_eq!((row.offset, row.source), (Some(7656), Source::DebugOffsets));
         let size = report.fields.iter().find(|r| r.field == "ThreadState.size").unwrap();
         assert_eq!(size.c, ["sizeof(PyThreadState)"]);
+        assert_eq!(size.module, None);
+        let ext = report.fields.iter().find(|r| r.field == "StgInfo.module").unwrap();
+        assert_eq!(ext.c, ["StgInfo.module"]);
+        assert_eq!(ext.module, Some("_ctypes"));
         let mut out = Vec::new();
         report.write_table(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -1,7 +1,9 @@
 //! The 3.14 offsets, by hand: there is no CPython 3.14 with DWARF on the generating machine.
 //!
 //! Transcribed from two sets of headers: CPython v3.14.0's (as bindgen renders them) for column `3.14.0`, and
-//! Debian's libpython3.14-dev 3.14.10 headers for column `3.14.5`, the table for 3.14.5 and later. Every row says where its numbers come from ([`Origin`]). layoutgen checks the
+//! Debian's libpython3.14-dev 3.14.10 headers for column `3.14.5`, the table for 3.14.5 and later. The
+//! extension-module structs (`_struct`, `array`, `_json`, `_ctypes`) are in no header: they are 3.13's, with what
+//! the py314 fixture showed had moved. Every row says where its numbers come from ([`Origin`]). layoutgen checks the
 //! 3.14.5 column against the py314 fixture (CPython 3.14.10) before writing anything, and the header of tables.rs
 //! lists which values that confirmed; no 3.14.0 core exists here, so the 3.14.0 column is from headers only.
 //!
@@ -26,6 +28,17 @@ pub enum Origin {
     /// Not in the doc: transcribed from CPython 3.14's source for a struct that changed in 3.14 (no fixture object
     /// exercises it).
     Source314,
+    /// An extension-module struct (not in the doc): the layout of the 3.13.0 build's `lib-dynload` module (its
+    /// DWARF), assumed for 3.14 and checked on the py314 fixture by `tests/decode.rs` (`sys.getsizeof` and
+    /// `gc.get_referents` of its `Struct`, `array`, `Scanner` and ctypes objects computed through these offsets).
+    Ext313Checked,
+    /// An extension-module field (not in the doc) that moved in 3.14: ctypes' `StgInfo` gained `pointer_type` before
+    /// `module`, which moves every later field by 8. Found on the py314 fixture (the offsets that make its ctypes
+    /// classes' sizes and referents match the truth) and checked there by `tests/decode.rs`.
+    ExtFound314,
+    /// The size of an extension-module struct (not in the doc), which nothing reads: 3.13's (the DWARF of its
+    /// `lib-dynload` module), plus the 8 bytes of `pointer_type` for `StgInfo`. Not checked.
+    ExtSizeAssumed,
 }
 
 /// One field: its value in 3.14.0–3.14.4 and in 3.14.5+.
@@ -437,4 +450,46 @@ pub static ROWS: &[Row] = rows! {
     "UnionObject.parameters"                       40       40      Source314;
     "TupleGetter.size"                             32       32      Same313Checked;
     "TupleGetter.doc"                              24       24      Same313Checked;
+    // Extension-module structs (`_struct`, `array`, `_json`, `_ctypes`), read by the heap walker.
+    "StructObject.size"                            56       56      ExtSizeAssumed;
+    "StructObject.s_codes"                         32       32      Ext313Checked;
+    "StructObject.s_format"                        40       40      Ext313Checked;
+    "FormatCode.size"                              32       32      Ext313Checked;
+    "FormatCode.fmtdef"                            0        0       Ext313Checked;
+    "ArrayObject.size"                             64       64      ExtSizeAssumed;
+    "ArrayObject.allocated"                        32       32      Ext313Checked;
+    "ArrayObject.ob_descr"                         40       40      Ext313Checked;
+    "ArrayDescr.size"                              48       48      ExtSizeAssumed;
+    "ArrayDescr.itemsize"                          4        4       Ext313Checked;
+    "Scanner.size"                                 64       64      ExtSizeAssumed;
+    "Scanner.object_hook"                          24       24      Ext313Checked;
+    "Scanner.object_pairs_hook"                    32       32      Ext313Checked;
+    "Scanner.parse_float"                          40       40      Ext313Checked;
+    "Scanner.parse_int"                            48       48      Ext313Checked;
+    "Scanner.parse_constant"                       56       56      Ext313Checked;
+    "StgInfo.size"                                 168      168     ExtSizeAssumed;
+    "StgInfo.initialized"                          0        0       Ext313Checked;
+    "StgInfo.length"                               24       24      Ext313Checked;
+    "StgInfo.elements"                             48       48      Ext313Checked;
+    "StgInfo.proto"                                56       56      Ext313Checked;
+    "StgInfo.argtypes"                             88       88      Ext313Checked;
+    "StgInfo.converters"                           96       96      Ext313Checked;
+    "StgInfo.restype"                              104      104     Ext313Checked;
+    "StgInfo.checker"                              112      112     Ext313Checked;
+    "StgInfo.pointer_type"                         120      120     ExtFound314;
+    "StgInfo.module"                               128      128     ExtFound314;
+    "StgInfo.format"                               144      144     ExtFound314;
+    "StgInfo.ndim"                                 152      152     ExtFound314;
+    "CData.size"                                   96       96      ExtSizeAssumed;
+    "CData.b_base"                                 32       32      Ext313Checked;
+    "CData.b_objects"                              64       64      Ext313Checked;
+    "CFuncPtr.size"                                160      160     ExtSizeAssumed;
+    "CFuncPtr.thunk"                               96       96      Ext313Checked;
+    "CFuncPtr.callable"                            104      104     Ext313Checked;
+    "CFuncPtr.converters"                          112      112     Ext313Checked;
+    "CFuncPtr.argtypes"                            120      120     Ext313Checked;
+    "CFuncPtr.restype"                             128      128     Ext313Checked;
+    "CFuncPtr.checker"                             136      136     Ext313Checked;
+    "CFuncPtr.errcheck"                            144      144     Ext313Checked;
+    "CFuncPtr.paramflags"                          152      152     Ext313Checked;
 };

@@ -47,19 +47,30 @@ pub fn tables_rs(
     doc("");
     doc("Sources:");
     for d in derived {
+        let extensions: Vec<String> = d
+            .extensions
+            .iter()
+            .map(|e| {
+                let name = e.path.file_name().map_or_else(|| e.module.into(), |n| n.to_string_lossy());
+                format!("`{name}` (build-id {})", e.build_id.as_deref().unwrap_or("none"))
+            })
+            .collect();
         let line = format!(
-            "- `{}`: DWARF of CPython {} `{}` (build-id {}).",
+            "- `{}`: DWARF of CPython {} `{}` (build-id {}); the extension-module structs from the DWARF of the same \
+             build's `lib-dynload/` {}.",
             d.key,
             d.version.as_deref().unwrap_or("(exact version unknown)"),
             display_path(&d.path),
-            d.build_id.as_deref().unwrap_or("none")
+            d.build_id.as_deref().unwrap_or("none"),
+            extensions.join(", ")
         );
         for l in wrap(&line, 116, "  ") {
             doc(&l);
         }
     }
     doc("- `3.14.0` (3.14.0–3.14.4, incremental GC) and `3.14.5` (3.14.5 and later): tools/layoutgen/src/py314.rs, by");
-    doc("  hand from the v3.14.0 and Debian 3.14.10 headers (no 3.14 build with DWARF was at hand).");
+    doc("  hand from the v3.14.0 and Debian 3.14.10 headers, and the extension-module structs from the 3.13 DWARF and");
+    doc("  the py314 fixture (no 3.14 build with DWARF was at hand); each row there says where its numbers come from.");
     doc("");
     doc(&format!("What {} confirmed of the `3.14.5` table:", confirmation.fixture));
     let mut by_how: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -77,14 +88,26 @@ pub fn tables_rs(
         .map(|r| r.field)
         .collect();
     let none = if unconfirmed.is_empty() { " none" } else { "" };
-    for line in wrap(&format!("- not confirmed, from headers only:{none} {}.", unconfirmed.join(", ")), 116, "  ") {
+    let line =
+        format!("- not confirmed by this check (their origin is in py314.rs):{none} {}.", unconfirmed.join(", "));
+    for line in wrap(&line, 116, "  ") {
         doc(&line);
     }
     doc("");
     doc("The `3.14.0` table is from headers only (no 3.14.0–3.14.4 core here): py-spy's bindgen of the v3.14.0");
     let assumed: Vec<&str> = rows
         .iter()
-        .filter(|r| r.v3140.is_some() && matches!(r.origin, Origin::DocAssumed | Origin::DebugOffsets))
+        .filter(|r| {
+            r.v3140.is_some()
+                && matches!(
+                    r.origin,
+                    Origin::DocAssumed
+                        | Origin::DebugOffsets
+                        | Origin::Ext313Checked
+                        | Origin::ExtFound314
+                        | Origin::ExtSizeAssumed
+                )
+        })
         .map(|r| r.field)
         .collect();
     for line in wrap(

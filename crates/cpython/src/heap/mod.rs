@@ -3,7 +3,6 @@
 
 pub mod blocks;
 pub mod enumerate;
-mod ext_layouts;
 pub mod gc_lists;
 pub mod labels;
 mod mem;

@@ -17,10 +17,10 @@
 
 use heapscope_coredump::{Addr, ProcessImage};
 
-use super::ext_layouts as ext;
 use super::mem::{malformed, Mem};
 use super::type_facts::{SizeofKind, TypeFacts};
 use crate::frames::SlotNames;
+use crate::layout::Field;
 use crate::objects::DecodeError;
 
 /// `sizeof(block)` of a deque: 64 item slots and two links.
@@ -97,14 +97,8 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
             let dict_size =
                 m.l.dict.size.get().map_err(|source| DecodeError::Layout { addr: obj, what: "StgDict", source })?;
             let mut extra = basic.saturating_sub(dict_size);
-            extra += ctypes_extras(
-                m,
-                obj,
-                ext::STGDICT_FORMAT,
-                ext::STGDICT_NDIM,
-                ext::STGDICT_ELEMENTS,
-                ext::STGDICT_LENGTH,
-            )?;
+            let s = &m.l.stgdict;
+            extra += ctypes_extras(m, obj, [&s.format, &s.ndim, &s.elements, &s.length])?;
             Sz { size: d.size + extra, footprint: d.footprint + extra }
         }
         SizeofKind::Set => {
@@ -129,18 +123,18 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
             Sz::same(basic.saturating_add(blocks.saturating_mul(DEQUE_BLOCK_SIZE)))
         }
         SizeofKind::Struct => {
-            let codes = Addr(m.word(obj, obj.wrapping_add(ext::STRUCT_S_CODES), "Struct", "s_codes")?);
+            let codes = m.ptr(obj, &m.l.struct_object.s_codes, "Struct")?;
+            let code_size = m.off(obj, &m.l.formatcode.size, "Struct")?;
             let mut n = 1;
             if !codes.is_null() {
-                while m.word(obj, codes.wrapping_add((n - 1) * ext::STRUCT_FORMATCODE_SIZE), "Struct", "s_codes")? != 0
-                {
+                while m.field_of(obj, codes.wrapping_add((n - 1) * code_size), &m.l.formatcode.fmtdef, "Struct")? != 0 {
                     n += 1;
                     if n > MAX_STRUCT_CODES {
                         return Err(malformed(obj, "Struct", "format codes do not end"));
                     }
                 }
             }
-            Sz::same(basic + n * ext::STRUCT_FORMATCODE_SIZE)
+            Sz::same(basic + n * code_size)
         }
         SizeofKind::Pattern => {
             let n = m.field(obj, &m.l.pattern.codesize, "re.Pattern")?;
@@ -152,9 +146,10 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
             Sz::same(checked(obj, "re.Pattern", n.checked_mul(4).and_then(|c| c.checked_add(size)))?)
         }
         SizeofKind::Array => {
-            let alloc = m.word(obj, obj.wrapping_add(ext::ARRAY_ALLOCATED), "array", "allocated")?;
-            let descr = Addr(m.word(obj, obj.wrapping_add(ext::ARRAY_OB_DESCR), "array", "ob_descr")?);
-            let item = u64::from(m.word32(obj, descr.wrapping_add(ext::ARRAYDESCR_ITEMSIZE), "array", "itemsize")?);
+            let alloc = m.field(obj, &m.l.array.allocated, "array")?;
+            let descr = m.ptr(obj, &m.l.array.ob_descr, "array")?;
+            let itemsize = descr.wrapping_add(m.off(obj, &m.l.arraydescr.itemsize, "array")?);
+            let item = u64::from(m.word32(obj, itemsize, "array", "itemsize")?);
             Sz::same(checked(obj, "array", alloc.checked_mul(item).and_then(|a| a.checked_add(basic)))?)
         }
         SizeofKind::Buffered => {
@@ -320,18 +315,18 @@ fn gen_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, f: &TypeFacts, obj: 
     Ok(m.off(obj, &g.gi_iframe, "generator")? + m.off(obj, &m.l.iframe.localsplus, "generator")? + slots * 8)
 }
 
-/// ctypes' extra `__sizeof__` terms: the format string, the shape, the `ffi_type` element array.
+/// ctypes' extra `__sizeof__` terms: the format string, the shape, the `ffi_type` element array; `fields` are the
+/// `format`, `ndim`, `ffi_type_pointer.elements` and `length` of the `StgDict` or `StgInfo` at `base`.
 fn ctypes_extras<P: ProcessImage + ?Sized>(
     m: &Mem<'_, '_, P>,
     base: Addr,
-    format: u64,
-    ndim: u64,
-    elements: u64,
-    length: u64,
+    fields: [&Field; 4],
 ) -> Result<u64, DecodeError> {
     let what = "ctypes type info";
+    let [format, ndim, elements, length] = fields;
+    let at = |f: &Field| m.off(base, f, what).map(|off| base.wrapping_add(off));
     let mut extra = 0u64;
-    let fmt = Addr(m.word(base, base.wrapping_add(format), what, "format")?);
+    let fmt = Addr(m.word(base, at(format)?, what, "format")?);
     if !fmt.is_null() {
         let s = m.p.read_cstr(fmt, MAX_FORMAT).map_err(|source| DecodeError::Read {
             addr: base,
@@ -341,10 +336,10 @@ fn ctypes_extras<P: ProcessImage + ?Sized>(
         })?;
         extra += s.len() as u64 + 1;
     }
-    let nd = m.word32(base, base.wrapping_add(ndim), what, "ndim")? as i32;
+    let nd = m.word32(base, at(ndim)?, what, "ndim")? as i32;
     extra += (nd.max(0) as u64) * 8;
-    if m.word(base, base.wrapping_add(elements), what, "elements")? != 0 {
-        let len = m.word(base, base.wrapping_add(length), what, "length")?;
+    if m.word(base, at(elements)?, what, "elements")? != 0 {
+        let len = m.word(base, at(length)?, what, "length")?;
         extra = extra.saturating_add(len.saturating_add(1).saturating_mul(8));
     }
     Ok(extra)
@@ -365,9 +360,10 @@ fn ctype_meta_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, obj: Addr) ->
     let n = m.ob_size(obj)?.max(0) as u64;
     let mut size = basic.saturating_add(item.saturating_mul(n));
     let info = stginfo(m, obj)?;
-    let o = ext::stginfo(m.l.version.minor);
-    if m.word32(obj, info.wrapping_add(o.initialized), "ctypes type", "initialized")? != 0 {
-        size += ctypes_extras(m, info, o.format, o.ndim, o.elements, o.length)?;
+    let o = &m.l.stginfo;
+    let init = info.wrapping_add(m.off(obj, &o.initialized, "ctypes type")?);
+    if m.word32(obj, init, "ctypes type", "initialized")? != 0 {
+        size += ctypes_extras(m, info, [&o.format, &o.ndim, &o.elements, &o.length])?;
     }
     Ok(size)
 }

@@ -17,7 +17,7 @@ use heapscope_coredump::{Addr, ProcessImage};
 
 use super::mem::Mem;
 use super::type_tables::{NAMED_TYPES, STATIC_TYPES};
-use crate::objects::{flags, CtypesInfo, DecodeError, Features, Heap, ManagedDict};
+use crate::objects::{flags, DecodeError, Features, Heap, ManagedDict};
 
 /// Deepest `tp_base` chain followed.
 const MAX_BASES: usize = 64;
@@ -573,21 +573,17 @@ fn sizeof_kind<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, known: &Known, ty: 
     }
 }
 
-/// `sizeof(StgDictObject)` (ctypes, 3.8–3.12).
-const STGDICT_SIZE: u64 = 192;
-
 /// ctypes' `StgDict` when its `tp_name` cannot be read (the name lives in `_ctypes`' read-only data, which a core
-/// may omit): the static dict subclass, based directly on `dict`, whose basic size is `sizeof(StgDictObject)`.
+/// may omit): the static dict subclass, based directly on `dict`, whose basic size is `sizeof(StgDictObject)`
+/// (a struct of the versions that have it, ≤3.12).
 fn stgdict_fallback<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, known: &Known, ty: Addr) -> Option<SizeofKind> {
-    if known.features.ctypes != CtypesInfo::StgDict {
-        return None;
-    }
+    let stgdict_size = m.l.stgdict.size.get().ok()?;
     let r = raw(m, ty).ok()?;
     let dict = known.statics.iter().find(|(_, v)| v.1 == Some(SizeofKind::Dict)).map(|(k, _)| *k)?;
     let is = r.flags & flags::HEAPTYPE == 0
         && r.flags & flags::DICT_SUBCLASS != 0
         && r.base == dict
-        && r.basicsize == STGDICT_SIZE
+        && r.basicsize == stgdict_size
         && tp_name(m, ty).is_empty();
     is.then_some(SizeofKind::StgDict)
 }

@@ -18,7 +18,7 @@ use std::fmt;
 
 pub use debug_offsets::{describe, DebugOffsets};
 pub use fields::*;
-pub use resolve::{dwarf_offsets, DwarfPolicy};
+pub use resolve::{dwarf_offsets, dwarf_offsets_where, DwarfPolicy};
 pub use tables::TABLES;
 
 use crate::PythonVersion;
@@ -320,4 +320,22 @@ layout! {
     opcache: Opcache,
     /// `_tuplegetterobject`.
     tuple_getter: TupleGetter,
+    /// `PyStructObject` (`_struct`).
+    struct_object: StructObject,
+    /// `formatcode` (`_struct`).
+    formatcode: FormatCode,
+    /// `arrayobject` (`array`).
+    array: ArrayObject,
+    /// `struct arraydescr` (`array`).
+    arraydescr: ArrayDescr,
+    /// `PyScannerObject` (`_json`).
+    scanner: Scanner,
+    /// `StgDictObject` (`_ctypes`, ≤3.12).
+    stgdict: StgDict,
+    /// `StgInfo` (`_ctypes`, 3.13+).
+    stginfo: StgInfo,
+    /// `CDataObject` (`_ctypes`).
+    cdata: CData,
+    /// `PyCFuncPtrObject` (`_ctypes`).
+    cfuncptr: CFuncPtr,
 }

@@ -119,8 +119,14 @@ impl Layout {
 /// Every field of [`Layout::schema`] that this DWARF knows: (`Struct.field`, offset), in schema order. A struct's
 /// size is its `DW_AT_byte_size`; a field's offset is that of its first candidate C member path DWARF has.
 pub fn dwarf_offsets(types: &DwarfTypes) -> Result<Vec<(String, u32)>, DwarfError> {
+    dwarf_offsets_where(types, |_| true)
+}
+
+/// [`dwarf_offsets`] for the structs whose Rust name `keep` accepts (e.g. only those of one extension module,
+/// whose shared object's DWARF also describes libpython's structs from the headers it includes).
+pub fn dwarf_offsets_where(types: &DwarfTypes, keep: impl Fn(&str) -> bool) -> Result<Vec<(String, u32)>, DwarfError> {
     let mut out = Vec::new();
-    for (rust, c_names, fields) in Layout::schema() {
+    for (rust, c_names, fields) in Layout::schema().into_iter().filter(|(rust, _, _)| keep(rust)) {
         let Some(st) = types.find_struct(c_names)? else { continue };
         if let Some(size) = st.size.and_then(|s| u32::try_from(s).ok()) {
             out.push((format!("{rust}.size"), size));

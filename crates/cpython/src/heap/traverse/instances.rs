@@ -12,7 +12,6 @@
 use heapscope_coredump::{Addr, ProcessImage};
 
 use super::Cx;
-use crate::heap::ext_layouts as ext;
 use crate::heap::labels::Label;
 use crate::heap::mem::malformed;
 use crate::heap::sizeof::stginfo;
@@ -110,12 +109,16 @@ pub(super) fn type_traverse<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>
 /// ctypes' metatypes 3.13+ (`CType_Type_traverse`): the `StgInfo` objects, `Py_TYPE`, then `type_traverse`.
 pub(super) fn ctype_meta<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
     let info = stginfo(cx.m, cx.obj)?;
-    let o = ext::stginfo(cx.m.l.version.minor);
-    let init = cx.m.word32(cx.obj, info.wrapping_add(o.initialized), "ctypes type", "initialized")?;
-    if init != 0 {
-        for &off in o.objects {
-            let v = cx.m.word(cx.obj, info.wrapping_add(off), "ctypes type", "StgInfo")?;
-            cx.visit(v, Label::Field("StgInfo"));
+    let l = cx.m.l;
+    let o = &l.stginfo;
+    let init = info.wrapping_add(cx.m.off(cx.obj, &o.initialized, "ctypes type")?);
+    if cx.m.word32(cx.obj, init, "ctypes type", "initialized")? != 0 {
+        // `pointer_type` is 3.14+: unknown before, and left out.
+        for f in [&o.proto, &o.argtypes, &o.converters, &o.restype, &o.checker, &o.pointer_type, &o.module] {
+            if f.is_known() {
+                let v = cx.m.field_of(cx.obj, info, f, "ctypes type")?;
+                cx.visit(v, Label::Field(f.name));
+            }
         }
     }
     let meta = cx.m.ptr(cx.obj, &cx.m.l.object.ob_type, "ctypes type")?;
@@ -128,13 +131,15 @@ pub(super) fn ctype_meta<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -
 pub(super) fn cdata_type<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
     let dict = Addr(cx.get(&cx.m.l.type_object.tp_dict)?);
     if !dict.is_null() {
+        let l = cx.m.l;
+        let s = &l.stgdict;
         let dty = cx.m.ptr(dict, &cx.m.l.object.ob_type, "ctypes type")?;
         // Only a StgDict (not a plain dict) carries these fields.
         let basic = cx.m.field(dty, &cx.m.l.type_object.tp_basicsize, "ctypes type")?;
-        if basic >= ext::STGDICT_OBJECTS[4] + 8 {
-            for off in ext::STGDICT_OBJECTS {
-                let v = cx.m.word(cx.obj, dict.wrapping_add(off), "ctypes type", "StgDict")?;
-                cx.visit(v, Label::Field("StgDict"));
+        if basic >= cx.m.off(cx.obj, &s.size, "ctypes type")? {
+            for f in [&s.proto, &s.argtypes, &s.converters, &s.restype, &s.checker] {
+                let v = cx.m.field_of(cx.obj, dict, f, "ctypes type")?;
+                cx.visit(v, Label::Field(f.name));
             }
         }
     }

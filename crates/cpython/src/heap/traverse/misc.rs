@@ -12,7 +12,6 @@
 use heapscope_coredump::{Addr, ProcessImage};
 
 use super::Cx;
-use crate::heap::ext_layouts as ext;
 use crate::heap::labels::Label;
 use crate::heap::mem::malformed;
 use crate::heap::type_facts::TraverseKind;
@@ -205,31 +204,52 @@ fn lru_cache<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(),
     Ok(())
 }
 
-/// Types of extension modules without DWARF in libpython (`_struct.Struct`, `_json.Scanner`, ctypes' function
-/// pointers): offsets from [`ext`].
+/// Types of extension modules (`_struct.Struct`, `_json.Scanner`, ctypes' function pointers), whose structs the
+/// layout has from the modules' own shared objects.
 fn ext_type<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, kind: TraverseKind) -> Result<(), DecodeError> {
     if cx.f.base_is_heap && kind != TraverseKind::CFuncPtr {
         cx.visit_type();
     }
-    let minor = cx.m.l.version.minor;
-    let offs: &[u64] = match kind {
-        TraverseKind::Struct => &[ext::STRUCT_S_FORMAT],
-        // `memo` is visited 3.9–3.12 only (3.8 does not visit it; 3.13 dropped the field).
-        TraverseKind::Scanner if (9..=12).contains(&minor) => &ext::SCANNER_FIELDS,
-        TraverseKind::Scanner => &ext::SCANNER_FIELDS[..5],
-        _ => &ext::CFUNCPTR_FIELDS,
-    };
-    for &off in offs {
-        let v = cx.at(off, "field")?;
-        cx.visit(v, Label::Slot(off as u32));
-    }
-    if kind == TraverseKind::CFuncPtr {
-        for off in [ext::CDATA_B_OBJECTS, ext::CDATA_B_BASE] {
-            let v = cx.at(off, "field")?;
-            cx.visit(v, Label::Slot(off as u32));
+    let l = cx.m.l;
+    match kind {
+        TraverseKind::Struct => cx.visit_field(&l.struct_object.s_format, "s_format")?,
+        TraverseKind::Scanner => {
+            let s = &l.scanner;
+            for (f, name) in [
+                (&s.object_hook, "object_hook"),
+                (&s.object_pairs_hook, "object_pairs_hook"),
+                (&s.parse_float, "parse_float"),
+                (&s.parse_int, "parse_int"),
+                (&s.parse_constant, "parse_constant"),
+            ] {
+                cx.visit_field(f, name)?;
+            }
+            // `memo` (gone with 3.13) is visited since `_json`'s types became heap types, together with
+            // `Py_TYPE(self)`; the static `Scanner` type before that (3.8) visits neither.
+            if cx.f.base_is_heap {
+                cx.visit_field(&s.memo, "memo")?;
+            }
         }
-        if cx.f.base_is_heap {
-            cx.visit_type();
+        _ => {
+            // `PyCFuncPtr_traverse`, then `PyCData_traverse`.
+            let (c, d) = (&l.cfuncptr, &l.cdata);
+            for (f, name) in [
+                (&c.callable, "callable"),
+                (&c.restype, "restype"),
+                (&c.checker, "checker"),
+                (&c.errcheck, "errcheck"),
+                (&c.argtypes, "argtypes"),
+                (&c.converters, "converters"),
+                (&c.paramflags, "paramflags"),
+                (&c.thunk, "thunk"),
+                (&d.b_objects, "b_objects"),
+                (&d.b_base, "b_base"),
+            ] {
+                cx.visit_field(f, name)?;
+            }
+            if cx.f.base_is_heap {
+                cx.visit_type();
+            }
         }
     }
     Ok(())

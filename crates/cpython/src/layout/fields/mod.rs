@@ -54,10 +54,12 @@ macro_rules! layout_struct {
     };
 }
 
+mod extensions;
 mod library;
 mod objects;
 mod runtime;
 
+pub use extensions::*;
 pub use library::*;
 pub use objects::*;
 pub use runtime::*;
