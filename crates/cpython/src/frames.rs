@@ -10,9 +10,12 @@
 //!   bytecode; locals in `localsplus`, named by `co_localsplusnames` with their kinds in `co_localspluskinds`.
 //!   Entry ("shim") frames that the interpreter pushes when C calls into Python are skipped: on the fixture cores
 //!   they carry owner 3 (`FRAME_OWNED_BY_CSTACK` in 3.12/3.13, `FRAME_OWNED_BY_INTERPRETER` in 3.14, whose
-//!   `FRAME_OWNED_BY_CSTACK` is 4) and are not running a code object. 3.11 has none.
-//! - **3.14** stores `_PyStackRef`s (tagged words) in `f_executable` and `localsplus`: the low two bits are cleared,
-//!   and `bits & 3 == 3` is a tagged int, not a pointer.
+//!   `FRAME_OWNED_BY_CSTACK` is 4, and in 3.15, which has no `FRAME_OWNED_BY_CSTACK`) and are not running a code
+//!   object. 3.11 has none. In 3.15 every chain also ends in a sentinel, the `base_frame` embedded in the thread
+//!   state (`_PyThreadStateImpl`), with owner 3 and no previous frame.
+//! - **3.14+** store `_PyStackRef`s (tagged words) in `f_executable` and `localsplus`: the low two bits are cleared,
+//!   and `bits & 3 == 3` is a tagged int, not a pointer (3.15's `pycore_stackref.h` keeps these tags, and adds
+//!   `bits == 2` as the error value).
 //!
 //! The model is built once per [`Heap`] ([`Heap::frame_model`]); its [`FrameModel::stackref`] is the one decoder of
 //! slot words, [`frame_chain`] the one walk of a thread's frames and [`SlotNames`] the one reader of the names of
@@ -96,7 +99,8 @@ impl FrameModel {
             shim_owners: match minor {
                 0..=11 => &[],
                 12 | 13 => &[3],
-                _ => &[3, 4],
+                14 => &[3, 4],
+                _ => &[3],
             },
             linetable: LineTableFormat::for_minor(minor),
         }

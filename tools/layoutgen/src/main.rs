@@ -1,9 +1,10 @@
-//! `layoutgen [--check] [--out FILE] [--fixture DIR] [KEY=]LIBPYTHON…`
+//! `layoutgen [--check] [--out FILE] [--fixture DIR] [--fixture315 DIR] [KEY=]LIBPYTHON…`
 //!
 //! Derives the 3.8–3.13 tables from the DWARF of the given libpython builds (one per minor version, 3.8 to 3.13),
-//! takes the 3.14 tables from `src/py314.rs`, checks the `3.14.5` table on the py314 fixture (`--fixture`, default
-//! `testdata/py314`), and writes `crates/cpython/src/layout/tables.rs` (`--out`). With `--check` it compares with the
-//! file instead, prints the differences and exits with status 1 if there are any.
+//! takes the 3.14 tables from `src/py314.rs` and the 3.15 one from `src/py315.rs`, checks the `3.14.5` table on the
+//! py314 fixture (`--fixture`, default `testdata/py314`) and the `3.15` table on the py315 fixture (`--fixture315`,
+//! default `testdata/py315`), and writes `crates/cpython/src/layout/tables.rs` (`--out`). With `--check` it compares
+//! with the file instead, prints the differences and exits with status 1 if there are any.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use heapscope_cpython::layout::{Flavour, Layout};
 use heapscope_cpython::PythonVersion;
 use layoutgen::derive::{display_path, from_libpython, Derived};
 use layoutgen::render::{tables_rs, Confirmation, Table};
-use layoutgen::{confirm, py314};
+use layoutgen::{confirm, py314, py315};
 
 /// (`Struct.field`, offset) in schema order.
 type Fields = Vec<(String, u32)>;
@@ -36,6 +37,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let mut check = false;
     let mut out = repo.join("crates/cpython/src/layout/tables.rs");
     let mut fixture = repo.join("testdata/py314");
+    let mut fixture315 = repo.join("testdata/py315");
     let mut inputs: Vec<(Option<String>, PathBuf)> = Vec::new();
     let mut recorded: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -48,8 +50,15 @@ fn run() -> anyhow::Result<ExitCode> {
                 recorded.push(format!("--fixture {dir}"));
                 fixture = PathBuf::from(dir);
             }
+            "--fixture315" => {
+                let dir = args.next().context("--fixture315 needs a directory")?;
+                recorded.push(format!("--fixture315 {dir}"));
+                fixture315 = PathBuf::from(dir);
+            }
             "-h" | "--help" => {
-                println!("usage: layoutgen [--check] [--out FILE] [--fixture DIR] [KEY=]LIBPYTHON...");
+                println!(
+                    "usage: layoutgen [--check] [--out FILE] [--fixture DIR] [--fixture315 DIR] [KEY=]LIBPYTHON..."
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             _ if arg.starts_with('-') => bail!("unknown option {arg}"),
@@ -76,12 +85,31 @@ fn run() -> anyhow::Result<ExitCode> {
     }
 
     let (t3140, t3145) = py314_tables()?;
-    let confirmation = confirm_314(&fixture, &t3145)?;
+    let t315 = py315_table()?;
+    let confirmations = [
+        confirm_hand(
+            &fixture,
+            "3.14.5",
+            &t3145,
+            py314::ROWS.iter().filter(|r| r.v3145.is_some()).map(|r| r.field),
+            (14, 5),
+            "from headers only",
+        )?,
+        confirm_hand(
+            &fixture315,
+            "3.15",
+            &t315,
+            py315::ROWS.iter().map(|r| r.field),
+            (15, 0),
+            "from headers, or the DWARF of the same build (see py315.rs)",
+        )?,
+    ];
     let mut tables: Vec<Table> = derived.iter().map(|d| (d.key.clone(), d.values.clone())).collect();
     tables.push(("3.14.0".into(), t3140));
     tables.push(("3.14.5".into(), t3145));
+    tables.push(("3.15".into(), t315));
     let command = format!("cargo run --release -p layoutgen -- {}", recorded.join(" "));
-    let text = tables_rs(&derived, py314::ROWS, &tables, &confirmation, &command);
+    let text = tables_rs(&derived, py314::ROWS, &tables, &confirmations, &command);
 
     if check {
         report_tables(&tables);
@@ -96,28 +124,39 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
     println!(
-        "wrote {} ({} tables, {} 3.14.5 values confirmed)",
+        "wrote {} ({} tables, {} 3.14.5 and {} 3.15 values confirmed)",
         out.display(),
         tables.len(),
-        confirmation.confirmed.len()
+        confirmations[0].confirmed.len(),
+        confirmations[1].confirmed.len()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// The 3.14.0 and 3.14.5 tables from the hand-written rows, in schema order; every row must name a schema field once.
-fn py314_tables() -> anyhow::Result<(Fields, Fields)> {
+/// Every field of the layout schema, in schema order.
+fn schema_order() -> anyhow::Result<Vec<String>> {
     let version = PythonVersion::from_hex(0x030e00f0).context("3.14.0")?;
-    let order: Vec<String> =
-        Layout::unknown(version, Flavour::Default).all_fields().into_iter().map(|(n, _)| n).collect();
+    Ok(Layout::unknown(version, Flavour::Default).all_fields().into_iter().map(|(n, _)| n).collect())
+}
+
+/// Fails unless every name is a schema field, listed once.
+fn check_rows<'a>(file: &str, order: &[String], fields: impl Iterator<Item = &'a str>) -> anyhow::Result<()> {
     let mut seen = std::collections::HashSet::new();
-    for r in py314::ROWS {
-        if !order.iter().any(|n| n == r.field) {
-            bail!("py314.rs: {} is not a field of the layout schema", r.field);
+    for field in fields {
+        if !order.iter().any(|n| n == field) {
+            bail!("{file}: {field} is not a field of the layout schema");
         }
-        if !seen.insert(r.field) {
-            bail!("py314.rs: {} is listed twice", r.field);
+        if !seen.insert(field) {
+            bail!("{file}: {field} is listed twice");
         }
     }
+    Ok(())
+}
+
+/// The 3.14.0 and 3.14.5 tables from the hand-written rows, in schema order; every row must name a schema field once.
+fn py314_tables() -> anyhow::Result<(Fields, Fields)> {
+    let order = schema_order()?;
+    check_rows("py314.rs", &order, py314::ROWS.iter().map(|r| r.field))?;
     let column = |pick: fn(&py314::Row) -> Option<u32>| -> Fields {
         order
             .iter()
@@ -127,22 +166,44 @@ fn py314_tables() -> anyhow::Result<(Fields, Fields)> {
     Ok((column(|r| r.v3140), column(|r| r.v3145)))
 }
 
-/// Checks the 3.14.5 table on the py314 fixture; any failed check is an error.
-fn confirm_314(fixture: &Path, table: &[(String, u32)]) -> anyhow::Result<Confirmation> {
+/// The 3.15 table from the hand-written rows, in schema order; every row must name a schema field once.
+fn py315_table() -> anyhow::Result<Fields> {
+    let order = schema_order()?;
+    check_rows("py315.rs", &order, py315::ROWS.iter().map(|r| r.field))?;
+    Ok(order.iter().filter_map(|n| py315::ROWS.iter().find(|r| r.field == n).map(|r| (n.clone(), r.value))).collect())
+}
+
+/// Checks the hand-written table `key` (its `rows`, in their order) on its fixture, which must be CPython
+/// 3.`minor`.`micro` or a later patch release; any failed check is an error. `unconfirmed` says what the fields the
+/// core did not confirm rest on.
+fn confirm_hand<'a>(
+    fixture: &Path,
+    key: &str,
+    table: &[(String, u32)],
+    rows: impl Iterator<Item = &'a str>,
+    (minor, micro): (u8, u8),
+    unconfirmed: &'static str,
+) -> anyhow::Result<Confirmation> {
     let report = confirm::confirm(fixture, None, Some(table))?;
     let v = report.version;
-    if (v.major, v.minor) != (3, 14) || v.micro < 5 {
-        bail!("{} is CPython {v}, not 3.14.5 or later", fixture.display());
+    if (v.major, v.minor) != (3, minor) || v.micro < micro {
+        bail!("{} is CPython {v}, not 3.{minor}.{micro} or later", fixture.display());
     }
     if !report.failures.is_empty() {
-        bail!("the 3.14.5 table fails on {}:\n  {}", fixture.display(), report.failures.join("\n  "));
+        bail!("the {key} table fails on {}:\n  {}", fixture.display(), report.failures.join("\n  "));
     }
     let shown = fixture.canonicalize().ok();
     let rel = shown
         .as_deref()
         .and_then(|f| f.strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().ok()?).ok())
         .map_or_else(|| fixture.display().to_string(), |p| p.display().to_string());
-    Ok(Confirmation { fixture: format!("{rel} (CPython {})", report.version), confirmed: report.confirmed })
+    Ok(Confirmation {
+        key: key.to_string(),
+        fixture: format!("{rel} (CPython {})", report.version),
+        confirmed: report.confirmed,
+        fields: rows.map(str::to_string).collect(),
+        unconfirmed,
+    })
 }
 
 /// Per table: whether what was derived equals what heapscope was built with (`heapscope_cpython::layout::TABLES`).

@@ -101,4 +101,5 @@ fn frame_models_by_version() {
     assert_eq!((m(0x030c01f0).chain, m(0x030c01f0).shim_owners), (Chain::CFrame, &[3][..]));
     assert_eq!((m(0x030d00f0).chain, m(0x030d00f0).stackrefs), (Chain::CurrentFrame, false));
     assert_eq!((m(0x030e0af0).shim_owners, m(0x030e0af0).stackrefs), (&[3, 4][..], true));
+    assert_eq!((m(0x030f02f0).shim_owners, m(0x030f02f0).stackrefs), (&[3][..], true));
 }

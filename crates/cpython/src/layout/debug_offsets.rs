@@ -1,9 +1,9 @@
 //! `_Py_DebugOffsets` (3.13+): the offsets CPython itself publishes at the very start of `_PyRuntime` for debuggers.
 //!
 //! The block is the cookie `xdebugpy`, `PY_VERSION_HEX`, `free_threaded`, then one `uint64_t` per entry: 584 bytes in
-//! 3.13 and 760 in 3.14 (the same for 3.14.0 and 3.14.10). Positions below are those of
-//! `Include/internal/pycore_runtime.h` (3.13) and `pycore_debug_offsets.h` (3.14), checked on the py313 and py314
-//! fixture cores, where every value agrees with the tables (tests/layout.rs).
+//! 3.13, 760 in 3.14 (the same for 3.14.0 and 3.14.10) and 888 in 3.15 (3.15.2). Positions below are those of
+//! `Include/internal/pycore_runtime.h` (3.13) and `pycore_debug_offsets.h` (3.14, 3.15), checked on the py313, py314
+//! and py315 fixture cores, where every value agrees with the tables (tests/layout.rs).
 //!
 //! The values come from the analysed process, so they are checked before use: a struct size must be below 1 MiB and
 //! an offset below its struct's size; anything else is ignored with a warning.
@@ -16,91 +16,102 @@ use crate::version::DEBUG_OFFSETS_COOKIE;
 /// Largest struct size accepted from the process.
 const MAX_SIZE: u64 = 1 << 20;
 
-/// Each entry: its byte position in 3.13 and in 3.14 (`None`: not in that version), the layout field it gives, and
+/// The minor versions with a block, in the order of the positions in [`ENTRIES`].
+const MINORS: [u8; 3] = [13, 14, 15];
+
+/// Each entry: its byte position in 3.13, 3.14 and 3.15 (`None`: not in that version), the layout field it gives, and
 /// the entry whose value is to be subtracted from it, if any: `gil_runtime_state_locked` and `_holder` are
 /// `offsetof(PyInterpreterState, _gil.locked)` and `_gil.last_holder`, relative to the interpreter, not to
 /// `_gil_runtime_state` (3.13.0: 7768 and 7760 with `_gil` at 7752). Entries of the free-threaded build only (`gil_runtime_state_enabled`, `tlbc_index`, `co_tlbc`, 3.14's
 /// `tlbc_generation`) and those no layout field stands for (`_finalizing`, `_status`, 3.14's
-/// `code_object_generation`, `llist_node` and the PEP 768 debugger block) are not listed.
+/// `code_object_generation`, `llist_node` and the PEP 768 debugger block; 3.15's `base_frame`, `last_profiled_frame`,
+/// `last_profiled_frame_seq`, `holds_gil`, `gil_requested`, `current_exception` and `exc_state` of the thread state
+/// and `frame`, `generation_stats_size` and `generation_stats` of the GC state) are not listed.
 #[allow(clippy::type_complexity)]
-const ENTRIES: &[(Option<u16>, Option<u16>, &str, Option<&str>)] = &[
-    (Some(24), Some(24), "RuntimeState.size", None),
-    (Some(40), Some(40), "RuntimeState.interpreters_head", None),
-    (Some(48), Some(48), "InterpreterState.size", None),
-    (Some(56), Some(56), "InterpreterState.id", None),
-    (Some(64), Some(64), "InterpreterState.next", None),
-    (Some(72), Some(72), "InterpreterState.threads_head", None),
-    (None, Some(80), "InterpreterState.threads_main", None),
-    (Some(80), Some(88), "InterpreterState.gc", None),
-    (Some(88), Some(96), "InterpreterState.modules", None),
-    (Some(96), Some(104), "InterpreterState.sysdict", None),
-    (Some(104), Some(112), "InterpreterState.builtins", None),
-    (Some(112), Some(120), "InterpreterState.ceval_gil", None),
-    (Some(120), Some(128), "InterpreterState.own_gil", None),
-    (Some(136), Some(144), "GilState.locked", Some("InterpreterState.own_gil")),
-    (Some(144), Some(152), "GilState.last_holder", Some("InterpreterState.own_gil")),
-    (Some(152), Some(176), "ThreadState.size", None),
-    (Some(160), Some(184), "ThreadState.prev", None),
-    (Some(168), Some(192), "ThreadState.next", None),
-    (Some(176), Some(200), "ThreadState.interp", None),
-    (Some(184), Some(208), "ThreadState.current_frame", None),
-    (Some(192), Some(216), "ThreadState.thread_id", None),
-    (Some(200), Some(224), "ThreadState.native_thread_id", None),
-    (Some(208), Some(232), "ThreadState.datastack_chunk", None),
-    (Some(224), Some(248), "InterpreterFrame.size", None),
-    (Some(232), Some(256), "InterpreterFrame.previous", None),
-    (Some(240), Some(264), "InterpreterFrame.executable", None),
-    (Some(248), Some(272), "InterpreterFrame.instr_ptr", None),
-    (Some(256), Some(280), "InterpreterFrame.localsplus", None),
-    (Some(264), Some(288), "InterpreterFrame.owner", None),
-    (None, Some(296), "InterpreterFrame.stackpointer", None),
-    (Some(272), Some(312), "CodeObject.size", None),
-    (Some(280), Some(320), "CodeObject.filename", None),
-    (Some(288), Some(328), "CodeObject.name", None),
-    (Some(296), Some(336), "CodeObject.qualname", None),
-    (Some(304), Some(344), "CodeObject.linetable", None),
-    (Some(312), Some(352), "CodeObject.firstlineno", None),
-    (Some(320), Some(360), "CodeObject.argcount", None),
-    (Some(328), Some(368), "CodeObject.localsplusnames", None),
-    (Some(336), Some(376), "CodeObject.localspluskinds", None),
-    (Some(344), Some(384), "CodeObject.code_adaptive", None),
-    (Some(352), Some(400), "Object.size", None),
-    (Some(360), Some(408), "Object.ob_type", None),
-    (Some(368), Some(416), "TypeObject.size", None),
-    (Some(376), Some(424), "TypeObject.tp_name", None),
-    (Some(384), Some(432), "TypeObject.tp_repr", None),
-    (Some(392), Some(440), "TypeObject.tp_flags", None),
-    (Some(400), Some(448), "TupleObject.size", None),
-    (Some(408), Some(456), "TupleObject.ob_item", None),
-    (Some(416), Some(464), "VarObject.ob_size", None),
-    (Some(424), Some(472), "ListObject.size", None),
-    (Some(432), Some(480), "ListObject.ob_item", None),
-    (Some(440), Some(488), "VarObject.ob_size", None),
-    (None, Some(496), "SetObject.size", None),
-    (None, Some(504), "SetObject.used", None),
-    (None, Some(512), "SetObject.table", None),
-    (None, Some(520), "SetObject.mask", None),
-    (Some(448), Some(528), "DictObject.size", None),
-    (Some(456), Some(536), "DictObject.ma_keys", None),
-    (Some(464), Some(544), "DictObject.ma_values", None),
-    (Some(472), Some(552), "FloatObject.size", None),
-    (Some(480), Some(560), "FloatObject.ob_fval", None),
-    (Some(488), Some(568), "LongObject.size", None),
-    (Some(496), Some(576), "LongObject.lv_tag", None),
-    (Some(504), Some(584), "LongObject.ob_digit", None),
-    (Some(512), Some(592), "BytesObject.size", None),
-    (Some(520), Some(600), "VarObject.ob_size", None),
-    (Some(528), Some(608), "BytesObject.ob_sval", None),
-    (Some(536), Some(616), "UnicodeObject.size", None),
-    (Some(544), Some(624), "AsciiObject.state", None),
-    (Some(552), Some(632), "AsciiObject.length", None),
-    (Some(560), Some(640), "AsciiObject.size", None),
-    (Some(568), Some(648), "GcRuntimeState.size", None),
-    (Some(576), Some(656), "GcRuntimeState.collecting", None),
-    (None, Some(664), "GenObject.size", None),
-    (None, Some(672), "GenObject.gi_name", None),
-    (None, Some(680), "GenObject.gi_iframe", None),
-    (None, Some(688), "GenObject.gi_frame_state", None),
+const ENTRIES: &[([Option<u16>; 3], &str, Option<&str>)] = &[
+    ([Some(24), Some(24), Some(24)], "RuntimeState.size", None),
+    ([Some(40), Some(40), Some(40)], "RuntimeState.interpreters_head", None),
+    ([Some(48), Some(48), Some(48)], "InterpreterState.size", None),
+    ([Some(56), Some(56), Some(56)], "InterpreterState.id", None),
+    ([Some(64), Some(64), Some(64)], "InterpreterState.next", None),
+    ([Some(72), Some(72), Some(72)], "InterpreterState.threads_head", None),
+    ([None, Some(80), Some(80)], "InterpreterState.threads_main", None),
+    ([Some(80), Some(88), Some(88)], "InterpreterState.gc", None),
+    ([Some(88), Some(96), Some(96)], "InterpreterState.modules", None),
+    ([Some(96), Some(104), Some(104)], "InterpreterState.sysdict", None),
+    ([Some(104), Some(112), Some(112)], "InterpreterState.builtins", None),
+    ([Some(112), Some(120), Some(120)], "InterpreterState.ceval_gil", None),
+    ([Some(120), Some(128), Some(128)], "InterpreterState.own_gil", None),
+    ([Some(136), Some(144), Some(144)], "GilState.locked", Some("InterpreterState.own_gil")),
+    ([Some(144), Some(152), Some(152)], "GilState.last_holder", Some("InterpreterState.own_gil")),
+    ([Some(152), Some(176), Some(176)], "ThreadState.size", None),
+    ([Some(160), Some(184), Some(184)], "ThreadState.prev", None),
+    ([Some(168), Some(192), Some(192)], "ThreadState.next", None),
+    ([Some(176), Some(200), Some(200)], "ThreadState.interp", None),
+    ([Some(184), Some(208), Some(208)], "ThreadState.current_frame", None),
+    ([Some(192), Some(216), Some(240)], "ThreadState.thread_id", None),
+    ([Some(200), Some(224), Some(248)], "ThreadState.native_thread_id", None),
+    ([Some(208), Some(232), Some(256)], "ThreadState.datastack_chunk", None),
+    ([None, None, Some(304)], "ErrStackItem.exc_value", None),
+    ([Some(224), Some(248), Some(312)], "InterpreterFrame.size", None),
+    ([Some(232), Some(256), Some(320)], "InterpreterFrame.previous", None),
+    ([Some(240), Some(264), Some(328)], "InterpreterFrame.executable", None),
+    ([Some(248), Some(272), Some(336)], "InterpreterFrame.instr_ptr", None),
+    ([Some(256), Some(280), Some(344)], "InterpreterFrame.localsplus", None),
+    ([Some(264), Some(288), Some(352)], "InterpreterFrame.owner", None),
+    ([None, Some(296), Some(360)], "InterpreterFrame.stackpointer", None),
+    ([Some(272), Some(312), Some(376)], "CodeObject.size", None),
+    ([Some(280), Some(320), Some(384)], "CodeObject.filename", None),
+    ([Some(288), Some(328), Some(392)], "CodeObject.name", None),
+    ([Some(296), Some(336), Some(400)], "CodeObject.qualname", None),
+    ([Some(304), Some(344), Some(408)], "CodeObject.linetable", None),
+    ([Some(312), Some(352), Some(416)], "CodeObject.firstlineno", None),
+    ([Some(320), Some(360), Some(424)], "CodeObject.argcount", None),
+    ([Some(328), Some(368), Some(432)], "CodeObject.localsplusnames", None),
+    ([Some(336), Some(376), Some(440)], "CodeObject.localspluskinds", None),
+    ([Some(344), Some(384), Some(448)], "CodeObject.code_adaptive", None),
+    ([Some(352), Some(400), Some(464)], "Object.size", None),
+    ([Some(360), Some(408), Some(472)], "Object.ob_type", None),
+    ([Some(368), Some(416), Some(480)], "TypeObject.size", None),
+    ([Some(376), Some(424), Some(488)], "TypeObject.tp_name", None),
+    ([Some(384), Some(432), Some(496)], "TypeObject.tp_repr", None),
+    ([Some(392), Some(440), Some(504)], "TypeObject.tp_flags", None),
+    ([None, None, Some(512)], "TypeObject.tp_basicsize", None),
+    ([None, None, Some(520)], "TypeObject.tp_dictoffset", None),
+    ([None, None, Some(528)], "HeapTypeObject.size", None),
+    ([None, None, Some(536)], "HeapTypeObject.ht_cached_keys", None),
+    ([Some(400), Some(448), Some(544)], "TupleObject.size", None),
+    ([Some(408), Some(456), Some(552)], "TupleObject.ob_item", None),
+    ([Some(416), Some(464), Some(560)], "VarObject.ob_size", None),
+    ([Some(424), Some(472), Some(568)], "ListObject.size", None),
+    ([Some(432), Some(480), Some(576)], "ListObject.ob_item", None),
+    ([Some(440), Some(488), Some(584)], "VarObject.ob_size", None),
+    ([None, Some(496), Some(592)], "SetObject.size", None),
+    ([None, Some(504), Some(600)], "SetObject.used", None),
+    ([None, Some(512), Some(608)], "SetObject.table", None),
+    ([None, Some(520), Some(616)], "SetObject.mask", None),
+    ([Some(448), Some(528), Some(624)], "DictObject.size", None),
+    ([Some(456), Some(536), Some(632)], "DictObject.ma_keys", None),
+    ([Some(464), Some(544), Some(640)], "DictObject.ma_values", None),
+    ([Some(472), Some(552), Some(648)], "FloatObject.size", None),
+    ([Some(480), Some(560), Some(656)], "FloatObject.ob_fval", None),
+    ([Some(488), Some(568), Some(664)], "LongObject.size", None),
+    ([Some(496), Some(576), Some(672)], "LongObject.lv_tag", None),
+    ([Some(504), Some(584), Some(680)], "LongObject.ob_digit", None),
+    ([Some(512), Some(592), Some(688)], "BytesObject.size", None),
+    ([Some(520), Some(600), Some(696)], "VarObject.ob_size", None),
+    ([Some(528), Some(608), Some(704)], "BytesObject.ob_sval", None),
+    ([Some(536), Some(616), Some(712)], "UnicodeObject.size", None),
+    ([Some(544), Some(624), Some(720)], "AsciiObject.state", None),
+    ([Some(552), Some(632), Some(728)], "AsciiObject.length", None),
+    ([Some(560), Some(640), Some(736)], "AsciiObject.size", None),
+    ([None, None, Some(744)], "CompactUnicodeObject.size", None),
+    ([Some(568), Some(648), Some(752)], "GcRuntimeState.size", None),
+    ([Some(576), Some(656), Some(760)], "GcRuntimeState.collecting", None),
+    ([None, Some(664), Some(792)], "GenObject.size", None),
+    ([None, Some(672), Some(800)], "GenObject.gi_name", None),
+    ([None, Some(680), Some(808)], "GenObject.gi_iframe", None),
+    ([None, Some(688), Some(816)], "GenObject.gi_frame_state", None),
 ];
 
 /// The `_Py_DebugOffsets` block of a 3.13+ process.
@@ -122,6 +133,7 @@ impl DebugOffsets {
         match minor {
             13 => Some(584),
             14 => Some(760),
+            15 => Some(888),
             _ => None,
         }
     }
@@ -140,15 +152,16 @@ impl DebugOffsets {
         if bytes.get(..8)? != DEBUG_OFFSETS_COOKIE || bytes.len() < Self::block_size(minor)? {
             return None;
         }
+        let column = MINORS.iter().position(|&m| m == minor)?;
         let word = |pos: usize| -> Option<u64> { Some(u64::from_le_bytes(bytes.get(pos..pos + 8)?.try_into().ok()?)) };
         let raw = |field: &str| -> Option<u64> {
-            let &(p13, p14, _, _) = ENTRIES.iter().find(|e| e.2 == field)?;
-            word(usize::from(if minor == 13 { p13 } else { p14 }?))
+            let (positions, _, _) = ENTRIES.iter().find(|e| e.1 == field)?;
+            word(usize::from(positions[column]?))
         };
         let mut values = Vec::new();
         let mut problems = Vec::new();
-        for &(p13, p14, field, minus) in ENTRIES {
-            let Some(value) = (if minor == 13 { p13 } else { p14 }).and_then(|pos| word(usize::from(pos))) else {
+        for &(positions, field, minus) in ENTRIES {
+            let Some(value) = positions[column].and_then(|pos| word(usize::from(pos))) else {
                 continue;
             };
             match minus.map(|base| (base, raw(base))) {
@@ -247,11 +260,11 @@ mod tests {
     fn every_entry_names_a_layout_field_and_positions_do_not_overlap() {
         let version = crate::PythonVersion::from_hex(0x030d00f0).unwrap();
         let mut layout = Layout::unknown(version, super::super::Flavour::Default);
-        for minor in [13u8, 14] {
+        for (column, minor) in MINORS.into_iter().enumerate() {
             let mut seen = std::collections::HashSet::new();
-            for &(p13, p14, field, _) in ENTRIES {
+            for &(positions, field, _) in ENTRIES {
                 assert!(layout.field_mut(field).is_some(), "{field}");
-                if let Some(p) = if minor == 13 { p13 } else { p14 } {
+                if let Some(p) = positions[column] {
                     assert!(p % 8 == 0 && p >= 24, "{field} at {p}");
                     assert!(usize::from(p) + 8 <= DebugOffsets::block_size(minor).unwrap(), "{field}");
                     assert!(seen.insert(p), "two entries at {p} in 3.{minor}");

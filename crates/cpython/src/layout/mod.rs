@@ -99,7 +99,8 @@ pub enum Flavour {
 }
 
 /// Which built-in table applies: minor versions, except that 3.14.0–3.14.4 (incremental GC) and 3.14.5+
-/// (generational GC again, `_gc_runtime_state` 24 bytes larger) lay out `PyInterpreterState` differently.
+/// (generational GC again, `_gc_runtime_state` 24 bytes larger) lay out `PyInterpreterState` differently. The 3.15
+/// table is from 3.15.2 and applies to every 3.15 release.
 pub fn table_key(v: &PythonVersion) -> &'static str {
     match (v.major, v.minor, v.micro) {
         (3, 8, _) => "3.8",
@@ -110,6 +111,7 @@ pub fn table_key(v: &PythonVersion) -> &'static str {
         (3, 13, _) => "3.13",
         (3, 14, 0..=4) => "3.14.0",
         (3, 14, _) => "3.14.5",
+        (3, 15, _) => "3.15",
         _ => "unsupported",
     }
 }

@@ -33,7 +33,7 @@ pub enum DwarfPolicy {
 
 impl Layout {
     /// The built-in table for `version`, every known field with [`Source::Table`]. `None` for versions and flavours
-    /// heapscope has no table for (before 3.8, after 3.14, free-threaded builds).
+    /// heapscope has no table for (before 3.8, after 3.15, free-threaded builds).
     pub fn builtin(version: &PythonVersion, flavour: Flavour) -> Option<Layout> {
         if flavour != Flavour::Default {
             return None;
@@ -297,7 +297,7 @@ mod tests {
         assert!(err.to_string().contains("free-threaded CPython builds are not supported yet"), "{err}");
         let err = Layout::resolve(&image_313(72, 0), &detection(0x030700f0), DwarfPolicy::Off).unwrap_err();
         assert!(matches!(err, Error::UnsupportedVersion { .. }), "{err}");
-        let err = Layout::resolve(&image_313(72, 0), &detection(0x030f00f0), DwarfPolicy::Off).unwrap_err();
+        let err = Layout::resolve(&image_313(72, 0), &detection(0x031000f0), DwarfPolicy::Off).unwrap_err();
         assert!(matches!(err, Error::UnsupportedVersion { .. }), "{err}");
     }
 
@@ -321,6 +321,6 @@ mod tests {
             }
         }
         let keys: Vec<&str> = TABLES.iter().map(|(k, _)| *k).collect();
-        assert_eq!(keys, ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14.0", "3.14.5"]);
+        assert_eq!(keys, ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14.0", "3.14.5", "3.15"]);
     }
 }

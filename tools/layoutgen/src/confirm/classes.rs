@@ -109,7 +109,10 @@ pub(crate) fn classes(c: &mut Ctx<'_>) {
 
 /// The suspended generator and coroutine of the workload: code, names, frame and state.
 pub(crate) fn generators(c: &mut Ctx<'_>) {
-    for (marker, flag, state) in [("generator", 0x20, [0i8, -1, -1, -2, -2]), ("coroutine", 0x80, [0, -1, -1, -1, -1])]
+    // gi_frame_state of a suspended generator / a coroutine suspended in an await, 3.10–3.15: 3.15 renumbered the
+    // states (pycore_frame.h: FRAME_SUSPENDED 1, FRAME_SUSPENDED_YIELD_FROM 2).
+    for (marker, flag, state) in
+        [("generator", 0x20, [0i8, -1, -1, -2, -2, 1]), ("coroutine", 0x80, [0, -1, -1, -1, -1, 2])]
     {
         let Some(&g) = c.markers.get(marker) else { continue };
         let (code, frame_fields): (u64, Vec<&str>) = if c.minor <= 10 {
@@ -150,7 +153,7 @@ pub(crate) fn generators(c: &mut Ctx<'_>) {
         );
         if !frame_fields.is_empty() {
             let got = c.o("GenObject.gi_frame_state").and_then(|o| c.u8(g.wrapping_add(o))).map(|b| b as i8);
-            let want = state[usize::from(c.minor.min(14)) - 10];
+            let want = state[usize::from(c.minor.min(15)) - 10];
             c.walk(
                 "suspended frame state",
                 &frame_fields,

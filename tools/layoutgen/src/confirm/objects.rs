@@ -212,11 +212,13 @@ fn scalars(c: &mut Ctx<'_>) {
         let alloc = c.o("ByteArrayObject.ob_alloc").and_then(|o| c.i64(b.wrapping_add(o)));
         let n = c.var_size(b);
         let got = start.and_then(|s| c.p.bytes(heapscope_coredump::Addr(s), n?).ok()).map(|v| v.into_owned());
+        // ob_alloc counts the trailing NUL up to 3.14; from 3.15 it is the size of the bytes object holding the data.
+        let room = if c.minor >= 15 { want.len() } else { want.len() + 1 };
         c.walk(
             "bytearray contents",
             &["ByteArrayObject.ob_start", "ByteArrayObject.ob_bytes", "ByteArrayObject.ob_alloc"],
             ensure(
-                got.as_deref() == Some(&want[..]) && start == bytes && alloc.is_some_and(|a| a > want.len() as i64),
+                got.as_deref() == Some(&want[..]) && start == bytes && alloc.is_some_and(|a| a >= room as i64),
                 || format!("{got:?} {start:?} {bytes:?} {alloc:?}"),
             ),
         );

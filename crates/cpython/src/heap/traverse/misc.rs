@@ -218,6 +218,7 @@ fn ext_type<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, kind: Traverse
             for (f, name) in [
                 (&s.object_hook, "object_hook"),
                 (&s.object_pairs_hook, "object_pairs_hook"),
+                (&s.array_hook, "array_hook"),
                 (&s.parse_float, "parse_float"),
                 (&s.parse_int, "parse_int"),
                 (&s.parse_constant, "parse_constant"),

@@ -59,6 +59,8 @@ layout_struct! {
     pub struct Scanner = ["PyScannerObject", "_PyScannerObject"] {
         object_hook: ["object_hook"],
         object_pairs_hook: ["object_pairs_hook"],
+        /// 3.15+.
+        array_hook: ["array_hook"],
         parse_float: ["parse_float"],
         parse_int: ["parse_int"],
         parse_constant: ["parse_constant"],
