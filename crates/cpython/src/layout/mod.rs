@@ -10,6 +10,7 @@
 //! are written once against these fields (`layout.dict.ma_keys`), never by matching on the version.
 
 mod debug_offsets;
+mod fallback;
 mod fields;
 mod resolve;
 mod tables;
@@ -17,8 +18,9 @@ mod tables;
 use std::fmt;
 
 pub use debug_offsets::{describe, DebugOffsets};
+pub use fallback::{Basis, Unverified, UnverifiedKind};
 pub use fields::*;
-pub use resolve::{dwarf_offsets, DwarfPolicy};
+pub use resolve::{dwarf_offsets, DwarfPolicy, ResolveOptions};
 pub use tables::TABLES;
 
 use crate::PythonVersion;
@@ -124,13 +126,15 @@ macro_rules! layout {
             pub version: PythonVersion,
             /// Default or free-threaded build.
             pub flavour: Flavour,
+            /// What the layout rests on as a whole (which table, which DWARF), and whether it is unverified.
+            pub basis: Basis,
             $( $(#[$meta])* pub $member: $ty, )*
         }
 
         impl Layout {
             /// A layout with every field unknown.
             pub fn unknown(version: PythonVersion, flavour: Flavour) -> Layout {
-                Layout { version, flavour, $( $member: $ty::unknown(), )* }
+                Layout { version, flavour, basis: Basis::default(), $( $member: $ty::unknown(), )* }
             }
 
             /// The field `Struct.field`, where `Struct` is the Rust struct name (e.g. `ThreadState.next`).
