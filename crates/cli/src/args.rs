@@ -49,6 +49,13 @@ pub struct CoreArgs {
     /// Directory searched (by file name) for mapped files that are not found under the sysroot. Repeatable.
     #[arg(long = "search-path", value_name = "DIR")]
     pub search_paths: Vec<PathBuf>,
+
+    // TEST ONLY, hidden from --help: act as if heapscope had no built-in layout table KEY (`3.12`, `3.14.5`: the
+    // keys of `heapscope_cpython::layout::TABLES`), so that the end-to-end tests can run the fallbacks for versions
+    // without a table (DWARF; the newest table with `_Py_DebugOffsets`) on the fixture cores. Repeatable. Not for
+    // users: it only ever makes heapscope know less.
+    #[arg(long = "test-withhold-table", value_name = "KEY", hide = true)]
+    pub withheld_tables: Vec<String>,
 }
 
 /// Output formats of reports.
