@@ -2,9 +2,10 @@
 //!
 //! One [`Layout`] per process: typed structs of [`Field`]s (offsets), filled from, in order of trust:
 //! 1. `_Py_DebugOffsets` read from the core (3.13+), for the fields it covers;
-//! 2. DWARF of the matching libpython, when one with debug info is at hand;
+//! 2. DWARF of the matching libpython, for a version without a built-in table (or when asked for a file);
 //! 3. the built-in tables (`tables.rs`, generated from DWARF of real builds by `tools/layoutgen`, and checked against
-//!    the fixture cores).
+//!    the fixture cores); for a release newer than every table, with no DWARF at hand, the newest one (3.13+, under
+//!    `_Py_DebugOffsets`), flagged as unverified ([`Basis::unverified`]).
 //!
 //! Every field remembers where its value came from ([`Source`]), so `heapscope info --layout` can show it. Decoders
 //! are written once against these fields (`layout.dict.ma_keys`), never by matching on the version.
