@@ -9,8 +9,10 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+pub mod stacks;
+
 /// Every fixture the test suite expects; a missing one fails the tests rather than silently shrinking them.
-pub const EXPECTED: &[&str] = &["py38", "py39", "py310", "py311", "py312", "py313", "py314", "py312-filter33"];
+pub const EXPECTED: &[&str] = &["py38", "py39", "py310", "py311", "py312", "py313", "py314", "py315", "py312-filter33"];
 
 /// The repository's testdata/ folder.
 pub fn testdata() -> PathBuf {

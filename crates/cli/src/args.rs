@@ -41,7 +41,9 @@ pub struct CoreArgs {
     pub core: PathBuf,
 
     /// Directory that stands for the dumped machine's root: a mapped file `/usr/lib/x.so` is looked for at
-    /// `DIR/usr/lib/x.so`. Used only for bytes missing from the core, and only when the file's build-id matches.
+    /// `DIR/usr/lib/x.so`. Used for bytes missing from the core and, for a Python version without a built-in layout
+    /// table, to find the interpreter's DWARF: its separate debug file `DIR/usr/lib/debug/.build-id/xx/yyyy.debug`,
+    /// or an unstripped copy. A file is used only when its build-id matches.
     /// Default: the paths as they are on this machine.
     #[arg(long, value_name = "DIR")]
     pub sysroot: Option<PathBuf>,
@@ -49,6 +51,13 @@ pub struct CoreArgs {
     /// Directory searched (by file name) for mapped files that are not found under the sysroot. Repeatable.
     #[arg(long = "search-path", value_name = "DIR")]
     pub search_paths: Vec<PathBuf>,
+
+    // TEST ONLY, hidden from --help: act as if heapscope had no built-in layout table KEY (`3.12`, `3.14.5`: the
+    // keys of `heapscope_cpython::layout::TABLES`), so that the end-to-end tests can run the fallbacks for versions
+    // without a table (DWARF; the newest table with `_Py_DebugOffsets`) on the fixture cores. Repeatable. Not for
+    // users: it only ever makes heapscope know less.
+    #[arg(long = "test-withhold-table", value_name = "KEY", hide = true)]
+    pub withheld_tables: Vec<String>,
 }
 
 /// Output formats of reports.
@@ -72,8 +81,8 @@ pub struct InfoArgs {
     pub format: Format,
 
     /// Also show the interpreter's struct layout: every field heapscope reads, its offset and where that came from
-    /// (built-in table, DWARF of the interpreter binary when --sysroot/--search-path has one with debug info,
-    /// _Py_DebugOffsets of 3.13+).
+    /// (built-in table; for a version without one, the DWARF of the interpreter binary found via --sysroot or
+    /// --search-path, or from 3.13 on the newest table; _Py_DebugOffsets of 3.13+ over either).
     #[arg(long)]
     pub layout: bool,
 }

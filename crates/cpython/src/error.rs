@@ -40,11 +40,22 @@ pub enum Error {
         /// What was tried.
         why: String,
     },
-    /// heapscope has no layout for this Python version.
-    #[error("Python {version} is not supported: heapscope knows the struct layouts of CPython 3.8 to 3.14 only")]
+    /// A Python version heapscope does not read at all (before 3.8).
+    #[error("Python {version} is not supported: heapscope reads CPython 3.8 and later")]
     UnsupportedVersion {
         /// The version found.
         version: crate::PythonVersion,
+    },
+    /// A version in the supported range has no built-in table, and neither DWARF nor (for a version newer than
+    /// every table) `_Py_DebugOffsets` could stand in for it.
+    #[error("no struct layout for CPython {version}: {why}. {remedy}")]
+    NoLayout {
+        /// The version found.
+        version: crate::PythonVersion,
+        /// Why no source could give the layout.
+        why: String,
+        /// What the user can provide.
+        remedy: String,
     },
     /// The interpreter is a free-threaded (`Py_GIL_DISABLED`, "3.13t"/"3.14t") build.
     #[error("free-threaded CPython builds are not supported yet (Python {version}, built with Py_GIL_DISABLED)")]

@@ -66,6 +66,9 @@ pub struct FrameModel {
     /// A cleared generator frame still holds its `f_executable`, which `gen_traverse` visits (3.14+, where the
     /// reference may be deferred).
     pub cleared_frame_keeps_executable: bool,
+    /// `FRAME_CLEARED` (3.11+, `pycore_frame.h`): a generator whose `gi_frame_state` is below it still holds its
+    /// frame. 4 until 3.14; 5 from 3.15, which renumbered the states from 0 (created) to 5.
+    pub frame_cleared: i8,
     /// Frame owners that mark interpreter-internal entry frames, which are skipped.
     pub shim_owners: &'static [u8],
     /// The line-table format of code objects.
@@ -96,6 +99,7 @@ impl FrameModel {
             lasti_unit: if minor == 10 { 2 } else { 1 },
             stackrefs: minor >= 14,
             cleared_frame_keeps_executable: minor >= 14,
+            frame_cleared: if minor <= 14 { 4 } else { 5 },
             shim_owners: match minor {
                 0..=11 => &[],
                 12 | 13 => &[3],

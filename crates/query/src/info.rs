@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use heapscope_coredump::{Addr, BytesSource, CoreProcess, ProcessImage};
+use heapscope_cpython::layout::Unverified;
 use heapscope_cpython::Detection;
 use serde::Serialize;
 
@@ -26,6 +27,10 @@ pub struct InfoReport {
     pub python_error: Option<String>,
     /// Problems met while opening the core.
     pub warnings: Vec<String>,
+    /// Set when heapscope has no layout table for this Python version: what stood in for it, and that the results
+    /// are unverified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified_version: Option<Unverified>,
     /// The interpreter's struct layout, when asked for (`info --layout`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layout: Option<LayoutReport>,
@@ -127,6 +132,7 @@ impl InfoReport {
             python,
             python_error,
             warnings: p.warnings().to_vec(),
+            unverified_version: None,
             layout: None,
         }
     }

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use heapscope_cpython::layout::{extension_module, table_key, Layout, Source};
+use heapscope_cpython::layout::{extension_module, Layout, Source};
 use serde::Serialize;
 
 use crate::Table;
@@ -14,8 +14,10 @@ use crate::Table;
 pub struct LayoutReport {
     /// The interpreter's version.
     pub version: Option<String>,
-    /// The built-in table used (`3.13`, `3.14.5`, …).
+    /// The built-in table used (`3.13`, `3.14.5`, …), if any.
     pub table: Option<String>,
+    /// The file whose DWARF gave offsets, if any.
+    pub dwarf: Option<String>,
     /// Every field of the schema, in schema order.
     pub fields: Vec<LayoutRow>,
     /// Disagreements between sources, and sources that could not be read.
@@ -69,7 +71,8 @@ impl LayoutReport {
             .collect();
         LayoutReport {
             version: Some(layout.version.to_string()),
-            table: Some(table_key(&layout.version).to_string()),
+            table: layout.basis.table.map(str::to_string),
+            dwarf: layout.basis.dwarf.clone(),
             fields,
             warnings,
             error: None,
@@ -78,7 +81,14 @@ impl LayoutReport {
 
     /// A report saying why there is no layout.
     pub fn failed(why: String) -> LayoutReport {
-        LayoutReport { version: None, table: None, fields: Vec::new(), warnings: Vec::new(), error: Some(why) }
+        LayoutReport {
+            version: None,
+            table: None,
+            dwarf: None,
+            fields: Vec::new(),
+            warnings: Vec::new(),
+            error: Some(why),
+        }
     }
 
     /// Writes the report for a person: one line per field, then the warnings.
@@ -86,12 +96,13 @@ impl LayoutReport {
         if let Some(e) = &self.error {
             return writeln!(w, "layout:      not resolved: {e}");
         }
-        writeln!(
-            w,
-            "layout:      CPython {} (built-in table {})",
-            self.version.as_deref().unwrap_or("?"),
-            self.table.as_deref().unwrap_or("?")
-        )?;
+        let basis = match (&self.table, &self.dwarf) {
+            (Some(t), Some(f)) => format!("built-in table {t}, DWARF of {f}"),
+            (Some(t), None) => format!("built-in table {t}"),
+            (None, Some(f)) => format!("DWARF of {f}, no built-in table"),
+            (None, None) => "no built-in table".to_string(),
+        };
+        writeln!(w, "layout:      CPython {} ({basis})", self.version.as_deref().unwrap_or("?"))?;
         writeln!(w)?;
         let mut t = Table::new(["FIELD", "OFFSET", "SOURCE", "C"]);
         for r in &self.fields {
@@ -125,6 +136,7 @@ mod tests {
         let v = PythonVersion::from_hex(0x030d00f0).unwrap();
         let mut layout = Layout::unknown(v, Flavour::Default);
         layout.field_mut("InterpreterState.modules").unwrap().set(7656, Source::DebugOffsets);
+        layout.basis.table = Some("3.13");
         let report = LayoutReport::collect::<String>(Ok((layout, vec!["careful".into()])));
         let row = report.fields.iter().find(|r| r.field == "InterpreterState.modules").unwrap();
         assert_eq!(row.c, ["PyInterpreterState.imports.modules", "PyInterpreterState.modules"]);

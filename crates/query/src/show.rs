@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use heapscope_coredump::{Addr, ProcessImage};
 use heapscope_cpython::heap::{Label, ObjectId, RefKind, Snapshot};
+use heapscope_cpython::layout::Unverified;
 use heapscope_cpython::objects::{Heap, PreviewOptions};
 use serde::Serialize;
 
@@ -63,6 +64,10 @@ pub struct ShowReport {
     pub referrers: Vec<RefRow>,
     /// Number of references to it (from objects of the snapshot; parallel references counted each).
     pub referrers_total: u64,
+    /// Set when heapscope has no layout table for this Python version: what stood in for it, and that the results
+    /// are unverified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified_version: Option<Unverified>,
 }
 
 /// Which way a listing goes.
@@ -89,6 +94,10 @@ pub struct RefsReport {
     pub refs: Vec<RefRow>,
     /// Number of rows before the limit.
     pub total: u64,
+    /// Set when heapscope has no layout table for this Python version: what stood in for it, and that the results
+    /// are unverified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified_version: Option<Unverified>,
 }
 
 /// How rows are built.
@@ -205,6 +214,7 @@ impl ShowReport {
             referents_total,
             referrers,
             referrers_total,
+            unverified_version: heap.layout().basis.unverified.clone(),
         }
     }
 
@@ -256,6 +266,7 @@ impl RefsReport {
             direction: dir,
             refs,
             total,
+            unverified_version: heap.layout().basis.unverified.clone(),
         }
     }
 

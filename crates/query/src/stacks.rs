@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use heapscope_coredump::{Addr, CoreProcess};
 use heapscope_cpython::frames::{self, StackOptions};
-use heapscope_cpython::layout::Layout;
+use heapscope_cpython::layout::{Layout, Unverified};
 use heapscope_cpython::objects::Heap;
 use heapscope_cpython::runtime::{self, TidSource};
 use heapscope_cpython::Detection;
@@ -30,6 +30,10 @@ pub struct StacksReport {
     pub errors: usize,
     /// Notes from resolving the layout (e.g. where offsets came from, disagreements).
     pub warnings: Vec<String>,
+    /// Set when heapscope has no layout table for this Python version: what stood in for it, and that the results
+    /// are unverified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified_version: Option<Unverified>,
 }
 
 /// One Python thread.
@@ -138,7 +142,14 @@ impl StacksReport {
                 .iter()
                 .map(|t| t.errors.len() + t.frames.iter().map(|f| f.errors.len()).sum::<usize>())
                 .sum::<usize>();
-        StacksReport { python, threads, problems, errors, warnings }
+        StacksReport {
+            python,
+            threads,
+            problems,
+            errors,
+            warnings,
+            unverified_version: layout.basis.unverified.clone(),
+        }
     }
 
     /// Writes the report as pretty JSON.

@@ -10,6 +10,7 @@
 use std::io::{self, Write};
 
 use heapscope_cpython::heap::{Category, Snapshot};
+use heapscope_cpython::layout::Unverified;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -89,6 +90,10 @@ pub struct SummaryReport {
     pub errors: u64,
     /// Notes from the build.
     pub warnings: Vec<String>,
+    /// Set when heapscope has no layout table for this Python version: what stood in for it, and that the results
+    /// are unverified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified_version: Option<Unverified>,
 }
 
 impl SummaryReport {
@@ -153,6 +158,7 @@ impl SummaryReport {
             categories: category_rows(snapshot),
             errors: snapshot.errors().total(),
             warnings: snapshot.warnings().to_vec(),
+            unverified_version: None,
         }
     }
 

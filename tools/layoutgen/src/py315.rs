@@ -184,6 +184,7 @@ pub static ROWS: &[Row] = rows! {
     "ByteArrayObject.ob_alloc"                    24      Header;
     "ByteArrayObject.ob_bytes"                    32      Header;
     "ByteArrayObject.ob_start"                    40      Header;
+    "ByteArrayObject.ob_bytes_object"             56      Header;  // new in 3.15: the bytes object holding the buffer
     "AsciiObject.size"                            40      Same314;
     "AsciiObject.length"                          16      Same314;
     "AsciiObject.hash"                            24      Same314;
@@ -233,6 +234,8 @@ pub static ROWS: &[Row] = rows! {
     "ModuleObject.md_dict"                        16      Header;
     "ModuleObject.md_name"                        40      Header;  // 3.14.5: 48
     "ModuleObject.md_state"                       24      Header;  // 3.14.5: 32; md_def removed from before it
+    "ModuleObject.md_state_size"                  56      Header;  // new in 3.15: after md_token_is_def (48) and a 7-byte hole
+    "ModuleObject.md_state_traverse"              64      Header;  // new in 3.15
     "FunctionObject.size"                         152     Same314;
     "FunctionObject.func_code"                    48      Same314;
     "FunctionObject.func_globals"                 16      Same314;
@@ -433,6 +436,14 @@ pub static ROWS: &[Row] = rows! {
     "ThreadLocal.thread_watchdogs"                48      DwarfSource;
     "TupleGetter.size"                            32      DwarfSource;
     "TupleGetter.doc"                             24      DwarfSource;
+    "LazyImport.size"                             56      DwarfSource;  // new in 3.15 (Objects/lazyimportobject.c)
+    "LazyImport.lz_builtins"                      16      DwarfSource;
+    "LazyImport.lz_from"                          24      DwarfSource;
+    "LazyImport.lz_attr"                          32      DwarfSource;
+    "LazyImport.lz_code"                          40      DwarfSource;
+    "Sentinel.size"                               40      DwarfSource;  // new in 3.15 (Objects/sentinelobject.c)
+    "Sentinel.name"                               16      DwarfSource;
+    "Sentinel.module"                             24      DwarfSource;
     // Extension-module structs (`_struct`, `array`, `_json`, `_ctypes`), read by the heap walker.
     "StructObject.size"                           64      DwarfExtension;  // 3.14.5: 56; `init_called` added
     "StructObject.s_codes"                        32      DwarfExtension;

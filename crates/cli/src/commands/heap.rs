@@ -25,7 +25,7 @@ pub struct Opened {
 pub fn open(args: &HeapArgs) -> anyhow::Result<Opened> {
     let process = super::open_core_reporting(&args.core)?;
     let python = heapscope_cpython::detect(&process)?;
-    let (layout, layout_warnings) = Layout::resolve(&process, &python, super::dwarf_policy(&args.core))?;
+    let (layout, layout_warnings) = super::resolve_layout(&process, &python, &args.core)?;
     let line = ProgressLine::new();
     let report = |p: Progress| line.show(p);
     let opts = BuildOptions { progress: line.enabled().then_some(&report as _), ..BuildOptions::default() };

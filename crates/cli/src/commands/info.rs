@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use heapscope_cpython::layout::Layout;
 use heapscope_query::info::InfoReport;
 use heapscope_query::layout::LayoutReport;
 
@@ -12,12 +11,19 @@ use crate::args::{Format, InfoArgs};
 pub fn run(args: &InfoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let process = super::open_core(&args.core)?;
     let python = heapscope_cpython::detect(&process);
-    let layout = args.layout.then(|| match &python {
-        Ok(d) => LayoutReport::collect(Layout::resolve(&process, d, super::dwarf_policy(&args.core))),
+    // Resolved even without --layout, so that a version without a built-in table is flagged here too.
+    let resolved = python.as_ref().map(|d| super::resolve_layout(&process, d, &args.core));
+    let unverified = match &resolved {
+        Ok(Ok((layout, _))) => layout.basis.unverified.clone(),
+        _ => None,
+    };
+    let layout = args.layout.then(|| match resolved {
+        Ok(r) => LayoutReport::collect(r),
         Err(e) => LayoutReport::failed(e.to_string()),
     });
     let mut report = InfoReport::collect(&process, python);
     report.layout = layout;
+    report.unverified_version = unverified;
     match args.format {
         Format::Table => report.write_table(out)?,
         Format::Json => report.write_json(out)?,

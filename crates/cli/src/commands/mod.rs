@@ -10,7 +10,8 @@ use std::io::Write;
 
 use anyhow::Context;
 use heapscope_coredump::{CoreProcess, OpenOptions};
-use heapscope_cpython::layout::DwarfPolicy;
+use heapscope_cpython::layout::{DwarfPolicy, Layout, ResolveOptions};
+use heapscope_cpython::Detection;
 
 use crate::args::CoreArgs;
 
@@ -31,7 +32,25 @@ pub fn open_core_reporting(args: &CoreArgs) -> anyhow::Result<CoreProcess> {
     Ok(process)
 }
 
-/// Where layout resolution may look for the interpreter's DWARF: the same places as for missing bytes.
-pub fn dwarf_policy(args: &CoreArgs) -> DwarfPolicy {
-    DwarfPolicy::Search { sysroot: args.sysroot.clone(), search_paths: args.search_paths.clone() }
+/// How the layout is resolved: DWARF is looked for in the same places as missing bytes (used only for versions
+/// without a built-in table); the hidden test switch may withhold tables.
+pub fn resolve_options(args: &CoreArgs) -> ResolveOptions {
+    ResolveOptions {
+        dwarf: DwarfPolicy::Search { sysroot: args.sysroot.clone(), search_paths: args.search_paths.clone() },
+        withheld_tables: args.withheld_tables.clone(),
+    }
+}
+
+/// Resolves the interpreter's layout; when no built-in table of its version stands behind it, says so on stderr,
+/// whatever the output format.
+pub fn resolve_layout(
+    process: &CoreProcess,
+    python: &Detection,
+    args: &CoreArgs,
+) -> Result<(Layout, Vec<String>), heapscope_cpython::Error> {
+    let resolved = Layout::resolve_with(process, python, &resolve_options(args))?;
+    if let Some(u) = &resolved.0.basis.unverified {
+        let _ = writeln!(std::io::stderr().lock(), "heapscope: warning: {u}");
+    }
+    Ok(resolved)
 }

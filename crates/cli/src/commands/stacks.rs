@@ -4,7 +4,6 @@ use std::io::Write;
 
 use anyhow::bail;
 use heapscope_cpython::frames::StackOptions;
-use heapscope_cpython::layout::Layout;
 use heapscope_query::stacks::StacksReport;
 
 use crate::args::{Format, StacksArgs};
@@ -14,7 +13,7 @@ use crate::args::{Format, StacksArgs};
 pub fn run(args: &StacksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let process = super::open_core_reporting(&args.core)?;
     let python = heapscope_cpython::detect(&process)?;
-    let (layout, warnings) = Layout::resolve(&process, &python, super::dwarf_policy(&args.core))?;
+    let (layout, warnings) = super::resolve_layout(&process, &python, &args.core)?;
     let opts = StackOptions { max_depth: args.max_depth as usize, locals: args.locals, ..StackOptions::default() };
     let report = StacksReport::collect(&process, python, &layout, warnings, &opts);
     match args.format {

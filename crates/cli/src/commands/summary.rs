@@ -9,7 +9,8 @@ use crate::args::{Format, SummaryArgs};
 /// Runs `summary`: the type histogram, then the diagnostics (exit 2 if some objects could not be decoded).
 pub fn run(args: &SummaryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let opened = super::heap::open(&args.heap)?;
-    let report = SummaryReport::collect(&opened.snapshot, args.top);
+    let mut report = SummaryReport::collect(&opened.snapshot, args.top);
+    report.unverified_version = opened.layout.basis.unverified.clone();
     match args.heap.format {
         Format::Table => report.write_table(out)?,
         Format::Json => report.write_json(out)?,

@@ -74,6 +74,17 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
             Sz::same(checked(obj, "int", n.checked_mul(DIGIT_SIZE).and_then(|d| d.checked_add(digits)))?)
         }
         SizeofKind::Str => Sz::same(m.heap.str_sizeof(obj)?),
+        SizeofKind::ByteArray if m.l.bytearray.ob_bytes_object.is_known() => {
+            // 3.15+: the buffer is a bytes object of `ob_alloc` bytes, counted as its `bytes.__sizeof__` (nothing
+            // while `ob_alloc` is 0, when it is the shared empty bytes) but a node of its own.
+            let alloc = m.field(obj, &m.l.bytearray.ob_alloc, "bytearray")?;
+            let held = if alloc == 0 {
+                0
+            } else {
+                m.off(obj, &m.l.bytes.ob_sval, "bytearray")?.saturating_add(alloc).saturating_add(1)
+            };
+            Sz { size: basic.saturating_add(held), footprint: basic }
+        }
         SizeofKind::ByteArray => {
             let alloc = m.field(obj, &m.l.bytearray.ob_alloc, "bytearray")?;
             Sz::same(checked(obj, "bytearray", basic.checked_add(alloc))?)

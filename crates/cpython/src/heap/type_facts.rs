@@ -133,6 +133,10 @@ pub enum TraverseKind {
     CDataType,
     /// `collections._tuplegetter`: its doc.
     TupleGetter,
+    /// `lazy_import` (3.15+).
+    LazyImport,
+    /// `sentinel` (3.15+).
+    Sentinel,
 }
 
 /// What `subtype_traverse` does for instances of one class: precomputed from its chain of bases.

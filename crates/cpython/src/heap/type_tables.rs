@@ -11,6 +11,9 @@ pub(crate) const STATIC_TYPES: &[(&str, TraverseKind, Option<SizeofKind>)] = {
     use TraverseKind as T;
     &[
         ("PyDict_Type", T::Dict, Some(S::Dict)),
+        ("PyFrozenDict_Type", T::Dict, Some(S::Dict)),
+        ("PyLazyImport_Type", T::LazyImport, None),
+        ("PySentinel_Type", T::Sentinel, None),
         ("PyList_Type", T::List, Some(S::List)),
         ("PyTuple_Type", T::Tuple, None),
         ("PySet_Type", T::Set, Some(S::Set)),

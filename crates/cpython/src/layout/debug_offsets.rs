@@ -16,6 +16,11 @@ use crate::version::DEBUG_OFFSETS_COOKIE;
 /// Largest struct size accepted from the process.
 const MAX_SIZE: u64 = 1 << 20;
 
+/// Stand-ins for [`DebugOffsets::self_check`]'s scratch layout, whose version and flavour play no part in the checks.
+const MIN_313: crate::PythonVersion =
+    crate::PythonVersion { major: 3, minor: 13, micro: 0, level: crate::ReleaseLevel::Final, serial: 0 };
+const FLAVOUR: super::Flavour = super::Flavour::Default;
+
 /// The minor versions with a block, in the order of the positions in [`ENTRIES`].
 const MINORS: [u8; 3] = [13, 14, 15];
 
@@ -138,6 +143,35 @@ impl DebugOffsets {
         }
     }
 
+    /// The block format to read a 3.`minor` process with: its own, or for a release newer than every format listed
+    /// here the newest one (to be trusted only if [`DebugOffsets::self_check`] passes). `None` before 3.13.
+    pub fn format_for(minor: u8) -> Option<u8> {
+        (13..=minor).rev().find(|&m| Self::block_size(m).is_some())
+    }
+
+    /// Why this block, read in an assumed format, does not look like one: entries that are not turned into values,
+    /// sizes and offsets that fail the checks of [`DebugOffsets::apply`] (judged by the block's own sizes alone), an
+    /// entry given twice with different values. Entries read at the wrong positions fail these quickly: the
+    /// positions are sizes, offsets below them and the same `ob_size` three times.
+    pub fn self_check(&self) -> Vec<String> {
+        let mut bad = self.problems.clone();
+        let mut scratch = Layout::unknown(MIN_313, FLAVOUR);
+        let mut seen: Vec<(&str, u64)> = Vec::new();
+        for &(field, value) in &self.values {
+            match seen.iter().find(|(f, _)| *f == field) {
+                Some(&(_, first)) if first != value => {
+                    bad.push(format!("{} is given both as {first} and as {value}", describe(field)))
+                }
+                Some(_) => {}
+                None => seen.push((field, value)),
+            }
+            if let Err(why) = self.check(&mut scratch, field, value) {
+                bad.push(format!("{} = {value}: {why}", describe(field)));
+            }
+        }
+        bad
+    }
+
     /// Reads the block at `runtime` (the start of `_PyRuntime`) of a 3.`minor` process. `Ok(None)` when the version
     /// has no such block or the cookie is not there.
     pub fn read<M: Memory + ?Sized>(m: &M, runtime: Addr, minor: u8) -> Result<Option<DebugOffsets>, ReadError> {
@@ -238,6 +272,24 @@ impl DebugOffsets {
         }
         Ok(())
     }
+}
+
+/// A 3.`minor`-format block (at least `block_size(minor)` bytes) stating `version` and the offsets of `layout`, as a
+/// process of that layout would publish it; entries the layout does not know are left 0.
+#[cfg(test)]
+pub(super) fn encode(layout: &mut Layout, minor: u8, version: u64) -> Vec<u8> {
+    let mut b = vec![0u8; DebugOffsets::block_size(minor).expect("a known format")];
+    b[..8].copy_from_slice(DEBUG_OFFSETS_COOKIE);
+    b[8..16].copy_from_slice(&version.to_le_bytes());
+    let column = MINORS.iter().position(|&m| m == minor).expect("a known format");
+    for &(positions, field, minus) in ENTRIES {
+        let Some(pos) = positions[column].map(usize::from) else { continue };
+        let mut get = |f: &str| layout.field_mut(f).and_then(|f| f.offset).map(u64::from);
+        let Some(value) = get(field) else { continue };
+        let base = minus.and_then(&mut get).unwrap_or(0);
+        b[pos..pos + 8].copy_from_slice(&(value + base).to_le_bytes());
+    }
+    b
 }
 
 /// `ThreadState.current_frame` → `PyThreadState.current_frame`; `ThreadState.size` → `sizeof(PyThreadState)`.

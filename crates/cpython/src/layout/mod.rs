@@ -2,14 +2,16 @@
 //!
 //! One [`Layout`] per process: typed structs of [`Field`]s (offsets), filled from, in order of trust:
 //! 1. `_Py_DebugOffsets` read from the core (3.13+), for the fields it covers;
-//! 2. DWARF of the matching libpython, when one with debug info is at hand;
+//! 2. DWARF of the matching libpython, for a version without a built-in table (or when asked for a file);
 //! 3. the built-in tables (`tables.rs`, generated from DWARF of real builds by `tools/layoutgen`, and checked against
-//!    the fixture cores).
+//!    the fixture cores); for a release newer than every table, with no DWARF at hand, the newest one (3.13+, under
+//!    `_Py_DebugOffsets`), flagged as unverified ([`Basis::unverified`]).
 //!
 //! Every field remembers where its value came from ([`Source`]), so `heapscope info --layout` can show it. Decoders
 //! are written once against these fields (`layout.dict.ma_keys`), never by matching on the version.
 
 mod debug_offsets;
+mod fallback;
 mod fields;
 mod resolve;
 mod tables;
@@ -17,8 +19,9 @@ mod tables;
 use std::fmt;
 
 pub use debug_offsets::{describe, DebugOffsets};
+pub use fallback::{Basis, Unverified, UnverifiedKind};
 pub use fields::*;
-pub use resolve::{dwarf_offsets, dwarf_offsets_where, DwarfPolicy};
+pub use resolve::{dwarf_offsets, dwarf_offsets_where, DwarfPolicy, ResolveOptions};
 pub use tables::TABLES;
 
 use crate::PythonVersion;
@@ -126,13 +129,15 @@ macro_rules! layout {
             pub version: PythonVersion,
             /// Default or free-threaded build.
             pub flavour: Flavour,
+            /// What the layout rests on as a whole (which table, which DWARF), and whether it is unverified.
+            pub basis: Basis,
             $( $(#[$meta])* pub $member: $ty, )*
         }
 
         impl Layout {
             /// A layout with every field unknown.
             pub fn unknown(version: PythonVersion, flavour: Flavour) -> Layout {
-                Layout { version, flavour, $( $member: $ty::unknown(), )* }
+                Layout { version, flavour, basis: Basis::default(), $( $member: $ty::unknown(), )* }
             }
 
             /// The field `Struct.field`, where `Struct` is the Rust struct name (e.g. `ThreadState.next`).
@@ -322,6 +327,10 @@ layout! {
     opcache: Opcache,
     /// `_tuplegetterobject`.
     tuple_getter: TupleGetter,
+    /// `PyLazyImportObject` (3.15+).
+    lazy_import: LazyImport,
+    /// `sentinelobject` (3.15+).
+    sentinel: Sentinel,
     /// `PyStructObject` (`_struct`).
     struct_object: StructObject,
     /// `formatcode` (`_struct`).

@@ -27,7 +27,10 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
     pub fn bytearray_value(&self, obj: Addr, max: usize) -> Result<PyBytes, DecodeError> {
         let len = self.len_of(obj, "bytearray")?;
         let alloc = self.u64(obj, &self.layout.bytearray.ob_alloc, "bytearray")?;
-        if len > 0 && len >= alloc {
+        // ≤3.14 the buffer keeps room for a trailing NUL; 3.15+ it is the bytes object at `ob_bytes_object`, whose
+        // whole length `ob_alloc` is.
+        let room = u64::from(!self.layout.bytearray.ob_bytes_object.is_known());
+        if len > 0 && len.saturating_add(room) > alloc {
             return Err(DecodeError::malformed(obj, "bytearray", format!("length {len} ≥ allocated {alloc}")));
         }
         let start = self.ptr(obj, &self.layout.bytearray.ob_start, "bytearray")?;

@@ -21,8 +21,6 @@ use crate::objects::DecodeError;
 
 /// `FRAME_OWNED_BY_FRAME_OBJECT`.
 const OWNED_BY_FRAME_OBJECT: u8 = 2;
-/// `FRAME_CLEARED` (3.11+).
-const FRAME_CLEARED: i8 = 4;
 /// Most fast-local and stack slots visited in one frame.
 const MAX_SLOTS: u64 = 1 << 20;
 
@@ -167,7 +165,7 @@ pub(super) fn generator<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) ->
         "gi_frame_state",
     )? as i8;
     let iframe = cx.obj.wrapping_add(cx.m.off(cx.obj, &g.gi_iframe, "generator")?);
-    if state < FRAME_CLEARED {
+    if state < cx.m.heap.frame_model().frame_cleared {
         interpreter_frame(cx, iframe)?;
     } else if cx.m.heap.frame_model().cleared_frame_keeps_executable {
         let code = cx.m.field_of(cx.obj, iframe, &l.iframe.executable, "generator")?;

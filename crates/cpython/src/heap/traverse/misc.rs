@@ -45,6 +45,13 @@ pub(super) fn traverse<P: ProcessImage + ?Sized>(
             (&l.base_exception.cause, "__cause__"),
         ],
         T::Slice => &[(&l.slice.start, "start"), (&l.slice.stop, "stop"), (&l.slice.step, "step")],
+        T::LazyImport => &[
+            (&l.lazy_import.lz_builtins, "lz_builtins"),
+            (&l.lazy_import.lz_from, "lz_from"),
+            (&l.lazy_import.lz_attr, "lz_attr"),
+            (&l.lazy_import.lz_code, "lz_code"),
+        ],
+        T::Sentinel => &[(&l.sentinel.name, "name"), (&l.sentinel.module, "module")],
         T::Namespace => &[(&l.namespace.ns_dict, "__dict__")],
         T::MappingProxy => &[(&l.mappingproxy.mapping, "mapping")],
         T::DictView => &[(&l.dict_view.dv_dict, "dv_dict")],
@@ -132,18 +139,25 @@ pub(super) fn traverse<P: ProcessImage + ?Sized>(
 fn module<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
     let m = cx.m;
     let l = m.l;
-    let def = Addr(cx.get(&l.module.md_def)?);
     let state = Addr(cx.get(&l.module.md_state)?);
-    if !def.is_null() && !state.is_null() {
-        let trav = m.field_of(cx.obj, def, &l.module_def.m_traverse, "module def")?;
-        let size = m.field_of(cx.obj, def, &l.module_def.m_size, "module def")? as i64;
-        if trav != 0 && size > 0 {
-            let size = (size as u64).min(MAX_MODULE_STATE);
-            for i in 0..size / 8 {
-                let Ok(w) = m.p.read_u64(state.wrapping_add(8 * i)) else { break };
-                if looks_like_object(cx, w) {
-                    cx.visit(w, Label::ModuleState(i as u32));
-                }
+    // The state's traverse and size: in the module itself (3.15+), else in its `PyModuleDef`.
+    let (trav, size) = if l.module.md_state_traverse.is_known() {
+        (cx.get(&l.module.md_state_traverse)?, cx.get(&l.module.md_state_size)? as i64)
+    } else {
+        let def = Addr(cx.get(&l.module.md_def)?);
+        if def.is_null() {
+            (0, 0)
+        } else {
+            let trav = m.field_of(cx.obj, def, &l.module_def.m_traverse, "module def")?;
+            (trav, m.field_of(cx.obj, def, &l.module_def.m_size, "module def")? as i64)
+        }
+    };
+    if !state.is_null() && trav != 0 && size > 0 {
+        let size = (size as u64).min(MAX_MODULE_STATE);
+        for i in 0..size / 8 {
+            let Ok(w) = m.p.read_u64(state.wrapping_add(8 * i)) else { break };
+            if looks_like_object(cx, w) {
+                cx.visit(w, Label::ModuleState(i as u32));
             }
         }
     }

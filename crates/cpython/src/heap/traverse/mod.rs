@@ -169,6 +169,7 @@ impl<P: ProcessImage + ?Sized> Cx<'_, '_, '_, P> {
         match (self.f.sizeof, self.f.base_traverse) {
             (S::Code, _) => frames::code_hidden(self),
             (S::Type, _) => instances::type_hidden(self),
+            (S::ByteArray, _) => self.hide_field(&self.m.l.bytearray.ob_bytes_object, "ob_bytes_object"),
             (_, TraverseKind::Descr) => {
                 let d = &self.m.l.descr;
                 self.hide_field(&d.d_name, "d_name")?;

@@ -351,3 +351,21 @@ layout_struct! {
         doc: ["doc"],
     }
 }
+
+layout_struct! {
+    /// `PyLazyImportObject` (3.15+): a `lazy import` not resolved yet.
+    pub struct LazyImport = ["PyLazyImportObject"] {
+        lz_builtins: ["lz_builtins"],
+        lz_from: ["lz_from"],
+        lz_attr: ["lz_attr"],
+        lz_code: ["lz_code"],
+    }
+}
+
+layout_struct! {
+    /// `sentinelobject` (3.15+): an instance of `sentinel`.
+    pub struct Sentinel = ["sentinelobject"] {
+        name: ["name"],
+        module: ["module"],
+    }
+}

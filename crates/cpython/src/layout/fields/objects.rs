@@ -82,6 +82,8 @@ layout_struct! {
         ob_alloc: ["ob_alloc"],
         ob_bytes: ["ob_bytes"],
         ob_start: ["ob_start"],
+        /// 3.15+: the bytes object that holds the buffer.
+        ob_bytes_object: ["ob_bytes_object"],
     }
 }
 
@@ -199,8 +201,13 @@ layout_struct! {
     pub struct ModuleObject = ["PyModuleObject"] {
         md_dict: ["md_dict"],
         md_name: ["md_name"],
+        /// ≤3.14: the module's `PyModuleDef`, which gives the state's size and traverse.
         md_def: ["md_def"],
         md_state: ["md_state"],
+        /// 3.15+: the state's size, kept in the module.
+        md_state_size: ["md_state_size"],
+        /// 3.15+: the state's traverse function, kept in the module.
+        md_state_traverse: ["md_state_traverse"],
     }
 }
 
