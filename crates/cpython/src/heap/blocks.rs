@@ -234,19 +234,15 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
         Some(TypeInfo { flags: fl, basicsize, itemsize, shape, inline })
     }
 
-    /// 3.13+ `_PyInlineValuesSize`: from the type's shared keys, `usable = dk_nentries + dk_usable` values, a prefix
-    /// of `usable` bytes rounded to a pointer, and `usable + 1` pointers.
+    /// 3.13+ `_PyInlineValuesSize`: inline values with room for the type's shared keys' `dk_nentries + dk_usable`
+    /// values.
     fn inline_values_size(&self, t: Addr) -> Option<u64> {
-        let p = self.heap.process();
-        let l = self.layout;
-        let keys = crate::runtime::read_ptr(p, t, &l.heap_type.ht_cached_keys, "heap type").ok()?;
+        let keys = self.heap.ptr(t, &self.layout.heap_type.ht_cached_keys, "heap type").ok()?;
         if keys.is_null() {
             return None;
         }
-        let nentries = crate::runtime::read_u64(p, keys, &l.dict_keys.dk_nentries, "dict keys").ok()?;
-        let usable = crate::runtime::read_u64(p, keys, &l.dict_keys.dk_usable, "dict keys").ok()?;
-        let size = nentries.checked_add(usable).filter(|&s| s < 256)?;
-        Some(size.next_multiple_of(8) + (size + 1) * 8)
+        let capacity = self.heap.keys(t, keys).ok()?.values_capacity;
+        crate::objects::inline_values_size(self.layout, capacity).filter(|_| capacity < 256)
     }
 
     /// A type found in a block but not known before: accepted if it is statically allocated (inside a loaded

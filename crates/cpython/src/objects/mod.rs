@@ -32,6 +32,7 @@ pub use error::DecodeError;
 pub use features::{
     CtypesInfo, Features, GetsizeofPreheader, ManagedDict, PymallocGeometry, PymallocState, Refcount, StrBits, StrState,
 };
+pub(crate) use instance::inline_values_size;
 pub use instance::AttrStorage;
 pub use long::{PyInt, DIGIT_BITS, MAX_INT_DIGITS};
 pub use preview::{PreviewOptions, MAX_PREVIEW_INT_DIGITS};
@@ -393,7 +394,7 @@ impl<'a, P: ProcessImage + ?Sized> Heap<'a, P> {
     }
 
     /// Reads the pointer `field` of the struct at `base`.
-    fn ptr(&self, base: Addr, field: &Field, what: &'static str) -> Result<Addr, DecodeError> {
+    pub(crate) fn ptr(&self, base: Addr, field: &Field, what: &'static str) -> Result<Addr, DecodeError> {
         Ok(Addr(self.u64(base, field, what)?))
     }
 
