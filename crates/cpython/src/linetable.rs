@@ -1,4 +1,4 @@
-//! Instruction offset → source line, for every line-table format CPython 3.8–3.14 uses.
+//! Instruction offset → source line, for every line-table format CPython 3.8–3.15 uses.
 //!
 //! Pure functions over the raw table bytes; they reproduce `PyCode_Addr2Line`, the C function behind
 //! `frame.f_lineno` and tracebacks:

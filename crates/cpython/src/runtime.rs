@@ -3,7 +3,7 @@
 //! `threading` name.
 //!
 //! Every walk is bounded and cycle-safe: a broken or looping list ends the walk with an error next to what was read
-//! before it, never a hang. Facts confirmed on the fixture cores (3.8–3.14):
+//! before it, never a hang. Facts confirmed on the fixture cores (3.8–3.15):
 //!
 //! - `PyThreadState.thread_id` is the `pthread_t` (`threading.get_ident()`); on x86-64 glibc it equals the thread's
 //!   `fs_base` register in its `NT_PRSTATUS` note. That is how a ≤3.10 thread, whose state holds no kernel tid, is

@@ -1,4 +1,4 @@
-//! `dict` in every representation of 3.8–3.14.
+//! `dict` in every representation of 3.8–3.15.
 //!
 //! - Keys object ≤3.10: `dk_size` index slots of 1/2/4/8 bytes (by `dk_size`), then `dk_nentries` 24-byte
 //!   `PyDictKeyEntry{hash, key, value}`.

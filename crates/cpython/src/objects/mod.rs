@@ -1,5 +1,5 @@
 //! Decoding Python objects in the analysed process: types and their names, str, int, float, bytes, containers,
-//! dicts of every representation 3.8–3.14, instance attributes, modules, and a `repr()`-like preview.
+//! dicts of every representation 3.8–3.15, instance attributes, modules, and a `repr()`-like preview.
 //!
 //! Everything goes through a [`Heap`]: the process image, its [`Layout`] and the addresses of the static types and
 //! singletons (resolved once by symbol). Decoders are written once against the layout's fields; the few behaviours

@@ -4,7 +4,7 @@ use heapscope_coredump::{Addr, ProcessImage};
 
 use super::{cap_items, DecodeError, Heap, Kind, MAX_READ_BYTES};
 
-/// `sizeof(setentry)`: `{PyObject *key; Py_hash_t hash;}`, unchanged 3.8–3.14.
+/// `sizeof(setentry)`: `{PyObject *key; Py_hash_t hash;}`, unchanged 3.8–3.15.
 const SET_ENTRY_SIZE: u64 = 16;
 
 /// The hash a deleted set entry carries (its key is the `dummy` sentinel). No live key hashes to -1.

@@ -11,7 +11,7 @@ const MAX_TP_NAME: usize = 1024;
 const MAX_NAME_CHARS: usize = 1024;
 
 /// `sizeof(PyMemberDef)`: `{const char *name; int type; Py_ssize_t offset; int flags; const char *doc}`. The struct is
-/// part of the stable ABI, so its layout is the same in every version 3.8–3.14.
+/// part of the stable ABI, so its layout is the same in every version 3.8–3.15.
 pub(crate) const MEMBER_DEF_SIZE: u64 = 40;
 /// `PyMemberDef.type` offset.
 const MEMBER_DEF_TYPE: u64 = 8;
