@@ -423,6 +423,11 @@ fn check_marker_previews(heap: &Heap<'_, CoreProcess>, truth: &Value, r: &mut Re
             r.fail(format!("{name}: got {got}, want {prefix}…"));
         }
     }
+    // gen_repr / coro_repr: the object's own `__qualname__`.
+    for kind in ["generator", "coroutine"] {
+        r.expect(kind, show(kind), &format!("<{kind} object suspended_{kind} at {}>", addr(&m[kind])));
+    }
+    check_structseqs(heap, truth, r);
     for (name, want) in [("set", "'four', (5, 6), 1, 2, 3"), ("frozenset", "'x', 'y', 10, 20")] {
         let set = addr(&m[name]);
         let mut items: Vec<String> =
@@ -464,6 +469,54 @@ fn check_marker_previews(heap: &Heap<'_, CoreProcess>, truth: &Value, r: &mut Re
         Ok(items) if items.is_empty() => {}
         other => r.fail(format!("int_subclass attributes: {other:?}")),
     }
+}
+
+/// Struct sequences of the `sys` module as `structseq_repr` prints them: `sys.version_info` from the truth's
+/// `version_info`, `sys.float_info` (IEEE 754 doubles on every fixture), `sys.flags` by its first fields; cut to
+/// `max_items` and `depth` like a tuple.
+fn check_structseqs(heap: &Heap<'_, CoreProcess>, truth: &Value, r: &mut Report) {
+    let main_dict = addr(&truth["markers"]["main_module_dict"]);
+    let sys = heap.dict_get_str(main_dict, "sys").ok().flatten().and_then(|sys| heap.module_dict(sys).ok());
+    let Some(sys) = sys else {
+        r.fail("no `sys` global".into());
+        return;
+    };
+    let opts = PreviewOptions { max_str_chars: 200, max_items: 64, depth: 2 };
+    let show = |name: &str, opts: &PreviewOptions| match heap.dict_get_str(sys, name) {
+        Ok(Some(v)) => heap.preview(v, opts),
+        other => format!("<sys.{name}: {other:?}>"),
+    };
+    let vi = truth["version_info"].as_array().unwrap();
+    r.expect(
+        "sys.version_info",
+        show("version_info", &opts),
+        &format!(
+            "sys.version_info(major={}, minor={}, micro={}, releaselevel='{}', serial={})",
+            vi[0],
+            vi[1],
+            vi[2],
+            vi[3].as_str().unwrap(),
+            vi[4]
+        ),
+    );
+    r.expect(
+        "sys.float_info",
+        show("float_info", &opts),
+        "sys.float_info(max=1.7976931348623157e+308, max_exp=1024, max_10_exp=308, min=2.2250738585072014e-308, \
+         min_exp=-1021, min_10_exp=-307, dig=15, mant_dig=53, epsilon=2.220446049250313e-16, radix=2, rounds=1)",
+    );
+    let flags = show("flags", &opts);
+    if !flags.starts_with("sys.flags(debug=0, inspect=0, interactive=0, optimize=") || !flags.ends_with(')') {
+        r.fail(format!("sys.flags: got {flags}"));
+    }
+    let cut = PreviewOptions { max_str_chars: 200, max_items: 2, depth: 1 };
+    r.expect(
+        "sys.version_info (2 items)",
+        show("version_info", &cut),
+        &format!("sys.version_info(major=3, minor={}, …) (len 5)", vi[1]),
+    );
+    let flat = PreviewOptions { max_str_chars: 200, max_items: 2, depth: 0 };
+    r.expect("sys.version_info (depth 0)", show("version_info", &flat), "sys.version_info(…) (len 5)");
 }
 
 /// A preview of every object never fails; what cannot be read is only what the core lacks. Every object's attribute

@@ -19,6 +19,7 @@ mod module;
 mod preview;
 pub mod repr;
 mod sequence;
+mod structseq;
 mod types;
 mod unicode;
 
@@ -132,13 +133,17 @@ macro_rules! statics {
             $( $(#[$tm])* pub $t: Option<Addr>, )*
             /// `PyNone_Type` is not exported; `Py_TYPE(None)` is read from `_Py_NoneStruct` instead.
             pub none_type: Option<Addr>,
+            /// `PyGen_Type`, `PyCoro_Type`, `PyAsyncGen_Type`: the types whose repr shows the object's
+            /// `__qualname__` (not in [`Statics::types`], which lists the types heapscope decodes by kind).
+            pub generator_types: [Option<Addr>; 3],
             $( $(#[$sm])* pub $s: Option<Addr>, )*
         }
 
         impl Statics {
             /// Resolves every symbol with `sym` (`none_type` is left to the caller).
             fn resolve(sym: impl Fn(&str) -> Option<Addr>) -> Statics {
-                Statics { $( $t: sym($tsym), )* none_type: None, $( $s: sym($ssym), )* }
+                let generator_types = ["PyGen_Type", "PyCoro_Type", "PyAsyncGen_Type"].map(&sym);
+                Statics { $( $t: sym($tsym), )* none_type: None, generator_types, $( $s: sym($ssym), )* }
             }
 
             /// Every static type with the name it is known by (its symbol; `type(None)` for `none_type`).

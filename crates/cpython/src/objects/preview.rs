@@ -14,7 +14,10 @@
 //!   `…` inside the brackets and the length after them: `[1, 2, 3, …] (len 1000)`; when `depth` is exhausted,
 //!   only `[…] (len 1000)`.
 //! - Instances of subclasses of those builtins: the type name around the builtin's rendering,
-//!   `collections.OrderedDict({'first': 1})`, `__main__.MyInt(5)`.
+//!   `collections.OrderedDict({'first': 1})`, `__main__.MyInt(5)`; struct sequences as Python prints them,
+//!   `sys.version_info(major=3, minor=12, micro=1, releaselevel='final', serial=0)` (see [`Heap::structseq_fields`]).
+//! - Generators, coroutines and async generators with their `__qualname__`, as Python prints them:
+//!   `<coroutine object Worker.run at 0x7f…>`.
 //! - Types `<class 'collections.OrderedDict'>`, functions `<function Node.__init__ at 0x7f…>`, modules
 //!   `<module 'json'>`, code objects `<code object f at 0x7f…, file "x.py", line 3>`, anything else
 //!   `<module.Class object at 0x7f…>` (the type as [`Heap::type_name`] spells it).
@@ -80,13 +83,30 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
                 return Ok(());
             }
             Kind::Other => {
-                let _ = write!(out, "<{} object at {obj}>", self.type_name(self.type_of(obj)?)?);
+                let ty = self.type_of(obj)?;
+                let name = self.type_name(ty)?;
+                if self.statics.generator_types.contains(&Some(ty)) {
+                    // gen_repr, coro_repr, async_gen_repr: the object's own `__qualname__`.
+                    let q = self.ptr(obj, &self.layout.gen.gi_qualname, "generator")?;
+                    let qual = self.str_value(q, opts.max_str_chars)?.text;
+                    let _ = write!(out, "<{name} object {qual} at {obj}>");
+                } else {
+                    let _ = write!(out, "<{name} object at {obj}>");
+                }
                 return Ok(());
             }
             _ => {}
         }
         let ty = self.type_of(obj)?;
         let exact = self.static_type(kind) == Some(ty);
+        if kind == Kind::Tuple && !exact {
+            if let Some(fields) = self.structseq_fields(ty)? {
+                if let Some(s) = self.preview_structseq(out, obj, ty, &fields, opts, depth)? {
+                    out.push_str(&s);
+                }
+                return Ok(());
+            }
+        }
         if !exact {
             out.push_str(&self.type_name(ty)?);
             out.push('(');
@@ -237,6 +257,34 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
             Kind::None | Kind::Bool | Kind::Type | Kind::Other => {}
         }
         Ok(None)
+    }
+
+    /// `structseq_repr`: `tp_name(field=item, …)` over the visible items, returns the ` (len N)` suffix when
+    /// truncated.
+    fn preview_structseq(
+        &self,
+        out: &mut String,
+        obj: Addr,
+        ty: Addr,
+        fields: &[String],
+        opts: &PreviewOptions,
+        depth: usize,
+    ) -> Result<Option<String>, DecodeError> {
+        let len = self.var_len(obj)?;
+        let items = if depth == 0 { Vec::new() } else { self.tuple_items(obj, opts.max_items)? };
+        out.push_str(&self.tp_name(ty)?);
+        out.push('(');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(fields.get(i).map_or("?", String::as_str));
+            out.push('=');
+            self.preview_into(out, *item, opts, depth - 1);
+        }
+        self.ellipsis(out, items.len(), len);
+        out.push(')');
+        Ok(self.len_suffix(items.len(), len))
     }
 
     fn preview_seq(&self, out: &mut String, items: &[Addr], len: u64, opts: &PreviewOptions, depth: usize) {
