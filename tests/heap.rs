@@ -25,6 +25,7 @@ use heapscope_coredump::{Addr, CoreProcess, OpenOptions};
 use heapscope_cpython::heap::{self, BuildOptions, Category, Snapshot};
 use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_cpython::objects::{Heap, PreviewOptions};
+use heapscope_query::show::{RowOptions, ShowReport};
 use serde_json::Value;
 
 use common::{empty_sysroot, fixture, heapscope};
@@ -139,6 +140,7 @@ fn check(name: &str) {
     check_summary_json(&core, root.path(), &want, &extras, &mut diffs);
     check_leaked(&core, root.path(), &truth, &snap, &mut diffs);
     let compared = check_markers(&core, root.path(), &truth, &mut diffs);
+    check_slot_labels(&h, &snap, &truth, &mut diffs);
 
     let e = snap.errors();
     let stats = snap.stats();
@@ -266,15 +268,28 @@ fn check_markers(core: &Path, root: &Path, truth: &Value, diffs: &mut Vec<String
     let mut compared = 0;
     for m in MARKERS {
         let Some(x) = truth["markers"][*m].as_u64() else { continue };
-        let listing = |cmd: &str| -> Vec<(u64, String)> {
+        let listing = |cmd: &str| -> Vec<(u64, String, String)> {
             command(cmd, core, root, &[&x.to_string(), "--limit", "1000000"])["refs"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|r| (r["address"].as_u64().unwrap(), r["kind"].as_str().unwrap().to_owned()))
+                .map(|r| {
+                    let text = |k: &str| r[k].as_str().unwrap().to_owned();
+                    (r["address"].as_u64().unwrap(), text("kind"), text("label"))
+                })
                 .collect()
         };
-        let mut got: Vec<u64> = listing("refs").into_iter().filter(|(_, k)| k == "traverse").map(|(a, _)| a).collect();
+        let refs = listing("refs");
+        if *m == "slots_instance" {
+            // `Point.__slots__`, by the names of their member descriptors.
+            let mut attrs: Vec<&str> =
+                refs.iter().map(|(_, _, l)| l.as_str()).filter(|l| l.starts_with('.') || l.contains("slot")).collect();
+            attrs.sort_unstable();
+            if attrs != [".label", ".x", ".y"] {
+                diffs.push(format!("refs of {m} ({x:#x}): slot labels {attrs:?}, want .label, .x, .y"));
+            }
+        }
+        let mut got: Vec<u64> = refs.into_iter().filter(|(_, k, _)| k == "traverse").map(|(a, _, _)| a).collect();
         let mut want = referents.get(&x).cloned().unwrap_or_default();
         got.sort_unstable();
         want.sort_unstable();
@@ -283,8 +298,8 @@ fn check_markers(core: &Path, root: &Path, truth: &Value, diffs: &mut Vec<String
         }
         let mut got: Vec<u64> = listing("referrers")
             .into_iter()
-            .filter(|(a, k)| k == "traverse" && in_truth.contains(a))
-            .map(|(a, _)| a)
+            .filter(|(a, k, _)| k == "traverse" && in_truth.contains(a))
+            .map(|(a, _, _)| a)
             .collect();
         got.dedup();
         let mut want: Vec<u64> =
@@ -296,6 +311,30 @@ fn check_markers(core: &Path, root: &Path, truth: &Value, diffs: &mut Vec<String
         compared += 2;
     }
     compared
+}
+
+/// `__slots__` labels in both directions, from the library: `refs` of a `Point` name its slots `.x`, `.y`, `.label`
+/// (its class declares them), and among the referrers of the value of `.label` the `Point` holds it as `.label`.
+fn check_slot_labels(h: &Heap<'_, CoreProcess>, snap: &Snapshot, truth: &Value, diffs: &mut Vec<String>) {
+    let opts = RowOptions { limit: usize::MAX, ..RowOptions::default() };
+    let m = &truth["markers"];
+    let point = snap.id_of(Addr(m["slots_instance"].as_u64().unwrap())).expect("slots_instance in the snapshot");
+    let show = ShowReport::collect(h, snap, point, &opts);
+    let mut labels: Vec<&str> = show.referents.iter().map(|r| r.label.as_str()).collect();
+    labels.sort_unstable();
+    labels.retain(|l| l.starts_with('.') || l.contains("slot"));
+    if labels != [".label", ".x", ".y"] {
+        diffs.push(format!("show slots_instance: slot labels {labels:?}, want .label, .x, .y"));
+    }
+    let Some(value) = show.referents.iter().find(|r| r.label == ".label") else { return };
+    let value = snap.id_of(value.address).expect("referent in the snapshot");
+    let held = ShowReport::collect(h, snap, value, &opts)
+        .referrers
+        .iter()
+        .any(|r| r.address == snap.addr(point) && r.label == ".label");
+    if !held {
+        diffs.push(format!("referrers of {}: no row for the Point labelled .label", snap.addr(value)));
+    }
 }
 
 /// The rows where two histograms differ.

@@ -135,8 +135,10 @@ pub fn kind_name(k: RefKind) -> &'static str {
 /// Most characters of a name or key shown in a label.
 const MAX_LABEL_CHARS: usize = 80;
 
-/// How a referrer names a referent, Python-style: `[3]`, `['key']`, `.attr`, `key`, `local x`, `ob_type`.
-pub fn label_text<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, label: Label) -> String {
+/// How the referrer `owner` names a referent, Python-style: `[3]`, `['key']`, `.attr`, `key`, `local x`, `ob_type`.
+/// A `__slots__` slot is named after its member descriptor in the owner's class (`.x`), found only now: the heap
+/// walk records its offset.
+pub fn label_text<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, owner: Addr, label: Label) -> String {
     let name = |a: Addr| -> Option<String> {
         (!a.is_null()).then(|| heap.str_value(a, MAX_LABEL_CHARS).ok().map(|s| s.text)).flatten()
     };
@@ -146,7 +148,10 @@ pub fn label_text<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, label: Label) ->
         Label::DictKey => "key".to_owned(),
         Label::DictValue { key } => format!("[{}]", heap.preview(key, &key_opts)),
         Label::Attr { name: n } => format!(".{}", name(n).unwrap_or_else(|| "?".to_owned())),
-        Label::Slot(offset) => format!("slot +{offset}"),
+        Label::Slot(offset) => match heap.type_of(owner).and_then(|ty| heap.member_name_at(ty, u64::from(offset))) {
+            Ok(Some(n)) => format!(".{n}"),
+            _ => format!("slot +{offset}"),
+        },
         Label::Field(f) => f.to_owned(),
         Label::Cell => "cell_contents".to_owned(),
         Label::Local { name: n, index } => match name(n) {
@@ -165,13 +170,18 @@ fn rows<P: ProcessImage + ?Sized>(
     id: ObjectId,
     opts: &RowOptions,
 ) -> (Vec<RefRow>, u64) {
+    let this = snapshot.object(id).addr;
     let make = |(other, label, kind): (ObjectId, Label, RefKind)| {
         let rec = snapshot.object(other);
+        let owner = match dir {
+            Direction::Referents => this,
+            Direction::Referrers => rec.addr,
+        };
         RefRow {
             address: rec.addr,
             type_name: snapshot.type_name(other).to_owned(),
             size: rec.size,
-            label: label_text(heap, label),
+            label: label_text(heap, owner, label),
             kind: kind_name(kind),
             preview: heap.preview(rec.addr, &opts.preview),
         }

@@ -135,4 +135,18 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
         }
         Err(DecodeError::malformed(ty, "type members", format!("no terminator within {MAX_MEMBERS} members")))
     }
+
+    /// The name of the object-valued member (a `__slots__` entry) at byte `offset` of instances of `ty`: the first
+    /// declared at that offset along `ty.__mro__`, spelt as its member descriptor is (`x`; a private `__x` of class
+    /// `C` as `_C__x`). `None` when no class in the MRO declares one there; a base whose members cannot be read is
+    /// skipped.
+    pub fn member_name_at(&self, ty: Addr, offset: u64) -> Result<Option<String>, DecodeError> {
+        for t in self.mro(ty)? {
+            let Ok(members) = self.object_members(t) else { continue };
+            if let Some(m) = members.into_iter().find(|m| m.offset == offset) {
+                return Ok(Some(m.name));
+            }
+        }
+        Ok(None)
+    }
 }
