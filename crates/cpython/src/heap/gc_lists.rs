@@ -113,16 +113,26 @@ pub fn gc_lists<P: ProcessImage + ?Sized>(
             let g0 = read_ptr(p, gc, &g.generation0, WHAT)?;
             if g0 != first && !g0.is_null() {
                 // Trust generation0 only if it leads to a list and the computed address does not.
-                if looks_like_head(p, layout, g0) && !looks_like_head(p, layout, first) {
+                let v = &layout.version;
+                let g0_is_list = looks_like_head(p, layout, g0);
+                if g0_is_list && !looks_like_head(p, layout, first) {
                     warnings.push(format!(
-                        "GC state at {gc}: generation0 points to {g0}, not to generations[0] at {first}; using \
-                         generation0 (a PyGC_Head alignment that differs from this version's table)"
+                        "the garbage collector's lists are not where heapscope's table for Python {v} puts them: \
+                         the interpreter's own pointer (generation0, in its GC state at {gc}) leads to {g0}, the \
+                         table to {first}. This interpreter was probably built with a different GC header \
+                         (PyGC_Head) than the table's. heapscope followed the interpreter's pointer, so the objects \
+                         on the lists are all found; sizes that include the GC header may be off. To check, compare \
+                         the offsets `heapscope info --layout` prints with this interpreter's debug info"
                     ));
                     first = g0;
                 } else {
+                    let there = if g0_is_list { "a list starts at both" } else { "no list starts there" };
                     warnings.push(format!(
-                        "GC state at {gc}: generation0 points to {g0}, not to generations[0] at {first}; using \
-                         generations[0]"
+                        "the garbage collector's lists may be incomplete: the interpreter's own pointer to its first \
+                         list (generation0, in its GC state at {gc}) leads to {g0}, not to {first} where heapscope's \
+                         table for Python {v} puts the list, and {there}; heapscope walked the table's lists. If objects seem to be missing, take the core again when no collection is \
+                         running, or check the offsets `heapscope info --layout` prints against this interpreter's \
+                         debug info"
                     ));
                 }
             }

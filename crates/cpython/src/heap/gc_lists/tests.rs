@@ -82,3 +82,42 @@ fn broken_lists_end_with_an_error() {
     assert_eq!(objs.len(), 10);
     assert!(r.error.as_ref().is_some_and(|e| e.to_string().contains("more than 10")), "{:?}", r.error);
 }
+
+/// The interpreter's `generation0` pointer disagrees with the table's `generations[0]`: followed when only it leads
+/// to a list, and either way the warning says what differs, where, and what the user can do.
+#[test]
+fn a_generation0_disagreement_is_explained() {
+    let l = layout();
+    let interp = Addr(0x10_000);
+    let gc = field_addr(interp, &l.interp.gc, "interpreter").unwrap();
+    let g0_at = field_addr(gc, &l.gc.generation0, "GC state").unwrap();
+    let lists = |g0: u64| {
+        let mut m = heads(&[(0x50_000, 0x60_000, 0x60_000), (0x60_000, 0x50_000, 0x50_000)]);
+        m.map(g0_at, g0.to_le_bytes().to_vec());
+        let image = heapscope_coredump::SyntheticImage::new(m);
+        gc_lists(&image, &l, Addr(0x1000), interp).expect("GC lists found")
+    };
+
+    // generation0 leads to a list, the table's address to unmapped memory: generation0 is followed.
+    let (found, warnings) = lists(0x50_000);
+    assert_eq!(found[0].head, Addr(0x50_000));
+    let w = warnings.join("\n");
+    for part in [
+        "not where heapscope's table for Python 3.12.1 puts them",
+        &format!("GC state at {gc}"),
+        "leads to 0x50000",
+        "GC header (PyGC_Head)",
+        "heapscope followed the interpreter's pointer",
+        "heapscope info --layout",
+    ] {
+        assert!(w.contains(part), "{part:?} missing from: {w}");
+    }
+
+    // generation0 leads nowhere: the table's lists are walked, and the user is told the lists may be incomplete.
+    let (found, warnings) = lists(0x70_000);
+    assert_ne!(found[0].head, Addr(0x70_000));
+    let w = warnings.join("\n");
+    for part in ["may be incomplete", "leads to 0x70000", "no list starts there", "take the core again"] {
+        assert!(w.contains(part), "{part:?} missing from: {w}");
+    }
+}
