@@ -384,6 +384,11 @@ fn py314() {
 }
 
 #[test]
+fn py315() {
+    check("py315");
+}
+
+#[test]
 fn py312_filter33() {
     check("py312-filter33");
 }
