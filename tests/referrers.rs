@@ -8,7 +8,9 @@
 //!   whose row carries the same naming), and the three payloads name the three workers;
 //! - the `__main__` module (the module whose dict is the `main_module_dict` marker) has the referrer
 //!   `sys.modules['__main__']`, a `module` root;
-//! - `show` (table) of a payload prints the frame root's description.
+//! - `show` (table) of a payload prints the frame root's description;
+//! - 3.12+: exactly one root of kind `interned`, a dict of more than 1,000 items, each an interned str mapped to
+//!   itself, whose `referrers` list it as `interned strings`; ≤3.11 none (the table is a file-static variable there).
 
 mod common;
 
@@ -16,6 +18,11 @@ use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::path::Path;
 
+use heapscope_coredump::{CoreProcess, OpenOptions};
+use heapscope_cpython::heap::roots::RootKind;
+use heapscope_cpython::heap::{self, BuildOptions};
+use heapscope_cpython::layout::{DwarfPolicy, Layout};
+use heapscope_cpython::objects::Heap;
 use serde_json::Value;
 
 use common::{empty_sysroot, fixture, heapscope, Fixture};
@@ -120,7 +127,43 @@ fn check(name: &str) {
         problems.push(format!("show of Payload {:#x} names no frame:\n{table}", payloads[0]));
     }
 
+    check_interned(&fx, root.path(), &mut problems);
+
     assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
+}
+
+/// The interned-strings root: its dict holds interned strs only, each its own value; `referrers` names it.
+fn check_interned(fx: &Fixture, root: &Path, problems: &mut Vec<String>) {
+    let opts = OpenOptions { sysroot: Some(root.to_owned()), search_paths: Vec::new() };
+    let process = CoreProcess::open(&fx.core(), &opts).expect("core opens");
+    let detection = heapscope_cpython::detect(&process).expect("python found");
+    let layout = Layout::resolve(&process, &detection, DwarfPolicy::Off).expect("layout resolves").0;
+    let snap = heap::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
+    let h = Heap::new(&process, &layout);
+    let interned: Vec<_> = snap.roots().iter().filter(|r| r.kind == RootKind::Interned).collect();
+    if detection.version.minor < 12 {
+        if !interned.is_empty() {
+            problems.push(format!("{} interned roots before 3.12", interned.len()));
+        }
+        return;
+    }
+    let [r] = interned.as_slice() else {
+        return problems.push(format!("{} interned roots, want 1", interned.len()));
+    };
+    let dict = snap.addr(r.id);
+    let items = h.dict_items(dict, 1 << 20).expect("the interned dict decodes");
+    let bad = items.iter().filter(|(k, v)| k != v || !h.str_value(*k, 0).is_ok_and(|s| s.interned != 0)).count();
+    if items.len() < 1000 || bad > 0 {
+        problems
+            .push(format!("interned dict {dict}: {} items, {bad} not an interned str mapped to itself", items.len()));
+    }
+    let json = referrers(&fx.core(), dict.0, root);
+    let rows: Vec<&Value> =
+        json["refs"].as_array().unwrap().iter().filter(|r| r["root"]["kind"] == "interned").collect();
+    match rows.as_slice() {
+        [row] if row["label"] == "interned strings" && row["kind"] == "root" => {}
+        _ => problems.push(format!("referrers of the interned dict {dict}: {json}")),
+    }
 }
 
 #[test]

@@ -1,13 +1,16 @@
 //! Roots of the heap graph: references that keep objects alive from outside the objects themselves.
 //!
 //! Per interpreter: `sys.modules` and each module in it, `sys.__dict__`, the builtins dict, `importlib`, the
-//! interpreter's `dict`; per thread: its `dict` and its frames. Frames are objects up to 3.10 (the frame objects of
-//! the chain are roots); from 3.11 on they are not objects (shared/docs/cpython-internals.md, trap 10), so every
-//! reference a `_PyInterpreterFrame` holds is a root: code, function, globals, builtins, locals, frame object, and
-//! its fast locals and live stack slots. Process-wide: the static types and singletons exported by libpython
-//! ([`Heap::statics`]), and from 3.11 on the statically allocated objects inside `_PyRuntime` (small ints,
-//! `_Py_ID` strings, one-byte bytes, the empty tuple, the empty hamt, …; found by scanning `_PyRuntime` for
-//! immortal objects of static types).
+//! interpreter's `dict`, and (3.12+) its interned-strings dict; per thread: its `dict` and its frames. Frames are
+//! objects up to 3.10 (the frame objects of the chain are roots); from 3.11 on they are not objects
+//! (shared/docs/cpython-internals.md, trap 10), so every reference a `_PyInterpreterFrame` holds is a root: code,
+//! function, globals, builtins, locals, frame object, and its fast locals and live stack slots. Process-wide: the
+//! static types and singletons exported by libpython ([`Heap::statics`]), and from 3.11 on the statically allocated
+//! objects inside `_PyRuntime` (small ints, `_Py_ID` strings, one-byte bytes, the empty tuple, the empty hamt, …;
+//! found by scanning `_PyRuntime` for immortal objects of static types).
+//!
+//! A root records where it was found as a few words of data ([`RootWhere`]); [`RootNamer`] turns that into names
+//! (function, local, thread) only for the roots a report shows.
 //!
 //! Every walk is bounded; a root that cannot be read is reported as a [`DecodeError`] next to the roots that could.
 
@@ -62,6 +65,8 @@ pub enum RootKind {
     Singleton,
     /// 3.11+: an object allocated statically inside `_PyRuntime` (small ints, `_Py_ID` strings, …).
     RuntimeStatic,
+    /// 3.12+: an interpreter's interned-strings dict (`interp->cached_objects.interned_strings`).
+    Interned,
 }
 
 impl RootKind {
@@ -192,6 +197,7 @@ pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, inte
     let mut out = Roots::default();
     for interp in interps {
         interpreter_roots(heap, interp.addr, &mut out);
+        interned(heap, interp.addr, &mut out);
         let walk = crate::runtime::threads(heap.process(), heap.layout(), interp.addr);
         out.errors.extend(walk.error);
         for t in &walk.items {
@@ -207,6 +213,23 @@ pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, inte
         runtime_statics(heap, runtime, &mut out);
     }
     out
+}
+
+/// 3.12+: the interpreter's interned-strings dict (`interp->cached_objects.interned_strings`), when the field is
+/// known and points to a dict. ≤3.11 the table is a file-static variable of `unicodeobject.c` (`interned`), which
+/// only a symbol table could find: no root there.
+fn interned<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, interp: Addr, out: &mut Roots) {
+    let field = &heap.layout().interp.interned_strings;
+    if !field.is_known() {
+        return;
+    }
+    match read_ptr(heap.process(), interp, field, "interpreter") {
+        Ok(a) if !a.is_null() && heap.kind(a).is_ok_and(|k| k == Kind::Dict) => {
+            out.push(a, RootKind::Interned, RootWhere::Interpreter { interp })
+        }
+        Ok(_) => {}
+        Err(e) => out.errors.push(e),
+    }
 }
 
 /// `sys.modules` and its modules, `sys.__dict__`, builtins, importlib, `interp->dict`.

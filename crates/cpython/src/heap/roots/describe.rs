@@ -62,6 +62,7 @@ impl<'h, 'a, P: ProcessImage + ?Sized> RootNamer<'h, 'a, P> {
         match *at {
             RootWhere::Interpreter { .. } => text(
                 match kind {
+                    RootKind::Interned => "interned strings",
                     RootKind::SysModules => "sys.modules",
                     RootKind::SysDict => "sys.__dict__",
                     RootKind::Builtins => "builtins.__dict__",
