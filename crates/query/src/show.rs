@@ -2,10 +2,16 @@
 //! reference it, each with its type, size, the label of the reference (`[3]`, `.name`, `['key']`, …), the kind of
 //! reference (`traverse`: what `gc.get_referents` reports; `hidden`: a strong reference it does not report;
 //! `weak`), and a `repr()`-like preview.
+//!
+//! Referrers also list the roots that hold the object (kind `root`): a running frame's local or stack slot, a
+//! `sys.modules` entry, a thread's dict, a field of the interpreter state, a static symbol, a static object in
+//! `_PyRuntime`; each named ([`RootNamer`]) with its function, local and thread where it has them. Up to 3.10 the
+//! frames are objects: a reference from a frame object that is a root carries the same naming.
 
 use std::io::{self, Write};
 
 use heapscope_coredump::{Addr, ProcessImage};
+use heapscope_cpython::heap::roots::{FrameSlot, RootDescription, RootKind, RootNamer, RootWhere};
 use heapscope_cpython::heap::{Label, ObjectId, RefKind, Snapshot};
 use heapscope_cpython::layout::Unverified;
 use heapscope_cpython::objects::{Heap, PreviewOptions};
@@ -17,19 +23,33 @@ use crate::Table;
 /// One referent or referrer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RefRow {
-    /// The other object.
+    /// The other object; for a root, the structure holding the reference (the frame, the thread or interpreter
+    /// state, `_PyRuntime`), or the object itself when it is its own root (a static symbol, a module).
     pub address: Addr,
-    /// Its type.
+    /// Its type; `root` for a root.
     #[serde(rename = "type")]
     pub type_name: String,
-    /// Its `sys.getsizeof`.
+    /// Its `sys.getsizeof` (0 for a root).
     pub size: u64,
-    /// How the referrer names the referent (`[0]`, `.attr`, `['key']`, …).
+    /// How the referrer names the referent (`[0]`, `.attr`, `['key']`, …); for a root, its description.
     pub label: String,
-    /// `traverse`, `hidden` or `weak`.
+    /// `traverse`, `hidden`, `weak`, or `root`.
     pub kind: &'static str,
-    /// A `repr()`-like preview of the other object.
+    /// A `repr()`-like preview of the other object (empty for a root).
     pub preview: String,
+    /// For a root, or (≤3.10) a reference from a frame object that is a root: which root, named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<RootRow>,
+}
+
+/// A root that holds an object, named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RootRow {
+    /// The kind of root (`frame_ref`, `frame_object`, `module`, `sys_modules`, `thread_dict`, `sys_dict`, …).
+    pub kind: RootKind,
+    /// Its description, function, local and thread.
+    #[serde(flatten)]
+    pub description: RootDescription,
 }
 
 /// Everything `show` reports about one object.
@@ -62,7 +82,8 @@ pub struct ShowReport {
     pub referents_total: u64,
     /// References to it (at most `limit`).
     pub referrers: Vec<RefRow>,
-    /// Number of references to it (from objects of the snapshot; parallel references counted each).
+    /// Number of references to it (from objects of the snapshot, parallel references counted each, and from
+    /// roots).
     pub referrers_total: u64,
     /// Set when heapscope has no layout table for this Python version: what stood in for it, and that the results
     /// are unverified.
@@ -184,6 +205,7 @@ fn rows<P: ProcessImage + ?Sized>(
             label: label_text(heap, owner, label),
             kind: kind_name(kind),
             preview: heap.preview(rec.addr, &opts.preview),
+            root: None,
         }
     };
     match dir {
@@ -192,10 +214,46 @@ fn rows<P: ProcessImage + ?Sized>(
             (snapshot.refs(id).take(opts.limit).map(make).collect(), total)
         }
         Direction::Referrers => {
-            let total = snapshot.referrers(id).count() as u64;
-            (snapshot.referrers(id).take(opts.limit).map(make).collect(), total)
+            let namer = RootNamer::new(heap, snapshot.interpreters());
+            let roots = snapshot.roots_of(id).map(|r| {
+                let description = namer.describe(r.kind, &r.at);
+                RefRow {
+                    address: r.at.holder().unwrap_or_else(|| snapshot.addr(id)),
+                    type_name: "root".to_owned(),
+                    size: 0,
+                    label: description.text.clone(),
+                    kind: "root",
+                    preview: String::new(),
+                    root: Some(RootRow { kind: r.kind, description }),
+                }
+            });
+            let objects = snapshot.referrers(id).map(|r| {
+                let mut row = make(r);
+                row.root = frame_object_root(&namer, snapshot, r.0, r.1, &row.label, heap);
+                row
+            });
+            let total = (snapshot.roots_of(id).count() + snapshot.referrers(id).count()) as u64;
+            (roots.chain(objects).take(opts.limit).collect(), total)
         }
     }
+}
+
+/// ≤3.10: when `frame` is a frame object that is a root (a running frame), names its reference `label`.
+fn frame_object_root<P: ProcessImage + ?Sized>(
+    namer: &RootNamer<'_, '_, P>,
+    snapshot: &Snapshot,
+    frame: ObjectId,
+    label: Label,
+    label_text: &str,
+    heap: &Heap<'_, P>,
+) -> Option<RootRow> {
+    let root = snapshot.roots_of(frame).find(|r| r.kind == RootKind::FrameObject)?;
+    let RootWhere::Frame { frame, ident, slot: FrameSlot::Whole, .. } = root.at else { return None };
+    let local = match label {
+        Label::Local { name, .. } if !name.is_null() => heap.str_value(name, MAX_LABEL_CHARS).ok().map(|s| s.text),
+        _ => None,
+    };
+    Some(RootRow { kind: RootKind::FrameObject, description: namer.frame_reference(frame, ident, label_text, local) })
 }
 
 impl ShowReport {
@@ -325,8 +383,18 @@ fn write_rows(w: &mut dyn Write, rows: &[RefRow]) -> io::Result<()> {
             count(r.size),
             r.label.clone(),
             r.kind.to_owned(),
-            r.preview.clone(),
+            r.root.as_ref().map_or_else(|| r.preview.clone(), |root| root_preview(r, root)),
         ]);
     }
     t.write(w)
+}
+
+/// The preview column of a row that names a root: nothing more for a root itself (its label is its description),
+/// the frame's description for a reference from a running frame object.
+fn root_preview(row: &RefRow, root: &RootRow) -> String {
+    if row.kind == "root" {
+        String::new()
+    } else {
+        root.description.text.clone()
+    }
 }

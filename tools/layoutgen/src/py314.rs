@@ -39,6 +39,11 @@ pub enum Origin {
     /// The size of an extension-module struct (not in the doc), which nothing reads: 3.13's (the DWARF of its
     /// `lib-dynload` module), plus the 8 bytes of `pointer_type` for `StgInfo`. Not checked.
     ExtSizeAssumed,
+    /// Not in the doc: found on the py314 fixture (CPython 3.14.10), `cached_objects.interned_strings` of the main
+    /// interpreter: the one dict pointer in `PyInterpreterState` (embedded in `_PyRuntime`) whose items (6,308) each
+    /// map a str to itself, near the end of the struct; checked there by `tests/referrers.rs` (the `interned` root
+    /// holds interned strs). No 3.14.0 value: no 3.14.0 core, and the doc does not reach that far into the struct.
+    Found314,
 }
 
 /// One field: its value in 3.14.0–3.14.4 and in 3.14.5+.
@@ -91,6 +96,7 @@ pub static ROWS: &[Row] = rows! {
     "InterpreterState.ceval_gil"          16       16      Doc;
     "InterpreterState.own_gil"            7760     7784    Doc;
     "InterpreterState.obmalloc"           10872    10904   Doc;
+    "InterpreterState.interned_strings"   -        224624  Found314;
     "GcRuntimeState.size"                 240      264     Doc;
     "GcRuntimeState.enabled"              12       12      Doc;
     "GcRuntimeState.generations"          -        24      Doc;

@@ -8,7 +8,7 @@
 //!
 //! Every value was also compared with the DWARF of that same build (Debian's python3.15-dbg 3.15.2-1,
 //! `/usr/lib/debug/.build-id/d4/1ac9e28ff414f10df5da23fb051683a7b4adcf.debug`, the debug info of the fixture's
-//! interpreter), and all agree.
+//! interpreter), and all agree; except the rows of origin [`Origin::Found`], which were found on the fixture core.
 //!
 //! Fields of the schema not listed are absent from 3.15: besides those already gone in 3.14, `ModuleObject.md_def`
 //! (3.15 keeps `md_token` and `md_token_is_def` instead, and the state's traverse/clear/free in the module itself).
@@ -36,6 +36,10 @@ pub enum Origin {
     /// `lib-dynload` shared object in the same python3.15-dbg package (the `.build-id` debug files of the fixture's
     /// modules), read with gdb's `ptype /o`.
     DwarfExtension,
+    /// Found on the py315 fixture core (3.15.2) as on the py314 one (`py314.rs`, `Found314`): the one dict pointer
+    /// of the main interpreter state whose items (6,368) each map a str to itself; checked there by
+    /// `tests/referrers.rs`. Not compared with the DWARF.
+    Found,
 }
 
 /// One field's offset in 3.15.
@@ -77,6 +81,7 @@ pub static ROWS: &[Row] = rows! {
     "InterpreterState.ceval_gil"                  16      DebugOffsets;
     "InterpreterState.own_gil"                    7736    DebugOffsets;  // 3.14.5: 7784; +48 for the lazy-import members of struct _import_state
     "InterpreterState.obmalloc"                   10880   Dwarf;  // 3.14.5: 10904
+    "InterpreterState.interned_strings"           224896  Found;  // 3.14.5: 224624
     "GcRuntimeState.size"                         176     Header;  // 3.14.5: 264; trash_delete_* moved to PyThreadState; stats now a pointer; dummies gone; `frame` added
     "GcRuntimeState.enabled"                      0       Header;  // 3.14.5: 12; now the first member
     "GcRuntimeState.generations"                  8       Header;  // 3.14.5: 24; enabled, debug

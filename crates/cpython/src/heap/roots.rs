@@ -1,13 +1,16 @@
 //! Roots of the heap graph: references that keep objects alive from outside the objects themselves.
 //!
 //! Per interpreter: `sys.modules` and each module in it, `sys.__dict__`, the builtins dict, `importlib`, the
-//! interpreter's `dict`; per thread: its `dict` and its frames. Frames are objects up to 3.10 (the frame objects of
-//! the chain are roots); from 3.11 on they are not objects (shared/docs/cpython-internals.md, trap 10), so every
-//! reference a `_PyInterpreterFrame` holds is a root: code, function, globals, builtins, locals, frame object, and
-//! its fast locals and live stack slots. Process-wide: the static types and singletons exported by libpython
-//! ([`Heap::statics`]), and from 3.11 on the statically allocated objects inside `_PyRuntime` (small ints,
-//! `_Py_ID` strings, one-byte bytes, the empty tuple, the empty hamt, …; found by scanning `_PyRuntime` for
-//! immortal objects of static types).
+//! interpreter's `dict`, and (3.12+) its interned-strings dict; per thread: its `dict` and its frames. Frames are
+//! objects up to 3.10 (the frame objects of the chain are roots); from 3.11 on they are not objects
+//! (shared/docs/cpython-internals.md, trap 10), so every reference a `_PyInterpreterFrame` holds is a root: code,
+//! function, globals, builtins, locals, frame object, and its fast locals and live stack slots. Process-wide: the
+//! static types and singletons exported by libpython ([`Heap::statics`]), and from 3.11 on the statically allocated
+//! objects inside `_PyRuntime` (small ints, `_Py_ID` strings, one-byte bytes, the empty tuple, the empty hamt, …;
+//! found by scanning `_PyRuntime` for immortal objects of static types).
+//!
+//! A root records where it was found as a few words of data ([`RootWhere`]); [`RootNamer`] turns that into names
+//! (function, local, thread) only for the roots a report shows.
 //!
 //! Every walk is bounded; a root that cannot be read is reported as a [`DecodeError`] next to the roots that could.
 
@@ -15,7 +18,7 @@ use std::collections::HashMap;
 
 use heapscope_coredump::{Addr, ProcessImage};
 
-use crate::frames::{frame_chain, Chain, SlotNames};
+use crate::frames::{frame_chain, Chain};
 use crate::heap::TypeCache;
 use crate::objects::{flags, DecodeError, Heap, Kind};
 use crate::runtime::{field_addr, read_i32, read_ptr, read_u64, Interpreter};
@@ -28,8 +31,10 @@ const MAX_FRAMES: usize = 1 << 16;
 const MAX_SLOTS: u64 = 1 << 16;
 /// Most bytes of `_PyRuntime` scanned for static objects (3.12's is 450 KiB).
 const MAX_RUNTIME_SCAN: u64 = 16 << 20;
-/// Most characters of a module or local name kept in a root's description.
-const MAX_NAME_CHARS: usize = 256;
+
+mod describe;
+
+pub use describe::{RootDescription, RootNamer};
 
 /// What kind of reference a root is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -60,6 +65,8 @@ pub enum RootKind {
     Singleton,
     /// 3.11+: an object allocated statically inside `_PyRuntime` (small ints, `_Py_ID` strings, …).
     RuntimeStatic,
+    /// 3.12+: an interpreter's interned-strings dict (`interp->cached_objects.interned_strings`).
+    Interned,
 }
 
 impl RootKind {
@@ -69,15 +76,85 @@ impl RootKind {
     }
 }
 
+/// Where a root was found, in a few words of data: enough to name it for people later ([`RootNamer`]), so that
+/// collecting the roots reads no names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootWhere {
+    /// A field of the interpreter state at `interp` (which one: the [`RootKind`]).
+    Interpreter {
+        /// The `PyInterpreterState`.
+        interp: Addr,
+    },
+    /// `sys.modules[key]`.
+    Module {
+        /// The key: the module's name, a str.
+        key: Addr,
+    },
+    /// The `dict` of the thread state `tstate`.
+    ThreadDict {
+        /// The `PyThreadState`.
+        tstate: Addr,
+        /// Its `thread_id` (`threading.get_ident()`).
+        ident: u64,
+    },
+    /// A reference of a running frame.
+    Frame {
+        /// The `PyFrameObject` (≤3.10) or `_PyInterpreterFrame` (3.11+).
+        frame: Addr,
+        /// The thread's `thread_id`.
+        ident: u64,
+        /// Position in the thread's chain, 0 innermost.
+        depth: u32,
+        /// Which reference of the frame.
+        slot: FrameSlot,
+    },
+    /// A static type or singleton exported by libpython, by its symbol.
+    Symbol(&'static str),
+    /// A static object at this offset inside `_PyRuntime`.
+    RuntimeStatic {
+        /// `_PyRuntime`.
+        runtime: Addr,
+        /// The object's offset in it.
+        offset: u64,
+    },
+}
+
+impl RootWhere {
+    /// The address of the structure that holds the reference: the frame, the thread or interpreter state,
+    /// `_PyRuntime`; `None` for a symbol (the object is its own root).
+    pub fn holder(&self) -> Option<Addr> {
+        match *self {
+            RootWhere::Interpreter { interp } => Some(interp),
+            RootWhere::Module { .. } => None,
+            RootWhere::ThreadDict { tstate, .. } => Some(tstate),
+            RootWhere::Frame { frame, .. } => Some(frame),
+            RootWhere::Symbol(_) => None,
+            RootWhere::RuntimeStatic { runtime, .. } => Some(runtime),
+        }
+    }
+}
+
+/// Which reference of a running frame a frame root is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameSlot {
+    /// ≤3.10: the frame object itself.
+    Whole,
+    /// 3.11+: a field of the interpreter frame (`code`, `function`, `globals`, `builtins`, `locals`,
+    /// `frame object`).
+    Field(&'static str),
+    /// 3.11+: slot `i` of `localsplus`: a fast local (named by the code object) or, past them, the value stack.
+    Slot(u32),
+}
+
 /// One root: an object and why it is alive.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Root {
     /// The object.
     pub addr: Addr,
     /// The kind of reference.
     pub kind: RootKind,
-    /// Where it was found, for people: a module name, `thread 0x… frame 2 (main) local x`, a symbol.
-    pub what: String,
+    /// Where it was found ([`RootNamer::describe`] names it).
+    pub at: RootWhere,
 }
 
 /// The roots found, and what could not be read.
@@ -90,9 +167,9 @@ pub struct Roots {
 }
 
 impl Roots {
-    fn push(&mut self, addr: Addr, kind: RootKind, what: impl Into<String>) {
+    fn push(&mut self, addr: Addr, kind: RootKind, at: RootWhere) {
         if !addr.is_null() {
-            self.roots.push(Root { addr, kind, what: what.into() });
+            self.roots.push(Root { addr, kind, at });
         }
     }
 
@@ -103,13 +180,13 @@ impl Roots {
         field: &crate::layout::Field,
         what: &'static str,
         kind: RootKind,
-        describe: impl FnOnce() -> String,
+        at: RootWhere,
     ) {
         if !field.is_known() {
             return;
         }
         match read_ptr(heap.process(), base, field, what) {
-            Ok(a) => self.push(a, kind, describe()),
+            Ok(a) => self.push(a, kind, at),
             Err(e) => self.errors.push(e),
         }
     }
@@ -120,13 +197,13 @@ pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, inte
     let mut out = Roots::default();
     for interp in interps {
         interpreter_roots(heap, interp.addr, &mut out);
+        interned(heap, interp.addr, &mut out);
         let walk = crate::runtime::threads(heap.process(), heap.layout(), interp.addr);
         out.errors.extend(walk.error);
         for t in &walk.items {
             let l = &heap.layout().tstate;
-            out.ptr_field(heap, t.tstate, &l.dict, "thread state", RootKind::ThreadDict, || {
-                format!("thread {:#x} dict", t.ident)
-            });
+            let at = RootWhere::ThreadDict { tstate: t.tstate, ident: t.ident };
+            out.ptr_field(heap, t.tstate, &l.dict, "thread state", RootKind::ThreadDict, at);
             thread_frames(heap, t.tstate, t.ident, &mut out);
         }
     }
@@ -138,17 +215,35 @@ pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, inte
     out
 }
 
+/// 3.12+: the interpreter's interned-strings dict (`interp->cached_objects.interned_strings`), when the field is
+/// known and points to a dict. ≤3.11 the table is a file-static variable of `unicodeobject.c` (`interned`), which
+/// only a symbol table could find: no root there.
+fn interned<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, interp: Addr, out: &mut Roots) {
+    let field = &heap.layout().interp.interned_strings;
+    if !field.is_known() {
+        return;
+    }
+    match read_ptr(heap.process(), interp, field, "interpreter") {
+        Ok(a) if !a.is_null() && heap.kind(a).is_ok_and(|k| k == Kind::Dict) => {
+            out.push(a, RootKind::Interned, RootWhere::Interpreter { interp })
+        }
+        Ok(_) => {}
+        Err(e) => out.errors.push(e),
+    }
+}
+
 /// `sys.modules` and its modules, `sys.__dict__`, builtins, importlib, `interp->dict`.
 fn interpreter_roots<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, interp: Addr, out: &mut Roots) {
     let l = &heap.layout().interp;
     let fields = [
-        (&l.sysdict, RootKind::SysDict, "sys.__dict__"),
-        (&l.builtins, RootKind::Builtins, "builtins.__dict__"),
-        (&l.importlib, RootKind::Importlib, "importlib"),
-        (&l.dict, RootKind::InterpreterDict, "interpreter dict"),
+        (&l.sysdict, RootKind::SysDict),
+        (&l.builtins, RootKind::Builtins),
+        (&l.importlib, RootKind::Importlib),
+        (&l.dict, RootKind::InterpreterDict),
     ];
-    for (field, kind, what) in fields {
-        out.ptr_field(heap, interp, field, "interpreter", kind, || what.to_owned());
+    let at = RootWhere::Interpreter { interp };
+    for (field, kind) in fields {
+        out.ptr_field(heap, interp, field, "interpreter", kind, at);
     }
     let modules = match read_ptr(heap.process(), interp, &l.modules, "interpreter") {
         Ok(m) => m,
@@ -157,12 +252,11 @@ fn interpreter_roots<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, interp: Addr,
     if modules.is_null() {
         return;
     }
-    out.push(modules, RootKind::SysModules, "sys.modules");
+    out.push(modules, RootKind::SysModules, at);
     match heap.dict_items(modules, MAX_MODULES) {
         Ok(items) => {
             for (key, module) in items {
-                let name = heap.str_value(key, MAX_NAME_CHARS).map(|s| s.text).unwrap_or_else(|_| "?".into());
-                out.push(module, RootKind::Module, format!("sys.modules[{name:?}]"));
+                out.push(module, RootKind::Module, RootWhere::Module { key });
             }
         }
         Err(e) => out.errors.push(e),
@@ -177,24 +271,30 @@ fn thread_frames<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr, ide
             Ok(at) => at,
             Err(e) => return out.errors.push(e),
         };
-        let what = format!("thread {ident:#x} frame {}", at.index);
+        let depth = u32::try_from(at.index).unwrap_or(u32::MAX);
+        let root = |slot| RootWhere::Frame { frame: at.addr, ident, depth, slot };
         match heap.frame_model().chain {
-            Chain::FrameObjects => out.push(at.addr, RootKind::FrameObject, what),
-            Chain::CFrame | Chain::CurrentFrame if !at.shim => interpreter_frame(heap, at.addr, &what, out),
+            Chain::FrameObjects => out.push(at.addr, RootKind::FrameObject, root(FrameSlot::Whole)),
+            Chain::CFrame | Chain::CurrentFrame if !at.shim => interpreter_frame(heap, at.addr, &root, out),
             Chain::CFrame | Chain::CurrentFrame => {}
         }
     }
 }
 
 /// 3.11+: the references one `_PyInterpreterFrame` holds.
-fn interpreter_frame<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, f: Addr, at: &str, out: &mut Roots) {
+fn interpreter_frame<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    f: Addr,
+    at: &dyn Fn(FrameSlot) -> RootWhere,
+    out: &mut Roots,
+) {
     let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
     let word = |field: &crate::layout::Field| read_u64(p, f, field, "interpreter frame").map(|w| model.object(w));
     let code = match word(&l.iframe.executable) {
         Ok(c) => c,
         Err(e) => return out.errors.push(e),
     };
-    out.push(code, RootKind::FrameRef, format!("{at} code"));
+    out.push(code, RootKind::FrameRef, at(FrameSlot::Field("code")));
     let refs = [
         (&l.iframe.funcobj, "function"),
         (&l.iframe.globals, "globals"),
@@ -205,7 +305,7 @@ fn interpreter_frame<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, f: Addr, at: 
     for (field, name) in refs {
         if field.is_known() {
             match word(field) {
-                Ok(a) => out.push(a, RootKind::FrameRef, format!("{at} {name}")),
+                Ok(a) => out.push(a, RootKind::FrameRef, at(FrameSlot::Field(name))),
                 Err(e) => out.errors.push(e),
             }
         }
@@ -221,7 +321,7 @@ fn frame_slots<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     f: Addr,
     code: Addr,
-    at: &str,
+    at: &dyn Fn(FrameSlot) -> RootWhere,
     out: &mut Roots,
 ) -> Result<(), DecodeError> {
     let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
@@ -237,7 +337,6 @@ fn frame_slots<P: ProcessImage + ?Sized>(
         _ => nlocals,
     }
     .min(MAX_SLOTS);
-    let names = SlotNames::of(heap, code).ok();
     let raw = p.bytes(slots, live as usize * 8).map_err(|source| DecodeError::Read {
         addr: f,
         what: "interpreter frame",
@@ -249,12 +348,7 @@ fn frame_slots<P: ProcessImage + ?Sized>(
         if a.is_null() {
             continue;
         }
-        let name = names.and_then(|n| n.name(p, i).ok().flatten());
-        let what = match name {
-            Some(n) => format!("{at} local {}", heap.str_value(n, MAX_NAME_CHARS).map(|s| s.text).unwrap_or_default()),
-            None => format!("{at} stack[{}]", i as u64 - nlocals.min(i as u64)),
-        };
-        out.push(a, RootKind::FrameRef, what);
+        out.push(a, RootKind::FrameRef, at(FrameSlot::Slot(i as u32)));
     }
     Ok(())
 }
@@ -263,10 +357,10 @@ fn frame_slots<P: ProcessImage + ?Sized>(
 fn static_roots<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, out: &mut Roots) {
     let s = heap.statics();
     for (a, name) in s.singletons() {
-        out.push(a, RootKind::Singleton, name);
+        out.push(a, RootKind::Singleton, RootWhere::Symbol(name));
     }
     for (a, name) in s.types() {
-        out.push(a, RootKind::StaticType, name);
+        out.push(a, RootKind::StaticType, RootWhere::Symbol(name));
     }
 }
 
@@ -309,7 +403,7 @@ fn runtime_statics<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, 
                 && *static_types.entry(ty).or_insert_with(|| is_static_type(heap, type_type, Addr(ty)))
                 && decodes(heap, &mut cache, at)
             {
-                out.push(at, RootKind::RuntimeStatic, format!("_PyRuntime+{off:#x}"));
+                out.push(at, RootKind::RuntimeStatic, RootWhere::RuntimeStatic { runtime, offset: off });
             }
         }
         off += 8;

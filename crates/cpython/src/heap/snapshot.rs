@@ -31,7 +31,7 @@ use std::sync::OnceLock;
 use heapscope_coredump::Addr;
 use heapscope_graph::Csr;
 
-use crate::heap::roots::RootKind;
+use crate::heap::roots::{RootKind, RootWhere};
 use crate::heap::{Label, RefKind};
 use crate::PythonVersion;
 
@@ -117,8 +117,8 @@ pub struct SnapshotRoot {
     pub id: ObjectId,
     /// The kind of reference.
     pub kind: RootKind,
-    /// Where it was found.
-    pub what: String,
+    /// Where it was found ([`crate::heap::roots::RootNamer`] names it).
+    pub at: RootWhere,
 }
 
 /// What could not be decoded: a count, and the first few failures.
@@ -178,6 +178,7 @@ pub struct Snapshot {
     reverse: OnceLock<Csr>,
     types: Vec<TypeRecord>,
     roots: Vec<SnapshotRoot>,
+    interpreters: Vec<Addr>,
     errors: ErrorLog,
     warnings: Vec<String>,
     stats: BuildStats,
@@ -310,6 +311,16 @@ impl Snapshot {
     /// The roots, in the order found.
     pub fn roots(&self) -> &[SnapshotRoot] {
         &self.roots
+    }
+
+    /// The roots that hold object `id` (a scan of the roots, which are few next to the objects).
+    pub fn roots_of(&self, id: ObjectId) -> impl Iterator<Item = &SnapshotRoot> + '_ {
+        self.roots.iter().filter(move |r| r.id == id)
+    }
+
+    /// The interpreter states the snapshot was built from.
+    pub fn interpreters(&self) -> &[Addr] {
+        &self.interpreters
     }
 
     /// What could not be decoded.

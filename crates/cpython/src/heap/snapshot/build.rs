@@ -204,7 +204,7 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
     let roots: Vec<SnapshotRoot> = found_roots
         .roots
         .into_iter()
-        .filter_map(|r| Some(SnapshotRoot { id: index.get(r.addr.0)?, kind: r.kind, what: r.what }))
+        .filter_map(|r| Some(SnapshotRoot { id: index.get(r.addr.0)?, kind: r.kind, at: r.at }))
         .collect();
     let str_type = heap.statics().str_type.and_then(|s| types.binary_search_by_key(&s.0, |t| t.addr.0).ok());
     let is_interned = |id: ObjectId| {
@@ -231,6 +231,7 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
         reverse: Default::default(),
         types,
         roots,
+        interpreters: interps.items.iter().map(|i| i.addr).collect(),
         errors,
         warnings,
         stats,

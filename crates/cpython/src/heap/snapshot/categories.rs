@@ -10,12 +10,12 @@
 //!    which `gc.get_objects()` does not list, or reachable from it through `tp_traverse` references.
 //! 3. [`Category::HiddenRef`]: reachable from (1)–(2) through strong references `tp_traverse` does not report (a
 //!    str dict's keys, a code object's constants, …).
-//! 4. [`Category::CRoot`]: reachable only from C-level roots (modules table, static types, singletons, …).
+//! 4. [`Category::CRoot`]: reachable only from C-level roots (modules table, static types, singletons, …), and the
+//!    interned-strings table itself (not what it holds: see 7).
 //! 5. [`Category::RuntimeStatic`]: a statically allocated object inside `_PyRuntime` (3.11+), or reachable only from
 //!    one, that no other object references.
 //! 6. [`Category::WeakOnly`]: reachable only through a weak reference.
-//! 7. [`Category::InternedOnly`]: an interned str referenced by nothing above (the interned-strings table is itself
-//!    not referenced by any object).
+//! 7. [`Category::InternedOnly`]: an interned str referenced by nothing above but the interned-strings table.
 //! 8. [`Category::Unreferenced`]: referenced by no object of the snapshot (pymalloc blocks that only C code holds,
 //!    leaked objects, freelist members).
 //! 9. [`Category::FromUnreferenced`]: reachable only from (7)–(8), or only from one another.
@@ -126,9 +126,17 @@ pub(crate) fn categorize(
     let found = reachable_avoiding(graph, hidden, Some(&done), strong);
     assign(&mut out, &mut done, &found, Category::HiddenRef);
 
-    let c_roots = roots.iter().filter(|r| !r.kind.is_frame() && r.kind != RootKind::RuntimeStatic).map(|r| r.id);
+    let c_root = |k: RootKind| !k.is_frame() && k != RootKind::RuntimeStatic && k != RootKind::Interned;
+    let c_roots = roots.iter().filter(|r| c_root(r.kind)).map(|r| r.id);
     let found = reachable_avoiding(graph, c_roots, Some(&done), strong);
     assign(&mut out, &mut done, &found, Category::CRoot);
+    // The interned-strings table is a C root itself; the strs only it holds are `InternedOnly` (rule 7).
+    for r in roots.iter().filter(|r| r.kind == RootKind::Interned) {
+        if !done.contains(r.id) {
+            out[r.id as usize] = Category::CRoot;
+            done.insert(r.id);
+        }
+    }
 
     let statics = roots.iter().filter(|r| r.kind == RootKind::RuntimeStatic).map(|r| r.id);
     let found = reachable_avoiding(graph, statics, Some(&done), strong);

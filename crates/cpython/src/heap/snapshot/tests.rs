@@ -6,11 +6,11 @@ use heapscope_graph::Csr;
 use super::categories::{categorize, Category};
 use super::labels::EdgeWord;
 use super::{flag, SnapshotRoot};
-use crate::heap::roots::RootKind;
+use crate::heap::roots::{RootKind, RootWhere};
 use crate::heap::RefKind;
 
 fn root(id: u32, kind: RootKind) -> SnapshotRoot {
-    SnapshotRoot { id, kind, what: String::new() }
+    SnapshotRoot { id, kind, at: RootWhere::Symbol("test") }
 }
 
 /// Builds a graph from `(source, target, kind)` edges, keeping their order per source.

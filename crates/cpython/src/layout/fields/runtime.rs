@@ -39,6 +39,9 @@ layout_struct! {
         /// pymalloc's state: 3.12 the embedded `struct _obmalloc_state`; 3.13+ a pointer to it (the static
         /// `obmalloc_state_main` for the main interpreter). Absent ≤3.11, where the state is file-static.
         obmalloc: ["obmalloc"],
+        /// 3.12+: the interned-strings dict (`cached_objects.interned_strings`; the runtime's member of that name is
+        /// a hashtable of the static strings).
+        interned_strings: ["cached_objects.interned_strings"],
     }
 }
 
