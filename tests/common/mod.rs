@@ -80,6 +80,22 @@ pub fn fixtures() -> Vec<Fixture> {
     found
 }
 
+/// The real-program fixtures in testdata/programs/ (numpy, asyncio, msgpack on several CPython versions).
+#[allow(dead_code)]
+pub fn programs() -> Vec<Fixture> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(testdata().join("programs")).expect("testdata/programs/ exists") {
+        let dir = entry.expect("readable testdata/programs/").path();
+        if dir.join("core.zst").is_file() {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            found.push(Fixture { name, dir });
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    assert!(found.len() >= 2, "expected the real-program fixtures in testdata/programs/ (found {})", found.len());
+    found
+}
+
 pub fn fixture(name: &str) -> Fixture {
     fixtures().into_iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no fixture {name}"))
 }

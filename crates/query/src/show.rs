@@ -150,6 +150,7 @@ pub fn kind_name(k: RefKind) -> &'static str {
         RefKind::Traverse => "traverse",
         RefKind::Hidden => "hidden",
         RefKind::Weak => "weak",
+        RefKind::Conservative => "conservative",
     }
 }
 
@@ -181,6 +182,7 @@ pub fn label_text<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, owner: Addr, lab
         },
         Label::Stack(i) => format!("stack[{i}]"),
         Label::ModuleState(i) => format!("module state +{i}"),
+        Label::Word(off) => format!("word +{off}"),
     }
 }
 

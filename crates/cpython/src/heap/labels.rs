@@ -17,6 +17,10 @@ pub enum RefKind {
     Hidden,
     /// A weak reference: the referent of a weakref, a type's `__subclasses__` registry, `wr_object`. Not counted.
     Weak,
+    /// Found by scanning the memory of an object whose type's `tp_traverse` heapscope does not know (an extension
+    /// type: Cython classes, numpy arrays, …): a word that is the address of a live object. Counted as strong for
+    /// reachability, never part of what is compared with `gc.get_referents`.
+    Conservative,
 }
 
 /// Where in the referring object a reference sits.
@@ -56,6 +60,8 @@ pub enum Label {
     /// A word of an extension module's state (`md_state`) that points to an object (module `m_traverse` is
     /// approximated by scanning the state; see `traverse::module`).
     ModuleState(u32),
+    /// A word of an extension object's own memory, by its byte offset, found by the conservative scan.
+    Word(u32),
 }
 
 /// One reference from an object to another.
@@ -86,5 +92,11 @@ impl Ref {
     #[inline]
     pub fn weak(target: Addr, label: Label) -> Ref {
         Ref { target, label, kind: RefKind::Weak }
+    }
+
+    /// A reference found by the conservative scan.
+    #[inline]
+    pub fn conservative(target: Addr, label: Label) -> Ref {
+        Ref { target, label, kind: RefKind::Conservative }
     }
 }

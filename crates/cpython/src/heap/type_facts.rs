@@ -183,6 +183,21 @@ pub struct TypeFacts {
     pub subtype: Option<Box<SubtypeInfo>>,
     /// Bytes of managed dict / weakref words in front of the GC head (3.11+).
     pub managed_words: u64,
+    /// The part of an instance's memory to scan conservatively: its type (or the C base of a Python class) is an
+    /// extension type whose `tp_traverse` heapscope does not know.
+    pub scan: Option<Scan>,
+}
+
+/// Where an extension object's own memory is scanned for references ([`super::labels::RefKind::Conservative`]):
+/// the words in `[from, to)`, plus, when `items`, `ob_size` pointer-sized items from `to` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan {
+    /// First byte offset scanned (after the object header).
+    pub from: u32,
+    /// End of the fixed part scanned: the `tp_basicsize` of the extension type.
+    pub to: u32,
+    /// The type is var-sized with pointer-sized items, scanned too.
+    pub items: bool,
 }
 
 impl TypeFacts {
@@ -463,13 +478,20 @@ fn classify<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, known: &Known, ty: Add
         base_is_heap: r.flags & flags::HEAPTYPE != 0,
         subtype: None,
         managed_words,
+        scan: None,
     };
     if r.flags & flags::HAVE_GC == 0 {
+        if sizeof == SizeofKind::Default && is_extension_type(&m, known, ty) {
+            f.scan = scan_of(&m, r.basicsize, r.itemsize);
+        }
         return Ok(f);
     }
     if !is_subtype(&m, known, &r, ty) {
         f.traverse = traverse_kind(&m, known, ty, &r);
         f.base_traverse = f.traverse;
+        if f.traverse == TraverseKind::Unknown {
+            f.scan = scan_of(&m, r.basicsize, r.itemsize);
+        }
         return Ok(f);
     }
     // subtype_traverse: collect slots along the chain, then the first base with another traverse.
@@ -499,6 +521,10 @@ fn classify<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, known: &Known, ty: Add
     let base_kind = traverse_kind(&m, known, base, &braw);
     info.visit_type =
         f.is_heap() && (known.features.subtype_always_visits_type || base_kind == TraverseKind::None || !base_heap);
+    if base_kind == TraverseKind::Unknown {
+        // A Python class over an extension type: the C part is the base's basic size (slots and dict lie beyond).
+        f.scan = scan_of(&m, braw.basicsize, 0);
+    }
     f.traverse = TraverseKind::Subtype;
     f.base_traverse = base_kind;
     f.base_is_heap = base_heap;
@@ -512,6 +538,23 @@ impl RawType {
         let meta = m.ptr(ty, &m.l.object.ob_type, "type")?;
         m.field(meta, &m.l.type_object.tp_basicsize, "type")
     }
+}
+
+/// Most bytes of one object scanned conservatively (fixed part and items each).
+const MAX_SCAN_BYTES: u64 = 1 << 16;
+
+/// The scan of an extension type with these sizes, from the end of the object header to its basic size.
+fn scan_of<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, basicsize: u64, itemsize: u64) -> Option<Scan> {
+    let header = if itemsize > 0 { m.l.var_object.size.offset? } else { m.l.object.size.offset? };
+    let to = u32::try_from(basicsize.min(MAX_SCAN_BYTES)).ok()?;
+    (to > header).then_some(Scan { from: header, to, items: itemsize == 8 })
+}
+
+/// True for a non-GC type that an extension module defines and heapscope does not model: not a static type of the
+/// interpreter nor one it knows by name, with a dotted `tp_name` (`numpy.ndarray`, `numpy.dtypes.Float64DType`;
+/// builtins have none).
+fn is_extension_type<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, known: &Known, ty: Addr) -> bool {
+    !known.statics.contains_key(&ty) && named(m, ty).is_none() && tp_name(m, ty).contains('.')
 }
 
 /// `sizeof(PyMemberDef)` and its `type` / `offset` fields (stable ABI, every version).

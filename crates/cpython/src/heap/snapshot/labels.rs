@@ -50,7 +50,8 @@ impl EdgeWord {
         match self.0 >> (LABEL_BITS + 1) {
             0 => RefKind::Traverse,
             1 => RefKind::Hidden,
-            _ => RefKind::Weak,
+            2 => RefKind::Weak,
+            _ => RefKind::Conservative,
         }
     }
 
@@ -69,6 +70,7 @@ fn kind_bits(kind: RefKind) -> u32 {
         RefKind::Traverse => 0,
         RefKind::Hidden => 1,
         RefKind::Weak => 2,
+        RefKind::Conservative => 3,
     };
     k << (LABEL_BITS + 1)
 }
@@ -150,16 +152,16 @@ mod tests {
             Label::Field("ob_type"),
             Label::Local { name: Addr(0x10), index: 3 },
         ];
-        let kinds = [RefKind::Traverse, RefKind::Hidden, RefKind::Weak];
+        let kinds = [RefKind::Traverse, RefKind::Hidden, RefKind::Weak, RefKind::Conservative];
         let words: Vec<EdgeWord> =
-            labels.iter().enumerate().map(|(i, l)| EdgeWord::encode(kinds[i % 3], l, &mut local)).collect();
+            labels.iter().enumerate().map(|(i, l)| EdgeWord::encode(kinds[i % 4], l, &mut local)).collect();
         assert_eq!(local.len(), 5, "positions that fit are inline");
         let mut table = LabelTable::default();
         table.intern(&Label::Cell); // the global table already holds something: indices shift
         let map = table.merge(&local);
         for (i, (w, l)) in words.iter().zip(&labels).enumerate() {
             let w = w.renumbered(&map);
-            assert_eq!(w.kind(), kinds[i % 3]);
+            assert_eq!(w.kind(), kinds[i % 4]);
             assert_eq!(table.label(w), *l);
         }
     }

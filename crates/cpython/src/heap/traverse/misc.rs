@@ -165,7 +165,7 @@ fn module<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), De
 }
 
 /// True if `w` points to something whose type's type is a type (a cheap plausibility check, no allocation).
-fn looks_like_object<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, w: u64) -> bool {
+pub(super) fn looks_like_object<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, w: u64) -> bool {
     if w == 0 || w & 7 != 0 {
         return false;
     }

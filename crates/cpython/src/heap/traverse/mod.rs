@@ -34,6 +34,9 @@ use crate::layout::Field;
 use crate::objects::DecodeError;
 use crate::objects::Heap;
 
+/// Most items of one var-sized extension object scanned conservatively.
+const MAX_SCAN_ITEMS: u64 = 1 << 16;
+
 /// Appends the references of the object at `obj` to `out`. Builds a throw-away [`TypeCache`]; for many objects
 /// use [`referents_with`].
 pub fn referents<P: ProcessImage + ?Sized>(
@@ -62,6 +65,9 @@ pub fn referents_with<P: ProcessImage + ?Sized>(
         cx.traverse(f.traverse)?;
     }
     cx.hidden_refs()?;
+    if let Some(scan) = f.scan {
+        cx.conservative(scan)?;
+    }
     // A heap type is referenced (counted) by each of its instances; say so when tp_traverse did not.
     if f.is_heap() && !cx.out[start..].iter().any(|r| r.target == ty && r.kind == RefKind::Traverse) {
         cx.out.push(Ref::hidden(ty, Label::Field("ob_type")));
@@ -161,6 +167,36 @@ impl<P: ProcessImage + ?Sized> Cx<'_, '_, '_, P> {
             T::Gen => frames::generator(self),
             _ => misc::traverse(self, kind),
         }
+    }
+
+    /// The conservative scan of an extension object's own memory: every aligned word in `scan` that is the address
+    /// of something that looks like an object (its type's type is a type) becomes a [`RefKind::Conservative`]
+    /// reference (the object itself, its type and its weak-reference list aside).
+    fn conservative(&mut self, scan: super::type_facts::Scan) -> Result<(), DecodeError> {
+        let (m, obj) = (self.m, self.obj);
+        // Heap types' traverse must visit `Py_TYPE(self)` (3.9+); the C part of a Python class is visited by
+        // `subtype_traverse` already.
+        if self.f.is_heap() && self.f.traverse != TraverseKind::Subtype && self.f.have_gc() {
+            self.visit_type();
+        }
+        // The weak-reference list is not a strong reference.
+        let weaklist = u64::try_from(self.f.weaklistoffset).ok().filter(|&o| o > 0);
+        let n_items = if scan.items { (m.ob_size(obj)?.unsigned_abs()).min(MAX_SCAN_ITEMS) } else { 0 };
+        let end = u64::from(scan.to) + 8 * n_items;
+        let len = end.saturating_sub(u64::from(scan.from));
+        let Ok(bytes) = m.p.bytes(obj.wrapping_add(u64::from(scan.from)), len as usize) else { return Ok(()) };
+        for (i, w) in bytes.chunks_exact(8).enumerate() {
+            let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+            if w == obj.0 || w == self.f.ty.0 || !misc::looks_like_object(self, w) {
+                continue;
+            }
+            let off = u64::from(scan.from) + 8 * i as u64;
+            if Some(off) == weaklist {
+                continue;
+            }
+            self.out.push(Ref::conservative(Addr(w), Label::Word(off as u32)));
+        }
+        Ok(())
     }
 
     /// The strong references `tp_traverse` leaves out, and weak ones.
