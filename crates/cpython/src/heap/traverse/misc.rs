@@ -183,6 +183,32 @@ pub(super) fn looks_like_object<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>
     p.read_u64(Addr(meta).wrapping_add(fl_off)).is_ok_and(|fl| fl & flags::TYPE_SUBCLASS != 0)
 }
 
+/// Longest `tp_name` accepted for the type of a conservatively found object.
+const MAX_SCAN_TYPE_NAME: usize = 200;
+
+/// A stricter [`looks_like_object`] for the conservative scan, whose candidates are arbitrary words: also a plausible
+/// refcount for this interpreter, and a type that is ready, has a plausible basic size and a printable `tp_name`.
+pub(super) fn plausible_object<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, w: u64) -> bool {
+    if !looks_like_object(cx, w) {
+        return false;
+    }
+    let (p, l) = (cx.m.p, cx.m.l);
+    let at = |base: u64, f: &Field| f.offset.map(|o| Addr(base).wrapping_add(u64::from(o)));
+    let word = |a: Option<Addr>| a.and_then(|a| p.read_u64(a).ok());
+    let Some(rc) = word(at(w, &l.object.ob_refcnt)) else { return false };
+    if !cx.m.heap.features().refcount.plausible(rc) {
+        return false;
+    }
+    let Some(ty) = word(at(w, &l.object.ob_type)) else { return false };
+    let t = &l.type_object;
+    let ready = word(at(ty, &t.tp_flags)).is_some_and(|f| f & flags::READY != 0);
+    let sized = word(at(ty, &t.tp_basicsize)).is_some_and(|b| (16..1 << 20).contains(&b));
+    let named = word(at(ty, &t.tp_name))
+        .and_then(|n| p.read_cstr(Addr(n), MAX_SCAN_TYPE_NAME).ok())
+        .is_some_and(|n| !n.is_empty() && n.iter().all(|&b| b.is_ascii_graphic()));
+    ready && sized && named
+}
+
 /// `lru_cache_tp_traverse`: (heap type) `Py_TYPE`, each list node's key and result, then the object fields.
 fn lru_cache<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
     if cx.f.base_is_heap {

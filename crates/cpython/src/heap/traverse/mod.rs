@@ -187,7 +187,7 @@ impl<P: ProcessImage + ?Sized> Cx<'_, '_, '_, P> {
         let Ok(bytes) = m.p.bytes(obj.wrapping_add(u64::from(scan.from)), len as usize) else { return Ok(()) };
         for (i, w) in bytes.chunks_exact(8).enumerate() {
             let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-            if w == obj.0 || w == self.f.ty.0 || !misc::looks_like_object(self, w) {
+            if w == obj.0 || w == self.f.ty.0 || !misc::plausible_object(self, w) {
                 continue;
             }
             let off = u64::from(scan.from) + 8 * i as u64;
