@@ -11,11 +11,14 @@
 //! Run with `--nocapture` to see the figures.
 //!
 //! The targets of the real-programs work are 0.99 for both. Measured on testdata/programs (numpy, asyncio, msgpack on
-//! 3.12 and 3.14): recall 0.995, precision 0.909 — the scan also reports strong references that the types'
-//! `tp_traverse` leaves out (names and qualified names: a str cannot be part of a cycle), which `gc.get_referents`
-//! does not list (`typing.TypeAliasType`, Cython's function objects and `Unpacker`, `socket.socket`). The floors
-//! asserted here are what is met today, so that the scan cannot get worse unnoticed; exact models of those types
-//! are what will close the gap.
+//! 3.12 and 3.14): recall 0.995, precision 0.628. The scan also reports strong references that the types'
+//! `tp_traverse` leaves out (names and qualified names, defaults: a str cannot be part of a cycle), which
+//! `gc.get_referents` does not list: all of the unconfirmed ones are in Cython's function objects and msgpack's
+//! `Unpacker` (and one `PyCapsule`). Precision was 0.906 while `_asyncio`'s 603 objects, `typing.TypeAliasType` and
+//! `socket.socket` were scanned too; they now have exact traverse models and are no longer scanned, which lowered
+//! the figure without changing the scan of any object still scanned. The floors asserted here
+//! are what is met today, so that the scan cannot get worse unnoticed; exact models of the remaining types (or a
+//! Cython-aware scan) are what will close the gap.
 
 mod common;
 
@@ -108,7 +111,7 @@ fn conservative_references_match_gc_referents() {
         total.objects, precision, total.confirmed, total.conservative, recall, total.recovered, total.lacking
     );
     assert!(total.objects > 0, "no fixture object was scanned conservatively: the check measures nothing");
-    assert!(precision >= 0.90, "precision {precision:.4} < 0.90; not confirmed: {wrong:?}");
+    assert!(precision >= 0.62, "precision {precision:.4} < 0.62; not confirmed: {wrong:?}");
     assert!(recall >= 0.99, "recall {recall:.4} < 0.99");
 }
 

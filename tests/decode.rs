@@ -6,6 +6,12 @@
 //!     objects of each fixture (the rest are printed, grouped by type);
 //! (c) per-fixture rates and the time of one `object_info` + `referents` pass over every object.
 //!
+//! The same checks run on the real-program fixtures (`programs()`), except that sizes are not asserted for types
+//! whose name starts with `numpy.` (their `__sizeof__` is numpy's own, not modelled yet), and the referents rate
+//! is taken over the objects of the interpreter's and the standard library's types: the classes Cython generated
+//! for msgpack and its functions (`msgpack.*`, `_cython_*`), and numpy's, have traverse functions heapscope does
+//! not model (it scans them conservatively instead); their mismatches are still printed.
+//!
 //! Run with `--nocapture` to see the figures.
 
 mod common;
@@ -18,7 +24,7 @@ use heapscope_cpython::heap::{object_info_with, referents_with, Ref, RefKind, Ty
 use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_cpython::objects::Heap;
 
-use common::{fixtures, Fixture};
+use common::{fixtures, programs, Fixture};
 
 /// One truth object.
 struct Truth {
@@ -81,9 +87,27 @@ fn sorted(mut v: Vec<u64>) -> Vec<u64> {
 
 #[test]
 fn sizes_refcounts_and_referents_match_the_truth() {
+    check(fixtures(), |_| true, |_| true);
+}
+
+#[test]
+fn programs_sizes_refcounts_and_referents_match_the_truth() {
+    // numpy's objects have their own `__sizeof__` (not modelled yet): their sizes are not asserted.
+    // Nor the referents of the types of third-party extensions (see the module docs).
+    check(programs(), |ty| !ty.starts_with("numpy."), |ty| !third_party(ty));
+}
+
+/// Types of the third-party extensions of the program fixtures (numpy, msgpack and the Cython runtime).
+fn third_party(ty: &str) -> bool {
+    ["numpy.", "msgpack.", "_cython_"].iter().any(|p| ty.starts_with(p))
+}
+
+/// Runs the checks on `fixtures`, asserting sizes only for the types `size_checked` accepts and referents for
+/// those `referents_checked` accepts.
+fn check(fixtures: Vec<Fixture>, size_checked: fn(&str) -> bool, referents_checked: fn(&str) -> bool) {
     let mut lines = Vec::new();
     let mut ok = true;
-    for fx in fixtures() {
+    for fx in fixtures {
         let objects = load(&fx);
         let (process, _root) = fx.open_process();
         let detection = heapscope_cpython::detect(&process).expect("python found");
@@ -118,8 +142,9 @@ fn sizes_refcounts_and_referents_match_the_truth() {
         }
         let elapsed = t0.elapsed();
 
-        let (mut size_ok, mut rc_n, mut rc_ok, mut tr_ok, mut imm_ok) = (0, 0, 0, 0, 0);
+        let (mut size_n, mut size_ok, mut rc_n, mut rc_ok, mut tr_ok, mut imm_ok) = (0, 0, 0, 0, 0, 0);
         let (mut gc_n, mut ref_ok) = (0usize, 0usize);
+        let (mut all_n, mut all_ok) = (0usize, 0usize);
         let mut bad_size = Failures::default();
         let mut bad_rc = Failures::default();
         let mut bad_tr = Failures::default();
@@ -128,13 +153,18 @@ fn sizes_refcounts_and_referents_match_the_truth() {
             let info = match object_info_with(&heap, &mut cache, Addr(o.addr)) {
                 Ok(i) => i,
                 Err(e) => {
+                    size_n += 1;
                     bad_size.add(&o.ty, || format!("{:#x}: {e}", o.addr));
                     continue;
                 }
             };
-            if Some(info.size) == o.size {
+            if !size_checked(&o.ty) {
+                // Not asserted.
+            } else if Some(info.size) == o.size {
+                size_n += 1;
                 size_ok += 1;
             } else {
+                size_n += 1;
                 bad_size.add(&o.ty, || format!("{:#x}: {} want {:?}", o.addr, info.size, o.size));
             }
             if info.immortal == o.immortal {
@@ -154,12 +184,15 @@ fn sizes_refcounts_and_referents_match_the_truth() {
                 bad_tr.add(&o.ty, || format!("{:#x}: {} want {}", o.addr, info.gc_tracked, o.tracked));
             }
             if o.tracked {
-                gc_n += 1;
+                let counted = referents_checked(&o.ty);
+                all_n += 1;
+                gc_n += usize::from(counted);
                 refs.clear();
                 let r = referents_with(&heap, &mut cache, Addr(o.addr), &mut refs);
                 let got: Vec<u64> = refs.iter().filter(|r| r.kind == RefKind::Traverse).map(|r| r.target.0).collect();
                 if r.is_ok() && sorted(got.clone()) == sorted(o.referents.clone()) {
-                    ref_ok += 1;
+                    all_ok += 1;
+                    ref_ok += usize::from(counted);
                 } else {
                     let name = |a: &u64| types.get(a).copied().unwrap_or("?").to_string();
                     bad_ref.add(&o.ty, || match &r {
@@ -177,13 +210,13 @@ fn sizes_refcounts_and_referents_match_the_truth() {
         let n = objects.len();
         let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
         let ref_rate = pct(ref_ok, gc_n);
-        let fx_ok = size_ok == n && rc_ok == rc_n && tr_ok == n && ref_rate >= 99.9;
+        let fx_ok = size_ok == size_n && rc_ok == rc_n && tr_ok == n && ref_rate >= 99.9;
         ok &= fx_ok;
         lines.push(format!(
-            "{:<15} objects {n}: size {size_ok} ({:.3}%), refcount {rc_ok}/{rc_n} ({:.3}%), immortal {imm_ok} ({:.3}%), \
-             gc_tracked {tr_ok} ({:.3}%), referents {ref_ok}/{gc_n} ({:.3}%); pass {:.1} ms ({} edges, {} errors, {} types); getsizeof total {} B, footprint total {} B{}{}{}{}{}",
+            "{:<15} objects {n}: size {size_ok}/{size_n} ({:.3}%), refcount {rc_ok}/{rc_n} ({:.3}%), immortal {imm_ok} ({:.3}%), \
+             gc_tracked {tr_ok} ({:.3}%), referents {ref_ok}/{gc_n} ({:.3}%; all types {all_ok}/{all_n}); pass {:.1} ms ({} edges, {} errors, {} types); getsizeof total {} B, footprint total {} B{}{}{}{}{}",
             fx.name,
-            pct(size_ok, n),
+            pct(size_ok, size_n),
             pct(rc_ok, rc_n),
             pct(imm_ok, n),
             pct(tr_ok, n),

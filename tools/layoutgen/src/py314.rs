@@ -44,6 +44,14 @@ pub enum Origin {
     /// map a str to itself, near the end of the struct; checked there by `tests/referrers.rs` (the `interned` root
     /// holds interned strs). No 3.14.0 value: no 3.14.0 core, and the doc does not reach that far into the struct.
     Found314,
+    /// Not in the doc: 3.15's layout, from the DWARF of Debian's python3.15-dbg 3.15.2-1 (the debug file of
+    /// `/usr/bin/python3.15`, build-id d41ac9e28ff414f10df5da23fb051683a7b4adcf, which also carries `_asyncio`:
+    /// Debian builds it into the interpreter), read with gdb's `ptype /o`, assumed for 3.14 (for the asyncio
+    /// structs: 3.13's layout plus the members 3.14 added, `fut_awaited_by` and `task_node`) and checked on the
+    /// prog-py314 fixture (CPython 3.14.10) by `tests/decode.rs` (`gc.get_referents` of its ContextVars, TypeVars
+    /// and 200 asyncio Tasks with their Futures and iterators computed through these offsets). The 3.14.0 column
+    /// assumes the same.
+    Dwarf315Checked,
 }
 
 /// One field: its value in 3.14.0–3.14.4 and in 3.14.5+.
@@ -440,6 +448,24 @@ pub static ROWS: &[Row] = rows! {
     "Context.size"                                 48       48      Same313Checked;
     "Context.ctx_prev"                             16       16      Same313Checked;
     "Context.ctx_vars"                             24       24      Same313Checked;
+    "ContextVar.size"                              64       64      Dwarf315Checked;
+    "ContextVar.var_name"                          16       16      Dwarf315Checked;
+    "ContextVar.var_default"                       24       24      Dwarf315Checked;
+    "ContextVar.var_cached"                        32       32      Dwarf315Checked;
+    "TypeVar.size"                                 80       80      Dwarf315Checked;
+    "TypeVar.name"                                 16       16      Dwarf315Checked;
+    "TypeVar.bound"                                24       24      Dwarf315Checked;
+    "TypeVar.evaluate_bound"                       32       32      Dwarf315Checked;
+    "TypeVar.constraints"                          40       40      Dwarf315Checked;
+    "TypeVar.evaluate_constraints"                 48       48      Dwarf315Checked;
+    "TypeVar.default_value"                        56       56      Dwarf315Checked;
+    "TypeVar.evaluate_default"                     64       64      Dwarf315Checked;
+    "TypeAlias.size"                               56       56      Same313Checked;  // tp_basicsize of typing.TypeAliasType in the prog-py314 core: 56 (3.15 added qualname)
+    "TypeAlias.name"                               16       16      Same313Checked;
+    "TypeAlias.type_params"                        24       24      Same313Checked;
+    "TypeAlias.compute_value"                      32       32      Same313Checked;
+    "TypeAlias.value"                              40       40      Same313Checked;
+    "TypeAlias.module"                             48       48      Same313Checked;
     "GenericAlias.size"                            64       64      Same313Checked;
     "GenericAlias.origin"                          16       16      Same313Checked;
     "GenericAlias.args"                            24       24      Same313Checked;
@@ -498,4 +524,24 @@ pub static ROWS: &[Row] = rows! {
     "CFuncPtr.checker"                             136      136     Ext313Checked;
     "CFuncPtr.errcheck"                            144      144     Ext313Checked;
     "CFuncPtr.paramflags"                          152      152     Ext313Checked;
+    // `_asyncio`, built into Debian's interpreter.
+    "FutureObj.size"                               112      112     Dwarf315Checked;
+    "FutureObj.loop_"                              16       16      Dwarf315Checked;
+    "FutureObj.callback0"                          24       24      Dwarf315Checked;
+    "FutureObj.context0"                           32       32      Dwarf315Checked;
+    "FutureObj.callbacks"                          40       40      Dwarf315Checked;
+    "FutureObj.exception"                          48       48      Dwarf315Checked;
+    "FutureObj.exception_tb"                       56       56      Dwarf315Checked;
+    "FutureObj.result"                             64       64      Dwarf315Checked;
+    "FutureObj.source_tb"                          72       72      Dwarf315Checked;
+    "FutureObj.cancel_msg"                         80       80      Dwarf315Checked;
+    "FutureObj.cancelled_exc"                      88       88      Dwarf315Checked;
+    "FutureObj.awaited_by"                         96       96      Dwarf315Checked;
+    "TaskObj.size"                                 168      168     Dwarf315Checked;
+    "TaskObj.fut_waiter"                           120      120     Dwarf315Checked;
+    "TaskObj.coro"                                 128      128     Dwarf315Checked;
+    "TaskObj.name"                                 136      136     Dwarf315Checked;
+    "TaskObj.context"                              144      144     Dwarf315Checked;
+    "FutureIter.size"                              24       24      Dwarf315Checked;
+    "FutureIter.future"                            16       16      Dwarf315Checked;
 };

@@ -137,6 +137,20 @@ pub enum TraverseKind {
     LazyImport,
     /// `sentinel` (3.15+).
     Sentinel,
+    /// `_contextvars.ContextVar`: name, default.
+    ContextVar,
+    /// `typing.TypeVar` (3.12+): bound, constraints, defaults and their evaluators, the managed dict.
+    TypeVar,
+    /// `typing.TypeAliasType` (3.12+).
+    TypeAlias,
+    /// `ast.AST` and its node classes: (heap type) `Py_TYPE(self)`, the instance dict.
+    Ast,
+    /// `_asyncio.Future`.
+    Future,
+    /// `_asyncio.Task`: its own fields, then the `Future` part.
+    Task,
+    /// `_asyncio.FutureIter`.
+    FutureIter,
 }
 
 /// What `subtype_traverse` does for instances of one class: precomputed from its chain of bases.

@@ -317,6 +317,12 @@ layout! {
     fileio: FileIo,
     /// `PyContext`.
     context: Context,
+    /// `PyContextVar`.
+    context_var: ContextVar,
+    /// `typevarobject` (3.12+).
+    typevar: TypeVar,
+    /// `typealiasobject` (3.12+).
+    typealias: TypeAlias,
     /// `gaobject`.
     generic_alias: GenericAlias,
     /// `unionobject`.
@@ -349,4 +355,10 @@ layout! {
     cdata: CData,
     /// `PyCFuncPtrObject` (`_ctypes`).
     cfuncptr: CFuncPtr,
+    /// `FutureObj` (`_asyncio`).
+    future: FutureObj,
+    /// `TaskObj` (`_asyncio`).
+    task: TaskObj,
+    /// `futureiterobject` (`_asyncio`).
+    future_iter: FutureIter,
 }

@@ -28,6 +28,10 @@ pub struct Features {
     /// `subtype_traverse` visits `Py_TYPE(self)` of every heap-type instance (3.8), rather than only when the first
     /// non-subtype base does not (3.9+).
     pub subtype_always_visits_type: bool,
+    /// The traverse of `typing`'s `TypeVar` and `TypeAliasType` visits their `name` (and 3.15 a type alias's
+    /// `qualname`): gh-140000, October 2025, in 3.15 and backported to 3.13 and 3.14, here assumed from their first
+    /// releases after it (3.13.10, 3.14.1); confirmed on 3.14.10 (and its absence on 3.12.1).
+    pub typing_visits_name: bool,
     /// pymalloc's arena and pool sizes.
     pub pymalloc_geometry: PymallocGeometry,
     /// Where pymalloc's state (the arena table) lives.
@@ -249,6 +253,12 @@ impl Features {
             },
             int_min_digits: u64::from(minor >= 11),
             subtype_always_visits_type: minor <= 8,
+            typing_visits_name: match minor {
+                0..=12 => false,
+                13 => v.micro >= 10,
+                14 => v.micro >= 1,
+                _ => true,
+            },
             pymalloc_geometry: if minor <= 9 { PymallocGeometry::Small } else { PymallocGeometry::Large },
             pymalloc_state: match minor {
                 0..=11 => PymallocState::FileStatics,

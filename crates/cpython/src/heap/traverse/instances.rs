@@ -45,7 +45,7 @@ pub(super) fn subtype<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> R
 
 /// 3.11+: the managed values or dict of an instance (`_PyObject_VisitInstanceAttributes` /
 /// `_PyObject_VisitManagedDict`), wherever [`crate::objects::Heap::managed_storage`] finds them.
-fn managed_attributes<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
+pub(super) fn managed_attributes<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
     let (heap, obj) = (cx.m.heap, cx.obj);
     match heap.managed_storage(obj, cx.f.ty, cx.f.flags, cx.f.basicsize)? {
         AttrStorage::None => Ok(()),

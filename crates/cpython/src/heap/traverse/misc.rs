@@ -1,6 +1,6 @@
 //! `tp_traverse` of modules, weakrefs, exceptions, tracebacks, slices, views and iterators, and the objects of
 //! built-in and extension modules (`functools`, `re`, `itertools`, `_abc`, `_io`, `_thread`, `_struct`, `_json`,
-//! `_contextvars`, ctypes).
+//! `_contextvars`, `typing`, `ast`, `_socket`, `_asyncio`, ctypes).
 //!
 //! C types converted to heap types (3.9–3.13, module by module) visit `Py_TYPE(self)` first; heapscope does so
 //! exactly when the type implementing the traverse is a heap type.
@@ -16,7 +16,7 @@ use crate::heap::labels::Label;
 use crate::heap::mem::malformed;
 use crate::heap::type_facts::TraverseKind;
 use crate::layout::Field;
-use crate::objects::{flags, DecodeError};
+use crate::objects::{flags, DecodeError, ManagedDict};
 
 /// Largest module state scanned (bytes).
 const MAX_MODULE_STATE: u64 = 1 << 16;
@@ -34,6 +34,9 @@ pub(super) fn traverse<P: ProcessImage + ?Sized>(
         T::Module => return module(cx),
         T::LruCache => return lru_cache(cx),
         T::Struct | T::Scanner | T::CFuncPtr => return ext_type(cx, kind),
+        T::Future | T::Task | T::FutureIter => return asyncio(cx, kind),
+        T::TypeVar => return typevar(cx),
+        T::Ast => return ast(cx),
         T::WeakRef => &[(&l.weakref.wr_callback, "wr_callback")],
         T::Traceback => &[(&l.traceback.tb_next, "tb_next"), (&l.traceback.tb_frame, "tb_frame")],
         T::Exception => &[
@@ -52,6 +55,19 @@ pub(super) fn traverse<P: ProcessImage + ?Sized>(
             (&l.lazy_import.lz_code, "lz_code"),
         ],
         T::Sentinel => &[(&l.sentinel.name, "name"), (&l.sentinel.module, "module")],
+        T::ContextVar => &[(&l.context_var.var_name, "name"), (&l.context_var.var_default, "default")],
+        T::TypeAlias => {
+            if cx.known.features.typing_visits_name {
+                cx.visit_field(&l.typealias.name, "__name__")?;
+                cx.visit_field(&l.typealias.qualname, "__qualname__")?;
+            }
+            &[
+                (&l.typealias.type_params, "__type_params__"),
+                (&l.typealias.compute_value, "compute_value"),
+                (&l.typealias.value, "__value__"),
+                (&l.typealias.module, "__module__"),
+            ]
+        }
         T::Namespace => &[(&l.namespace.ns_dict, "__dict__")],
         T::MappingProxy => &[(&l.mappingproxy.mapping, "mapping")],
         T::DictView => &[(&l.dict_view.dv_dict, "dv_dict")],
@@ -209,7 +225,8 @@ pub(super) fn plausible_object<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>,
     ready && sized && named
 }
 
-/// `lru_cache_tp_traverse`: (heap type) `Py_TYPE`, each list node's key and result, then the object fields.
+/// `lru_cache_tp_traverse`: (heap type) `Py_TYPE`, each list node's key, result and (heap type) type, then the
+/// object fields.
 fn lru_cache<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
     if cx.f.base_is_heap {
         cx.visit_type();
@@ -228,6 +245,11 @@ fn lru_cache<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(),
         let r = m.field_of(cx.obj, link, &l.lru_list_elem.result, "lru_cache")?;
         cx.visit(k, Label::Field("key"));
         cx.visit(r, Label::Field("result"));
+        // A node whose type is a heap type is visited with its type (so on 3.12.1 and 3.14.10).
+        let node_ty = Addr(m.field_of(cx.obj, link, &l.object.ob_type, "lru_cache")?);
+        if m.field_of(cx.obj, node_ty, &l.type_object.tp_flags, "lru_cache")? & flags::HEAPTYPE != 0 {
+            cx.visit(node_ty.0, Label::Field("ob_type"));
+        }
         link = Addr(m.field_of(cx.obj, link, &l.lru_list_elem.next, "lru_cache")?);
     }
     let c = &l.lru_cache;
@@ -294,4 +316,89 @@ fn ext_type<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, kind: Traverse
         }
     }
     Ok(())
+}
+
+/// The managed dict (3.11+: `PyObject_VisitManagedDict`) of a C type with `Py_TPFLAGS_MANAGED_DICT`; nothing
+/// for a type without one.
+fn managed_dict<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
+    if cx.f.flags & flags::MANAGED_DICT != 0 && cx.known.features.managed_dict != ManagedDict::None {
+        super::instances::managed_attributes(cx)?;
+    }
+    Ok(())
+}
+
+/// `typevar_traverse` (3.12+, a heap type): `Py_TYPE`, (see [`crate::objects::Features::typing_visits_name`])
+/// name, bound, constraints, (3.13+) default, their evaluators, the managed dict.
+fn typevar<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
+    if cx.f.base_is_heap {
+        cx.visit_type();
+    }
+    let t = &cx.m.l.typevar;
+    if cx.known.features.typing_visits_name {
+        cx.visit_field(&t.name, "__name__")?;
+    }
+    for (f, name) in [
+        (&t.bound, "__bound__"),
+        (&t.evaluate_bound, "evaluate_bound"),
+        (&t.constraints, "__constraints__"),
+        (&t.evaluate_constraints, "evaluate_constraints"),
+        (&t.default_value, "__default__"),
+        (&t.evaluate_default, "evaluate_default"),
+    ] {
+        cx.visit_field(f, name)?;
+    }
+    managed_dict(cx)
+}
+
+/// `ast_traverse`: (heap type, 3.9+) `Py_TYPE`, then the instance dict at `tp_dictoffset` (`AST_object.dict`).
+fn ast<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
+    if cx.f.base_is_heap {
+        cx.visit_type();
+    }
+    if let Some(at) = cx.m.heap.dict_ptr(cx.obj, cx.f.dictoffset, cx.f.basicsize, cx.f.itemsize)? {
+        let d = cx.m.word(cx.obj, at, "ast node", "dict")?;
+        cx.visit(d, Label::Field("__dict__"));
+    }
+    Ok(())
+}
+
+/// `_asyncio`'s `FutureObj_traverse`, `TaskObj_traverse` (the task's fields, then the future's) and
+/// `FutureIter_traverse`. Their types are heap types from 3.12 on and then visit `Py_TYPE(self)` once.
+fn asyncio<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, kind: TraverseKind) -> Result<(), DecodeError> {
+    if cx.f.base_is_heap {
+        cx.visit_type();
+    }
+    let l = cx.m.l;
+    if kind == TraverseKind::FutureIter {
+        return cx.visit_field(&l.future_iter.future, "future");
+    }
+    if kind == TraverseKind::Task {
+        let t = &l.task;
+        for (f, name) in
+            [(&t.context, "_context"), (&t.coro, "_coro"), (&t.name, "_name"), (&t.fut_waiter, "_fut_waiter")]
+        {
+            cx.visit_field(f, name)?;
+        }
+    }
+    let u = &l.future;
+    for (f, name) in [
+        (&u.loop_, "_loop"),
+        (&u.callback0, "callback0"),
+        (&u.context0, "context0"),
+        (&u.callbacks, "_callbacks"),
+        (&u.result, "_result"),
+        (&u.exception, "_exception"),
+        (&u.exception_tb, "_exception_tb"),
+        (&u.source_tb, "_source_traceback"),
+        (&u.cancel_msg, "_cancel_message"),
+        (&u.cancelled_exc, "_cancelled_exc"),
+        (&u.awaited_by, "_awaited_by"),
+        (&u.dict, "__dict__"),
+        (&u.cancelled_exc_type, "cancelled_exc_type"),
+        (&u.cancelled_exc_value, "cancelled_exc_value"),
+        (&u.cancelled_exc_traceback, "cancelled_exc_traceback"),
+    ] {
+        cx.visit_field(f, name)?;
+    }
+    managed_dict(cx)
 }

@@ -1,5 +1,5 @@
 //! Layout structs of extension modules that live in their own shared objects (`lib-dynload/<module>.cpython-*.so`):
-//! `_struct`, `array`, `_json` and `_ctypes`. Their DWARF is in those files, not in libpython; [`EXTENSION_MODULES`]
+//! `_struct`, `array`, `_json`, `_ctypes` and `_asyncio`. Their DWARF is in those files, not in libpython; [`EXTENSION_MODULES`]
 //! says which file defines which struct, so the table generator reads each from the right one.
 //!
 //! Fields that a version lacks are unknown in its table (`StgDict` ≤3.12, `StgInfo` 3.13+, `Scanner.memo` ≤3.12,
@@ -14,6 +14,7 @@ pub const EXTENSION_MODULES: &[(&str, &[&str])] = &[
     ("array", &["ArrayObject", "ArrayDescr"]),
     ("_json", &["Scanner"]),
     ("_ctypes", &["StgDict", "StgInfo", "CData", "CFuncPtr"]),
+    ("_asyncio", &["FutureObj", "TaskObj", "FutureIter"]),
 ];
 
 /// The extension module whose shared object defines the layout struct `rust_name`, if it is not libpython's.
@@ -128,5 +129,49 @@ layout_struct! {
         checker: ["checker"],
         errcheck: ["errcheck"],
         paramflags: ["paramflags"],
+    }
+}
+
+layout_struct! {
+    /// `_asyncio`'s `FutureObj` (`_asyncio.Future`); a `TaskObj` starts with the same fields (`FutureObj_HEAD`).
+    pub struct FutureObj = ["FutureObj"] {
+        loop_: ["fut_loop"],
+        callback0: ["fut_callback0"],
+        context0: ["fut_context0"],
+        callbacks: ["fut_callbacks"],
+        exception: ["fut_exception"],
+        /// 3.10+.
+        exception_tb: ["fut_exception_tb"],
+        result: ["fut_result"],
+        source_tb: ["fut_source_tb"],
+        /// 3.9+.
+        cancel_msg: ["fut_cancel_msg"],
+        /// 3.11+.
+        cancelled_exc: ["fut_cancelled_exc"],
+        /// 3.9–3.10: the embedded `_PyErr_StackItem fut_cancelled_exc_state`.
+        cancelled_exc_type: ["fut_cancelled_exc_state.exc_type"],
+        cancelled_exc_value: ["fut_cancelled_exc_state.exc_value"],
+        cancelled_exc_traceback: ["fut_cancelled_exc_state.exc_traceback"],
+        /// 3.14+.
+        awaited_by: ["fut_awaited_by"],
+        /// ≤3.12 (a managed dict from 3.13 on).
+        dict: ["dict"],
+    }
+}
+
+layout_struct! {
+    /// `_asyncio`'s `TaskObj` (`_asyncio.Task`): the fields after its `FutureObj` part.
+    pub struct TaskObj = ["TaskObj"] {
+        fut_waiter: ["task_fut_waiter"],
+        coro: ["task_coro"],
+        name: ["task_name"],
+        context: ["task_context"],
+    }
+}
+
+layout_struct! {
+    /// `_asyncio`'s `futureiterobject` (`_asyncio.FutureIter`).
+    pub struct FutureIter = ["futureiterobject"] {
+        future: ["future"],
     }
 }

@@ -310,6 +310,43 @@ layout_struct! {
 }
 
 layout_struct! {
+    /// `PyContextVar` (`_contextvars.ContextVar`).
+    pub struct ContextVar = ["PyContextVar", "_pycontextvarobject"] {
+        var_name: ["var_name"],
+        var_default: ["var_default"],
+        var_cached: ["var_cached"],
+    }
+}
+
+layout_struct! {
+    /// `typevarobject` (`typing.TypeVar`, 3.12+).
+    pub struct TypeVar = ["typevarobject"] {
+        name: ["name"],
+        bound: ["bound"],
+        evaluate_bound: ["evaluate_bound"],
+        constraints: ["constraints"],
+        evaluate_constraints: ["evaluate_constraints"],
+        /// 3.13+.
+        default_value: ["default_value"],
+        /// 3.13+.
+        evaluate_default: ["evaluate_default"],
+    }
+}
+
+layout_struct! {
+    /// `typealiasobject` (`typing.TypeAliasType`, 3.12+).
+    pub struct TypeAlias = ["typealiasobject"] {
+        name: ["name"],
+        /// 3.14+.
+        qualname: ["qualname"],
+        type_params: ["type_params"],
+        compute_value: ["compute_value"],
+        value: ["value"],
+        module: ["module"],
+    }
+}
+
+layout_struct! {
     /// `gaobject` (`types.GenericAlias`).
     pub struct GenericAlias = ["gaobject"] {
         origin: ["origin"],
