@@ -349,4 +349,10 @@ layout! {
     cdata: CData,
     /// `PyCFuncPtrObject` (`_ctypes`).
     cfuncptr: CFuncPtr,
+    /// `PyArrayObject_fields` (numpy).
+    ndarray: NdArray,
+    /// `PyArray_Descr` (numpy 2).
+    npy_descr: NpyDescr,
+    /// `_PyArray_LegacyDescr` (numpy 2).
+    npy_legacy_descr: NpyLegacyDescr,
 }
