@@ -211,7 +211,8 @@ fn dwarf_of_the_headers_matches_the_312_table() {
 /// `_json`, `_ctypes`), and those defined in CPython's .c files (Modules/_collectionsmodule.c, _functoolsmodule.c, _io/*.c,
 /// _sre/sre.c, itertoolsmodule.c, _abc.c, _threadmodule.c, Objects/descrobject.c, funcobject.c,
 /// namespaceobject.c, genericaliasobject.c, unionobject.c, codeobject.c, odictobject.c), so only the DWARF of a whole
-/// libpython has them; the heap decoders then treat such objects as opaque.
+/// libpython has them; the heap decoders then treat such objects as opaque. And numpy's (`NdArray`, `NpyDescr`,
+/// `NpyLegacyDescr`), which are in every table from numpy's headers and in no CPython DWARF.
 const LACKING: &[&str] = &[
     "AbcData",
     "ArrayDescr",
@@ -233,6 +234,9 @@ const LACKING: &[&str] = &[
     "MappingProxy",
     "MethodWrapper",
     "Namespace",
+    "NdArray",
+    "NpyDescr",
+    "NpyLegacyDescr",
     "ODict",
     "ODictNode",
     "Partial",
