@@ -1,6 +1,8 @@
 //! The real-program fixtures (testdata/programs: numpy, asyncio, msgpack on CPython 3.12 and 3.14) against their
 //! ground truth: every truth object is decoded by `object_info` with the truth's type name and `sys.getsizeof`
-//! (100 %, numpy's ndarrays and scalars included), and every ndarray's `base` and `descr` are Hidden references.
+//! (100 %, numpy's ndarrays and scalars included); every ndarray's `descr` is a Hidden reference and no ndarray is
+//! scanned conservatively; the object array that owns its data (`OBJECTS`, 64 items) has its items as Hidden `[i]`
+//! references, each a truth object, and its view (`OBJECTS[::4]`) has none.
 //!
 //! Run with `--nocapture` to see the per-fixture counts.
 
@@ -28,7 +30,10 @@ fn every_object_has_the_truths_type_and_size() {
         let heap = Heap::new(&process, &layout);
         let mut cache = TypeCache::new(&heap);
 
+        let addrs: std::collections::HashSet<u64> =
+            objects.iter().map(|o| o["address"].as_u64().expect("address")).collect();
         let (mut matched, mut arrays, mut arrays_ok, mut scalars, mut scalars_ok) = (0, 0, 0, 0, 0);
+        let mut item_counts = Vec::new();
         let mut bad: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
         for o in objects {
             let addr = o["address"].as_u64().expect("address");
@@ -61,7 +66,16 @@ fn every_object_has_the_truths_type_and_size() {
                 let hidden = |name: &'static str| {
                     refs.iter().any(|r| r.kind == RefKind::Hidden && r.label == Label::Field(name))
                 };
-                if r.is_err() || !hidden("descr") || refs.iter().any(|r| r.kind == RefKind::Conservative) {
+                let items: Vec<u64> = refs
+                    .iter()
+                    .filter(|r| r.kind == RefKind::Hidden && matches!(r.label, Label::Index(_)))
+                    .map(|r| r.target.0)
+                    .collect();
+                if !items.is_empty() {
+                    item_counts.push(items.len());
+                }
+                let stray = items.iter().any(|a| !addrs.contains(a));
+                if r.is_err() || !hidden("descr") || stray || refs.iter().any(|r| r.kind == RefKind::Conservative) {
                     let e = bad.entry("numpy.ndarray (references)".into()).or_default();
                     e.0 += 1;
                     e.1.push(format!("{addr:#x}: {r:?} {refs:?}"));
@@ -69,10 +83,10 @@ fn every_object_has_the_truths_type_and_size() {
             }
         }
         let n = objects.len();
-        ok &= bad.is_empty() && matched == n && arrays > 0 && scalars > 0;
+        ok &= bad.is_empty() && matched == n && arrays > 0 && scalars > 0 && item_counts == [64];
         lines.push(format!(
             "{:<12} objects {n}: type and size match {matched} ({:.3}%); numpy.ndarray {arrays_ok}/{arrays}, numpy \
-             scalars {scalars_ok}/{scalars}{}",
+             scalars {scalars_ok}/{scalars}; object-array items {item_counts:?}{}",
             fx.name,
             100.0 * matched as f64 / n.max(1) as f64,
             bad.iter().map(|(t, (k, ex))| format!("\n    {t}: {k} (e.g. {})", ex.join("; "))).collect::<String>()
