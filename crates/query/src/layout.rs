@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use heapscope_cpython::layout::{extension_module, Layout, Source};
+use heapscope_cpython::layout::{extension_module, is_numpy_struct, Layout, Source};
 use serde::Serialize;
 
 use crate::Table;
@@ -34,7 +34,8 @@ pub struct LayoutRow {
     /// The C member paths it has had across versions (`PyInterpreterState.imports.modules`, …), or
     /// `sizeof(Struct)` for a struct's size.
     pub c: Vec<String>,
-    /// The extension module whose shared object defines the struct (`_ctypes`, …); `None` for libpython's.
+    /// The extension module whose shared object defines the struct (`_ctypes`, …, `numpy` for numpy's structs, from
+    /// its headers); `None` for libpython's.
     pub module: Option<&'static str>,
     /// Offset in bytes (or size), when known.
     pub offset: Option<u32>,
@@ -65,7 +66,7 @@ impl LayoutReport {
                         .map(|(_, paths)| paths.iter().map(|p| format!("{c_struct}.{p}")).collect())
                         .unwrap_or_default()
                 };
-                let module = extension_module(strukt);
+                let module = extension_module(strukt).or_else(|| is_numpy_struct(strukt).then_some("numpy"));
                 LayoutRow { field: name.clone(), c, module, offset: f.offset, source: f.source }
             })
             .collect();

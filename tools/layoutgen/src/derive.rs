@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use heapscope_coredump::DiskElf;
 use heapscope_cpython::dwarf::DwarfTypes;
-use heapscope_cpython::layout::{dwarf_offsets_where, extension_module, Flavour, Layout, EXTENSION_MODULES};
+use heapscope_cpython::layout::{
+    dwarf_offsets_where, extension_module, is_numpy_struct, Flavour, Layout, EXTENSION_MODULES,
+};
 use heapscope_cpython::PythonVersion;
 
 /// The offsets DWARF gives for one build.
@@ -44,7 +46,7 @@ pub struct Extension {
 /// (`…/lib/libpython3.X.so` → `…/lib/python3.X/lib-dynload/<module>.cpython-*.so`), each from its own module's file.
 pub fn from_libpython(path: &Path, key: Option<&str>) -> anyhow::Result<Derived> {
     let elf = DiskElf::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut values = struct_offsets(path, &elf, |rust| extension_module(rust).is_none())?;
+    let mut values = struct_offsets(path, &elf, |rust| extension_module(rust).is_none() && !is_numpy_struct(rust))?;
     let minor = minor_from_name(path);
     let key = match (key, minor) {
         (Some(k), _) => k.to_string(),

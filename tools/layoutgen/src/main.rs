@@ -1,7 +1,8 @@
 //! `layoutgen [--check] [--out FILE] [--fixture DIR] [--fixture315 DIR] [KEY=]LIBPYTHON…`
 //!
 //! Derives the 3.8–3.13 tables from the DWARF of the given libpython builds (one per minor version, 3.8 to 3.13),
-//! takes the 3.14 tables from `src/py314.rs` and the 3.15 one from `src/py315.rs`, checks the `3.14.5` table on the
+//! takes the 3.14 tables from `src/py314.rs` and the 3.15 one from `src/py315.rs`, adds numpy's structs
+//! (`src/numpy.rs`) to every table, checks the `3.14.5` table on the
 //! py314 fixture (`--fixture`, default `testdata/py314`) and the `3.15` table on the py315 fixture (`--fixture315`,
 //! default `testdata/py315`), and writes `crates/cpython/src/layout/tables.rs` (`--out`). With `--check` it compares
 //! with the file instead, prints the differences and exits with status 1 if there are any.
@@ -14,7 +15,7 @@ use heapscope_cpython::layout::{Flavour, Layout};
 use heapscope_cpython::PythonVersion;
 use layoutgen::derive::{display_path, from_libpython, Derived};
 use layoutgen::render::{tables_rs, Confirmation, Table};
-use layoutgen::{confirm, py314, py315};
+use layoutgen::{confirm, numpy, py314, py315};
 
 /// (`Struct.field`, offset) in schema order.
 type Fields = Vec<(String, u32)>;
@@ -108,6 +109,7 @@ fn run() -> anyhow::Result<ExitCode> {
     tables.push(("3.14.0".into(), t3140));
     tables.push(("3.14.5".into(), t3145));
     tables.push(("3.15".into(), t315));
+    add_numpy(&mut tables)?;
     let command = format!("cargo run --release -p layoutgen -- {}", recorded.join(" "));
     let text = tables_rs(&derived, py314::ROWS, &tables, &confirmations, &command);
 
@@ -149,6 +151,20 @@ fn check_rows<'a>(file: &str, order: &[String], fields: impl Iterator<Item = &'a
         if !seen.insert(field) {
             bail!("{file}: {field} is listed twice");
         }
+    }
+    Ok(())
+}
+
+/// Adds the numpy rows to every table, each table kept in schema order; every row must name a schema field once.
+fn add_numpy(tables: &mut [Table]) -> anyhow::Result<()> {
+    let order = schema_order()?;
+    check_rows("numpy.rs", &order, numpy::ROWS.iter().map(|r| r.field))?;
+    for (key, fields) in tables.iter_mut() {
+        if let Some((f, _)) = fields.iter().find(|(f, _)| numpy::ROWS.iter().any(|r| r.field == f)) {
+            bail!("the {key} table already has {f}");
+        }
+        fields.extend(numpy::ROWS.iter().map(|r| (r.field.to_string(), r.value)));
+        fields.sort_by_key(|(name, _)| order.iter().position(|n| n == name));
     }
     Ok(())
 }

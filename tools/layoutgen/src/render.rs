@@ -80,6 +80,18 @@ pub fn tables_rs(
     doc("- `3.15`: tools/layoutgen/src/py315.rs, by hand from Debian's 3.15.2 headers; members of `_PyRuntimeState` and");
     doc("  `PyInterpreterState` from `_Py_DebugOffsets` or DWARF, and structs defined in `.c` files from DWARF, of Debian's");
     doc("  3.15.2 build (python3.15-dbg), which every value was also compared with.");
+    for line in wrap(
+        &format!(
+            "- Every table: numpy's structs ({}) from tools/layoutgen/src/numpy.rs, by hand from {} (numpy wheels carry \
+             no DWARF); checked on testdata/programs by tests/programs.rs.",
+            heapscope_cpython::layout::NUMPY_STRUCTS.join(", "),
+            crate::numpy::SOURCE
+        ),
+        116,
+        "  ",
+    ) {
+        doc(&line);
+    }
     for c in confirmations {
         doc("");
         doc(&format!("What {} confirmed of the `{}` table:", c.fixture, c.key));

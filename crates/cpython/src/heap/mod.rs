@@ -6,6 +6,7 @@ pub mod enumerate;
 pub mod gc_lists;
 pub mod labels;
 mod mem;
+mod numpy;
 pub mod object_info;
 pub mod obmalloc;
 pub mod roots;

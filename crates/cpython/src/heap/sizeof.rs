@@ -14,6 +14,7 @@
 //! | frame | ≤3.10 `sizeof(PyFrameObject) + (slots - 1) * 8`; 3.11+ `offsetof(_f_frame_data) + offsetof(localsplus) + slots * 8` |
 //! | generator (3.11+) | `offsetof(gi_iframe) + offsetof(localsplus) + slots * 8` (slots = `co_nlocalsplus + co_stacksize`) |
 //! | deque, Struct, Pattern, array, Buffered*, OrderedDict, StgDict, ctypes metatypes | their own (see each function) |
+//! | numpy ndarray, numpy scalars | numpy's `array_sizeof` and `gentype_sizeof` (see `numpy.rs`) |
 
 use heapscope_coredump::{Addr, ProcessImage};
 
@@ -169,6 +170,9 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
             Sz::same(basic.saturating_add(extra))
         }
         SizeofKind::CTypeMeta => Sz::same(ctype_meta_sizeof(m, obj)?),
+        // The data an array owns is a separate allocation (malloc or mmap), part of its footprint as of its size.
+        SizeofKind::NdArray => Sz::same(super::numpy::ndarray_sizeof(m, obj, basic)?),
+        SizeofKind::NpyScalar(elsize) => Sz::same(default_size(m, f, obj)? + u64::from(elsize)),
     })
 }
 

@@ -65,6 +65,12 @@ pub enum SizeofKind {
     Buffered,
     /// The `__sizeof__` of ctypes' metatypes from 3.13 on (`CType_Type_sizeof`).
     CTypeMeta,
+    /// `numpy.ndarray.__sizeof__` (`array_sizeof`): basic size + `nd` × 2 × 8 (shape and strides) + the data's
+    /// bytes when the array owns them.
+    NdArray,
+    /// `numpy.generic.__sizeof__` (`gentype_sizeof`) of a fixed-size numpy scalar: basic size + the dtype's
+    /// `elsize` (the field).
+    NpyScalar(u8),
 }
 
 /// Which `tp_traverse` a type's instances have.

@@ -361,4 +361,10 @@ layout! {
     task: TaskObj,
     /// `futureiterobject` (`_asyncio`).
     future_iter: FutureIter,
+    /// `PyArrayObject_fields` (numpy).
+    ndarray: NdArray,
+    /// `PyArray_Descr` (numpy 2).
+    npy_descr: NpyDescr,
+    /// `_PyArray_LegacyDescr` (numpy 2).
+    npy_legacy_descr: NpyLegacyDescr,
 }

@@ -57,7 +57,17 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
         }
         let module = match self.dict_get_str(dict, "__module__")? {
             Some(m) if self.kind(m)? == super::Kind::Str => self.str_value(m, MAX_NAME_CHARS)?.text,
-            _ => return Ok(qual),
+            // Not a str: an instance attribute's descriptor (Cython's `cython_function_or_method`). `type` answers
+            // `__module__` with it (so only the qualname counts); a metaclass of its own (Cython's
+            // `_common_types_metatype`, a heap type) answers with the module part of the dotted `tp_name`.
+            Some(_) => {
+                let meta = self.ptr(ty, &self.layout.object.ob_type, "heap type")?;
+                match self.tp_name(ty)?.rsplit_once('.') {
+                    Some((module, _)) if self.tp_flags(meta)? & flags::HEAPTYPE != 0 => module.to_owned(),
+                    _ => return Ok(qual),
+                }
+            }
+            None => return Ok(qual),
         };
         Ok(if module == "builtins" { qual } else { format!("{module}.{qual}") })
     }

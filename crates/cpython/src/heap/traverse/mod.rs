@@ -199,6 +199,18 @@ impl<P: ProcessImage + ?Sized> Cx<'_, '_, '_, P> {
         Ok(())
     }
 
+    /// An ndarray's references (it has no `tp_traverse`): `base`, `descr`, and the items of an object array whose
+    /// data it owns (capped).
+    fn ndarray_hidden(&mut self) -> Result<(), DecodeError> {
+        let h = super::numpy::head(self.m, self.obj)?;
+        self.hide(self.get(&self.m.l.ndarray.base)?, Label::Field("base"));
+        self.hide(h.descr.0, Label::Field("descr"));
+        for (i, item) in super::numpy::object_items(self.m, self.obj, &h)?.into_iter().enumerate() {
+            self.hide(item, Label::Index(i as u32));
+        }
+        Ok(())
+    }
+
     /// The strong references `tp_traverse` leaves out, and weak ones.
     fn hidden_refs(&mut self) -> Result<(), DecodeError> {
         use super::type_facts::SizeofKind as S;
@@ -206,6 +218,7 @@ impl<P: ProcessImage + ?Sized> Cx<'_, '_, '_, P> {
             (S::Code, _) => frames::code_hidden(self),
             (S::Type, _) => instances::type_hidden(self),
             (S::ByteArray, _) => self.hide_field(&self.m.l.bytearray.ob_bytes_object, "ob_bytes_object"),
+            (S::NdArray, _) => self.ndarray_hidden(),
             (_, TraverseKind::Descr) => {
                 let d = &self.m.l.descr;
                 self.hide_field(&d.d_name, "d_name")?;

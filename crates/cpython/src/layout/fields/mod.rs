@@ -56,10 +56,12 @@ macro_rules! layout_struct {
 
 mod extensions;
 mod library;
+mod numpy;
 mod objects;
 mod runtime;
 
 pub use extensions::*;
 pub use library::*;
+pub use numpy::*;
 pub use objects::*;
 pub use runtime::*;
