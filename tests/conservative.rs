@@ -26,7 +26,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use heapscope_coredump::Addr;
 use heapscope_cpython::heap::{referents_with, Ref, RefKind, TypeCache};
-use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_cpython::objects::Heap;
 
 use common::{fixtures, programs};
@@ -49,8 +48,7 @@ fn conservative_references_match_gc_referents() {
         let truth = fx.truth();
         let objects = truth["objects"].as_array().expect("objects");
         let (process, _root) = fx.open_process();
-        let detection = heapscope_cpython::detect(&process).expect("python found");
-        let layout = Layout::resolve(&process, &detection, DwarfPolicy::Off).expect("layout").0;
+        let layout = common::builtin_layout(&process);
         let heap = Heap::new(&process, &layout);
         let mut cache = TypeCache::new(&heap);
         let mut refs: Vec<Ref> = Vec::new();

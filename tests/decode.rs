@@ -21,7 +21,6 @@ use std::time::Instant;
 
 use heapscope_coredump::Addr;
 use heapscope_cpython::heap::{object_info_with, referents_with, Ref, RefKind, TypeCache};
-use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_cpython::objects::Heap;
 
 use common::{fixtures, programs, Fixture};
@@ -109,8 +108,7 @@ fn check(fixtures: Vec<Fixture>, size_checked: fn(&str) -> bool, referents_check
     for fx in fixtures {
         let objects = load(&fx);
         let (process, _root) = fx.open_process();
-        let detection = heapscope_cpython::detect(&process).expect("python found");
-        let layout = Layout::resolve(&process, &detection, DwarfPolicy::Off).expect("layout").0;
+        let layout = common::builtin_layout(&process);
         let heap = Heap::new(&process, &layout);
         let types: HashMap<u64, &str> = objects.iter().map(|o| (o.addr, o.ty.as_str())).collect();
 

@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 
 use heapscope_coredump::Addr;
 use heapscope_cpython::heap::{object_info_with, referents_with, Label, RefKind, TypeCache};
-use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_cpython::objects::Heap;
 
 use common::programs;
@@ -25,8 +24,7 @@ fn every_object_has_the_truths_type_and_size() {
         let truth = fx.truth();
         let objects = truth["objects"].as_array().expect("objects");
         let (process, _root) = fx.open_process();
-        let detection = heapscope_cpython::detect(&process).expect("python found");
-        let layout = Layout::resolve(&process, &detection, DwarfPolicy::Off).expect("layout").0;
+        let layout = common::builtin_layout(&process);
         let heap = Heap::new(&process, &layout);
         let mut cache = TypeCache::new(&heap);
 

@@ -100,6 +100,16 @@ pub fn fixture(name: &str) -> Fixture {
     fixtures().into_iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no fixture {name}"))
 }
 
+/// The layout of a fixture process's interpreter, from the built-in table and the core's `_Py_DebugOffsets` (no
+/// DWARF): what the decoder tests read the fixtures with.
+#[allow(dead_code)]
+pub fn builtin_layout(process: &heapscope_coredump::CoreProcess) -> heapscope_cpython::layout::Layout {
+    let detection = heapscope_cpython::detect(process).expect("python found");
+    heapscope_cpython::layout::Layout::resolve(process, &detection, heapscope_cpython::layout::DwarfPolicy::Off)
+        .expect("layout resolves")
+        .0
+}
+
 /// Runs heapscope with these arguments.
 pub fn heapscope<I, S>(args: I) -> Output
 where
