@@ -349,50 +349,7 @@ fn hist_diff(got: &Histogram, want: &Histogram) -> String {
         .join("\n")
 }
 
-#[test]
-fn py38() {
-    check("py38");
-}
-
-#[test]
-fn py39() {
-    check("py39");
-}
-
-#[test]
-fn py310() {
-    check("py310");
-}
-
-#[test]
-fn py311() {
-    check("py311");
-}
-
-#[test]
-fn py312() {
-    check("py312");
-}
-
-#[test]
-fn py313() {
-    check("py313");
-}
-
-#[test]
-fn py314() {
-    check("py314");
-}
-
-#[test]
-fn py315() {
-    check("py315");
-}
-
-#[test]
-fn py312_filter33() {
-    check("py312-filter33");
-}
+crate::per_fixture!(check);
 
 /// An address that is not an object gives a clear error (exit 2) naming what contains it.
 #[test]

@@ -38,50 +38,7 @@ fn check(name: &str) {
     common::stacks::compare(name, &got, &truth);
 }
 
-#[test]
-fn py38() {
-    check("py38");
-}
-
-#[test]
-fn py39() {
-    check("py39");
-}
-
-#[test]
-fn py310() {
-    check("py310");
-}
-
-#[test]
-fn py311() {
-    check("py311");
-}
-
-#[test]
-fn py312() {
-    check("py312");
-}
-
-#[test]
-fn py312_filter33_with_its_sysroot() {
-    check("py312-filter33");
-}
-
-#[test]
-fn py313() {
-    check("py313");
-}
-
-#[test]
-fn py314() {
-    check("py314");
-}
-
-#[test]
-fn py315() {
-    check("py315");
-}
+crate::per_fixture!(check);
 
 /// The table prints each thread like a Python traceback: a header naming the thread and the GIL holder, then its
 /// frames outermost first ("most recent call last"), locals indented under their frame.

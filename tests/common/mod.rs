@@ -12,6 +12,23 @@ use serde_json::Value;
 pub mod stacks;
 
 /// Every fixture the test suite expects; a missing one fails the tests rather than silently shrinking them.
+/// One `#[test]` per version fixture, each calling `$check` with the fixture's name (`py312_filter33` for
+/// `py312-filter33`), so a failure names its fixture.
+#[macro_export]
+macro_rules! per_fixture {
+    ($check:ident) => {
+        $crate::per_fixture!($check: py38, py39, py310, py311, py312, py313, py314, py315, py312_filter33);
+    };
+    ($check:ident: $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $check(&stringify!($name).replace('_', "-"));
+            }
+        )*
+    };
+}
+
 pub const EXPECTED: &[&str] = &["py38", "py39", "py310", "py311", "py312", "py313", "py314", "py315", "py312-filter33"];
 
 /// The repository's testdata/ folder.
