@@ -3,7 +3,8 @@
 //! (an empty `--sysroot`), `py312-filter33` with its shipped binaries.
 //!
 //! Per fixture:
-//! - every truth object is in the snapshot, with the truth's type name and `sys.getsizeof`;
+//! - every truth object is in the snapshot, with the truth's type name and `sys.getsizeof`, and none is
+//!   `unreferenced`, `from_unreferenced` or `weak_only` (the truth is what the GC reaches);
 //! - the objects beyond the truth are a small fraction, each with a category; they are counted (and sampled) by
 //!   category in the output;
 //! - no address the workload freed just before the dump is an object of the snapshot;
@@ -75,6 +76,10 @@ fn check(name: &str) {
         };
         truth_ids.insert(id);
         let rec = snap.object(id);
+        // The truth is the closure of what the GC sees: none of it can be unreferenced.
+        if matches!(rec.category, Category::Unreferenced | Category::FromUnreferenced | Category::WeakOnly) {
+            diffs.push(format!("truth object {a} ({ty}) is in category {}", rec.category.name()));
+        }
         let got_ty = snap.type_name(id);
         // An extension module's static type whose name is in neither the core nor the files at hand (py312-filter33
         // ships no extension modules) cannot be named: compare it under the snapshot's placeholder.

@@ -93,3 +93,49 @@ fn every_object_has_the_truths_type_and_size() {
     println!("{}", lines.join("\n"));
     assert!(ok, "objects of the real-program fixtures disagree with the truth (details above)");
 }
+
+/// Every truth object is in the `gc.get_objects()`/`gc.get_referents()` closure the process computed, so the
+/// snapshot's `gc_closure` category must hold them all, within 0.1 % in count: an object that only a C extension's
+/// object holds (a Cython class's attribute, what a Task or an ndarray references) is reached through that
+/// object's references, and none of them may be called `unreferenced` (or reachable only from such objects).
+#[test]
+fn objects_held_by_extension_objects_are_in_the_gc_closure() {
+    use heapscope_cpython::heap::{self, BuildOptions, Category};
+
+    let mut lines = Vec::new();
+    let mut bad = Vec::new();
+    for fx in programs() {
+        let truth = fx.truth();
+        let objects = truth["objects"].as_array().expect("objects");
+        let (process, _root) = fx.open_process();
+        let detection = heapscope_cpython::detect(&process).expect("python found");
+        let layout = common::builtin_layout(&process);
+        let snap = heap::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
+        let mut by_category: BTreeMap<Category, usize> = BTreeMap::new();
+        for o in objects {
+            let addr = Addr(o["address"].as_u64().expect("address"));
+            let Some(id) = snap.id_of(addr) else {
+                bad.push(format!("{}: truth object {addr} is not in the snapshot", fx.name));
+                continue;
+            };
+            let category = snap.object(id).category;
+            *by_category.entry(category).or_default() += 1;
+            if matches!(category, Category::Unreferenced | Category::FromUnreferenced | Category::WeakOnly) {
+                bad.push(format!("{}: {addr} ({}) is {}", fx.name, snap.type_name(id), category.name()));
+            }
+        }
+        let closure = snap.categories().iter().filter(|&&c| c == Category::GcClosure).count();
+        let off = (closure as f64 - objects.len() as f64).abs() / objects.len() as f64;
+        lines.push(format!(
+            "{:<12} truth closure {}, gc_closure {closure} ({:+.3} %); truth objects by category {by_category:?}",
+            fx.name,
+            objects.len(),
+            100.0 * (closure as f64 - objects.len() as f64) / objects.len() as f64
+        ));
+        if off > 0.001 {
+            bad.push(format!("{}: gc_closure {closure} vs truth closure {}", fx.name, objects.len()));
+        }
+    }
+    println!("{}", lines.join("\n"));
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

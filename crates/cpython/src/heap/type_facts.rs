@@ -157,6 +157,9 @@ pub enum TraverseKind {
     Task,
     /// `_asyncio.FutureIter`.
     FutureIter,
+    /// `structseq_traverse` (3.9+; 3.8's struct sequences inherit `tupletraverse`): (heap type) `Py_TYPE(self)`,
+    /// then the given number of items, visible and hidden, first to last.
+    StructSeq(u32),
 }
 
 /// What `subtype_traverse` does for instances of one class: precomputed from its chain of bases.
@@ -466,6 +469,18 @@ fn traverse_kind<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, known: &Known, ty
     TraverseKind::Unknown
 }
 
+/// `kind`, unless it is [`TraverseKind::Unknown`] and `ty` is a struct sequence type: their `structseq_traverse`
+/// is a static function, shared by types of different sizes.
+fn structseq_or<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, ty: Addr, kind: TraverseKind) -> TraverseKind {
+    if kind != TraverseKind::Unknown {
+        return kind;
+    }
+    match heap.structseq_real_size(ty) {
+        Ok(Some(n)) => u32::try_from(n).map_or(kind, TraverseKind::StructSeq),
+        _ => kind,
+    }
+}
+
 /// True if `r` (the type at `ty`) traverses with `subtype_traverse`.
 fn is_subtype<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, known: &Known, r: &RawType, ty: Addr) -> bool {
     if r.flags & flags::HAVE_GC == 0 || r.traverse.is_null() || r.flags & flags::HEAPTYPE == 0 {
@@ -507,7 +522,7 @@ fn classify<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, known: &Known, ty: Add
         return Ok(f);
     }
     if !is_subtype(&m, known, &r, ty) {
-        f.traverse = traverse_kind(&m, known, ty, &r);
+        f.traverse = structseq_or(heap, ty, traverse_kind(&m, known, ty, &r));
         f.base_traverse = f.traverse;
         if f.traverse == TraverseKind::Unknown {
             f.scan = scan_of(&m, r.basicsize, r.itemsize);
@@ -538,7 +553,7 @@ fn classify<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, known: &Known, ty: Add
     info.managed = known.features.managed_dict != ManagedDict::None && f.flags & flags::MANAGED_DICT != 0;
     info.dict = top_dictoffset != braw.dictoffset;
     let base_heap = braw.flags & flags::HEAPTYPE != 0;
-    let base_kind = traverse_kind(&m, known, base, &braw);
+    let base_kind = structseq_or(heap, base, traverse_kind(&m, known, base, &braw));
     info.visit_type =
         f.is_heap() && (known.features.subtype_always_visits_type || base_kind == TraverseKind::None || !base_heap);
     if base_kind == TraverseKind::Unknown {

@@ -32,6 +32,10 @@ pub struct Features {
     /// `qualname`): gh-140000, October 2025, in 3.15 and backported to 3.13 and 3.14, here assumed from their first
     /// releases after it (3.13.10, 3.14.1); confirmed on 3.14.10 (and its absence on 3.12.1).
     pub typing_visits_name: bool,
+    /// `dict_traverse` visits the values of a split dict even when they are embedded in their instance (which then
+    /// visits the dict rather than its inline values): gh-130327, March 2026, in 3.14.4 and backported to 3.13
+    /// (3.13.13, the release after the backport's merge); confirmed on 3.14.10, absent from 3.14.0 and 3.13.0.
+    pub dict_visits_embedded_values: bool,
     /// pymalloc's arena and pool sizes.
     pub pymalloc_geometry: PymallocGeometry,
     /// Where pymalloc's state (the arena table) lives.
@@ -257,6 +261,12 @@ impl Features {
                 0..=12 => false,
                 13 => v.micro >= 10,
                 14 => v.micro >= 1,
+                _ => true,
+            },
+            dict_visits_embedded_values: match minor {
+                0..=12 => false,
+                13 => v.micro >= 13,
+                14 => v.micro >= 4,
                 _ => true,
             },
             pymalloc_geometry: if minor <= 9 { PymallocGeometry::Small } else { PymallocGeometry::Large },

@@ -23,6 +23,26 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
     /// The field names of the struct sequence type `ty` in `tp_members` order, or `None` when `ty` is not a struct
     /// sequence type (see the module documentation).
     pub fn structseq_fields(&self, ty: Addr) -> Result<Option<Vec<String>>, DecodeError> {
+        Ok(self
+            .structseq_members(ty)?
+            .map(|(members, _)| members.into_iter().take(MAX_FIELDS).map(|m| m.name).collect()))
+    }
+
+    /// The number of items every instance of the struct sequence type `ty` holds, visible and hidden (what
+    /// `structseq_traverse` visits, 3.9+: `REAL_SIZE`), or `None` when `ty` is not a struct sequence type.
+    ///
+    /// `REAL_SIZE` is the type dict's `n_fields`, but static builtin types keep no `tp_dict` from 3.12 on; every
+    /// named field has a member at its item's offset, and CPython's unnamed fields (`os.stat_result`'s integer
+    /// times) are followed by named ones, so the last member's item is the last item.
+    pub fn structseq_real_size(&self, ty: Addr) -> Result<Option<u64>, DecodeError> {
+        Ok(self
+            .structseq_members(ty)?
+            .map(|(members, items)| members.iter().map(|m| (m.offset - items) / 8 + 1).max().unwrap_or(0)))
+    }
+
+    /// `tp_members` of the struct sequence type `ty` and the offset of the tuple's items, or `None` when `ty` is not
+    /// one.
+    fn structseq_members(&self, ty: Addr) -> Result<Option<(Vec<super::types::Member>, u64)>, DecodeError> {
         let Some(tuple) = self.static_type(Kind::Tuple) else { return Ok(None) };
         if self.tp_base(ty)? != tuple {
             return Ok(None);
@@ -33,10 +53,9 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
             what: "struct sequence type",
             source,
         })?;
-        match members.first() {
-            Some(first) if first.offset >= items && (first.offset - items) % 8 == 0 => {}
-            _ => return Ok(None),
+        if !members.iter().all(|m| m.offset >= items && (m.offset - items) % 8 == 0) || members.is_empty() {
+            return Ok(None);
         }
-        Ok(Some(members.into_iter().take(MAX_FIELDS).map(|m| m.name).collect()))
+        Ok(Some((members, items)))
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! - `dict_traverse`: a general table (3.11+ `dk_kind == DICT_KEYS_GENERAL`; ≤3.10 a table whose lookup function is
 //!   `lookdict`, told here by a key that is not an exact str) visits each live entry's value then key; unicode
-//!   tables visit values only (keys become Hidden edges); a split table visits `values[0..dk_nentries]` (3.13+: not
-//!   when the values are embedded in an instance, which visits them itself).
+//!   tables visit values only (keys become Hidden edges); a split table visits `values[0..dk_nentries]` (3.13 before 3.13.13 and 3.14 before
+//!   3.14.4: not when the values are embedded in an instance, which visits them itself; see
+//!   [`crate::objects::Features::dict_visits_embedded_values`]).
 //! - `list_traverse` / `tupletraverse` visit the items last to first; `set_traverse` the table slots in order,
 //!   skipping empty and deleted ones; `deque_traverse` block by block from `leftindex` to `rightindex`.
 
@@ -38,7 +39,8 @@ pub(super) fn dict<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, d: Addr
 
     if !values.is_null() {
         // Split table: values[i] belongs to shared key i.
-        let embedded = l.dict_values.embedded.is_known()
+        let embedded = !m.heap.features().dict_visits_embedded_values
+            && l.dict_values.embedded.is_known()
             && m.byte(d, values.wrapping_add(m.off(d, &l.dict_values.embedded, what)?), what, "embedded")? != 0;
         // ≤3.10 `ma_values` is the array itself.
         let vals = values.wrapping_add(l.dict_values.values.offset.map_or(0, u64::from));
@@ -132,6 +134,22 @@ pub(super) fn tuple<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Res
     }
     let at = cx.obj.wrapping_add(m.off(cx.obj, &m.l.tuple.ob_item, "tuple")?);
     items_reversed(cx, at, n as u64, "tuple")
+}
+
+/// `structseq_traverse` (3.9+): `Py_TYPE(self)` for heap types, then all `n` items (hidden ones included), first
+/// to last.
+pub(super) fn structseq<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>, n: u32) -> Result<(), DecodeError> {
+    if cx.f.is_heap() {
+        cx.visit_type();
+    }
+    let m = cx.m;
+    let at = cx.obj.wrapping_add(m.off(cx.obj, &m.l.tuple.ob_item, "struct sequence")?);
+    let out = &mut *cx.out;
+    cx.m.for_words(cx.obj, at, u64::from(n), "struct sequence", |i, w| {
+        if w != 0 {
+            out.push(crate::heap::labels::Ref::traverse(Addr(w), Label::Index(i as u32)));
+        }
+    })
 }
 
 /// `set_traverse`.

@@ -151,6 +151,7 @@ impl<P: ProcessImage + ?Sized> Cx<'_, '_, '_, P> {
             T::Dict => containers::dict(self, self.obj),
             T::List => containers::list(self),
             T::Tuple => containers::tuple(self),
+            T::StructSeq(n) => containers::structseq(self, n),
             T::Set => containers::set(self),
             T::Deque => containers::deque(self),
             T::DefaultDict => containers::defaultdict(self),
