@@ -28,6 +28,9 @@ pub enum Command {
     Refs(ObjectArgs),
     /// What references one object, with labels and previews.
     Referrers(ObjectArgs),
+    /// What gc.collect() would free if it ran at the moment of the dump: the unreachable objects and what only they
+    /// hold.
+    Garbage(GarbageArgs),
 }
 
 /// Where the core is and where the binaries it mapped can be found.
@@ -133,6 +136,14 @@ pub struct SummaryArgs {
     /// Show only the N types with the largest footprint.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+}
+
+/// `heapscope garbage`.
+#[derive(Debug, Args)]
+pub struct GarbageArgs {
+    /// The core, format and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
 }
 
 /// `heapscope show`, `refs`, `referrers`.

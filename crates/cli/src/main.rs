@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Show(a) => commands::show::run(a, commands::show::What::Show, &mut out),
         Command::Refs(a) => commands::show::run(a, commands::show::What::Refs, &mut out),
         Command::Referrers(a) => commands::show::run(a, commands::show::What::Referrers, &mut out),
+        Command::Garbage(a) => commands::garbage::run(a, &mut out),
     }
     .and_then(|()| out.flush().map_err(Into::into));
     match result {

@@ -257,6 +257,32 @@ impl Snapshot {
         (&self.type_ids, &self.sizes, &self.footprints)
     }
 
+    /// Each object's reference count as the decoder reports it, indexed by id.
+    pub fn refcounts(&self) -> &[i64] {
+        &self.refcounts
+    }
+
+    /// True when object `id`'s refcount is an immortal value. Panics if `id` is not an id of this snapshot.
+    pub fn is_immortal(&self, id: ObjectId) -> bool {
+        self.flags[id as usize] & flag::IMMORTAL != 0
+    }
+
+    /// True when object `id` is tracked by the GC (`gc.is_tracked`). Panics if `id` is not an id of this snapshot.
+    pub fn is_gc_tracked(&self, id: ObjectId) -> bool {
+        self.flags[id as usize] & flag::GC_TRACKED != 0
+    }
+
+    /// True when object `id` is in the permanent generation (`gc.freeze()`). Panics if `id` is not an id of this
+    /// snapshot.
+    pub fn is_permanent(&self, id: ObjectId) -> bool {
+        self.flags[id as usize] & flag::PERMANENT != 0
+    }
+
+    /// The kind of edge `e` (a position in [`Snapshot::graph`]'s targets), without decoding its label.
+    pub fn edge_kind(&self, e: usize) -> RefKind {
+        self.edges[e].kind()
+    }
+
     /// Each object's [`Category`], indexed by id.
     pub fn categories(&self) -> &[Category] {
         &self.categories

@@ -1,0 +1,18 @@
+//! `heapscope garbage CORE`.
+
+use std::io::Write;
+
+use heapscope_query::garbage::GarbageReport;
+
+use crate::args::{Format, GarbageArgs};
+
+/// Runs `garbage`: the simulated collection, then the diagnostics.
+pub fn run(args: &GarbageArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let opened = super::heap::open(&args.heap)?;
+    let report = GarbageReport::collect(&opened.snapshot);
+    match args.heap.format {
+        Format::Table => report.write_table(out)?,
+        Format::Json => report.write_json(out)?,
+    }
+    super::heap::finish(&opened, args.heap.verbose, out)
+}

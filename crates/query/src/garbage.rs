@@ -1,0 +1,127 @@
+//! `heapscope garbage`: what `gc.collect()` would free if it ran at the moment of the dump (see
+//! [`heapscope_analysis::garbage`]).
+//!
+//! JSON: `{"python", "count", "objects", "freed": {"count", "bytes", "footprint"}, "candidates", "types": [{"type",
+//! "count", "bytes"}], "overcounted", "warnings"}`. `count` is what `gc.collect()` would return and `objects` the
+//! addresses it would find unreachable (ascending); `freed` counts them and every object that only they hold.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use heapscope_analysis::garbage::{garbage, Garbage};
+use heapscope_coredump::Addr;
+use heapscope_cpython::heap::Snapshot;
+use serde::Serialize;
+
+use crate::format::{count, mib};
+use crate::Table;
+
+/// Totals of the freed objects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Freed {
+    /// Objects freed: the unreachable ones and what only they hold.
+    pub count: u64,
+    /// Their `sys.getsizeof` total.
+    pub bytes: u64,
+    /// Their footprint total.
+    pub footprint: u64,
+}
+
+/// Unreachable objects of one type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GarbageType {
+    /// The type's name.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Unreachable objects of the type.
+    pub count: u64,
+    /// Their `sys.getsizeof` total.
+    pub bytes: u64,
+}
+
+/// Everything `garbage` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct GarbageReport {
+    /// The Python version.
+    pub python: String,
+    /// What `gc.collect()` would return: the number of unreachable objects.
+    pub count: u64,
+    /// Their addresses, ascending.
+    pub objects: Vec<Addr>,
+    /// What clearing them frees.
+    pub freed: Freed,
+    /// Objects a full collection looks at (tracked, not frozen, not immortal).
+    pub candidates: u64,
+    /// Unreachable objects by type, most bytes first.
+    pub types: Vec<GarbageType>,
+    /// Objects with more references from other GC objects than their refcount (a decoding problem; 0 expected).
+    pub overcounted: u64,
+    /// Notes from the build (for instance: a collection was running at the dump).
+    pub warnings: Vec<String>,
+}
+
+impl GarbageReport {
+    /// Runs the simulated collection on `snapshot`.
+    pub fn collect(snapshot: &Snapshot) -> GarbageReport {
+        let g: Garbage = garbage(snapshot);
+        let (_, sizes, _) = snapshot.columns();
+        let mut by_type: HashMap<&str, (u64, u64)> = HashMap::new();
+        for &id in &g.unreachable {
+            let e = by_type.entry(snapshot.type_name(id)).or_default();
+            e.0 += 1;
+            e.1 += sizes[id as usize];
+        }
+        let mut types: Vec<GarbageType> = by_type
+            .into_iter()
+            .map(|(t, (count, bytes))| GarbageType { type_name: t.to_owned(), count, bytes })
+            .collect();
+        types.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name)));
+        GarbageReport {
+            python: snapshot.version().to_string(),
+            count: g.unreachable.len() as u64,
+            objects: g.unreachable.iter().map(|&id| snapshot.addr(id)).collect(),
+            freed: Freed { count: g.freed.len() as u64, bytes: g.freed_bytes, footprint: g.freed_footprint },
+            candidates: g.candidates,
+            types,
+            overcounted: g.overcounted,
+            warnings: snapshot.warnings().to_vec(),
+        }
+    }
+
+    /// Writes the report as JSON.
+    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        writeln!(w)
+    }
+
+    /// Writes the report for a person.
+    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            w,
+            "gc.collect() would find {} unreachable objects (of {} it looks at) and free {} objects, {} MiB ({} MiB \
+             footprint).",
+            count(self.count),
+            count(self.candidates),
+            count(self.freed.count),
+            mib(self.freed.bytes),
+            mib(self.freed.footprint),
+        )?;
+        if self.types.is_empty() {
+            return Ok(());
+        }
+        writeln!(w)?;
+        let mut t = Table::new(["TYPE", "COUNT", "BYTES"]);
+        for r in &self.types {
+            t.row([r.type_name.clone(), count(r.count), count(r.bytes)]);
+        }
+        t.write(w)?;
+        if self.overcounted > 0 {
+            writeln!(
+                w,
+                "\n{} objects have more references from GC objects than their refcount: the count may be off.",
+                count(self.overcounted)
+            )?;
+        }
+        Ok(())
+    }
+}
