@@ -60,3 +60,26 @@ fn real_programs() {
         check_fixture(&fx);
     }
 }
+
+/// The finalizer flags of the types (`tp_finalize`, `tp_del`) that decide `may_resurrect` and `uncollectable`,
+/// read at the offsets of every version: generators, coroutines and `_io` files have a finalizer, plain containers
+/// do not, and no type of these programs has a legacy `tp_del`.
+#[test]
+fn finalizer_flags_of_types() {
+    use heapscope_cpython::heap::{self, BuildOptions};
+    for fx in common::fixtures().into_iter().chain(programs()) {
+        let (process, _root) = fx.open_process();
+        let detection = heapscope_cpython::detect(&process).expect("python found");
+        let layout = common::builtin_layout(&process);
+        let snap = heap::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
+        let flag = |name: &str| snap.types().iter().find(|t| t.name == name).map(|t| t.finalizer);
+        for name in ["generator", "coroutine", "_io.TextIOWrapper", "_io.BufferedWriter"] {
+            assert_eq!(flag(name), Some(true), "{}: {name} has a finalizer", fx.name);
+        }
+        for name in ["list", "dict", "tuple", "str", "function", "type"] {
+            assert_eq!(flag(name), Some(false), "{}: {name} has no finalizer", fx.name);
+        }
+        let legacy: Vec<&str> = snap.types().iter().filter(|t| t.legacy_del).map(|t| t.name.as_str()).collect();
+        assert!(legacy.is_empty(), "{}: types with tp_del: {legacy:?}", fx.name);
+    }
+}

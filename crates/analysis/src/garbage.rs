@@ -23,13 +23,22 @@ use heapscope_graph::reach::{reachable_avoiding, NodeSet};
 pub struct Garbage {
     /// Objects the collection finds unreachable, ascending: `len()` is what `gc.collect()` returns.
     pub unreachable: Vec<ObjectId>,
-    /// Every object freed when the unreachable ones are cleared: themselves, and the objects only they hold
-    /// (ascending).
+    /// Unreachable objects the collection leaves in `gc.garbage`: instances of types with a legacy `tp_del`, and
+    /// every unreachable object they reach (ascending).
+    pub uncollectable: Vec<ObjectId>,
+    /// Unreachable objects whose finalizer (`__del__`, a C type's `tp_finalize`) or a weak reference's callback
+    /// runs before they are cleared, and may resurrect them (ascending).
+    pub may_resurrect: Vec<ObjectId>,
+    /// Every object freed when the collectable unreachable ones are cleared: themselves, and the objects only they
+    /// hold (ascending).
     pub freed: Vec<ObjectId>,
     /// `sys.getsizeof` summed over [`Garbage::freed`].
     pub freed_bytes: u64,
     /// Footprint summed over [`Garbage::freed`].
     pub freed_footprint: u64,
+    /// The part of [`Garbage::freed`] that no finalizer can resurrect: what the [`Garbage::may_resurrect`] objects
+    /// do not reach. Its count and `sys.getsizeof` total.
+    pub certainly_freed: (u64, u64),
     /// Objects the collection looks at.
     pub candidates: u64,
     /// Candidates with more references from other candidates than their refcount: references the snapshot reports
@@ -78,19 +87,101 @@ pub fn garbage(snap: &Snapshot) -> Garbage {
         reachable_avoiding(g, externally_held, Some(&not_candidate), |e| snap.edge_kind(e) == RefKind::Traverse);
     let unreachable: Vec<ObjectId> =
         (0..n as ObjectId).filter(|&id| !not_candidate.contains(id) && !reachable.contains(id)).collect();
-    let freed = cascade(snap, &unreachable);
-    let (sizes, footprints) = {
-        let (_, s, f) = snap.columns();
-        (s, f)
+    let in_unreachable = {
+        let mut set = NodeSet::new(n);
+        unreachable.iter().for_each(|&id| {
+            set.insert(id);
+        });
+        set
     };
+    let (type_ids, sizes, footprints) = snap.columns();
+    let type_has = |id: ObjectId, pick: fn(&heapscope_cpython::heap::TypeRecord) -> bool| {
+        snap.types().get(type_ids[id as usize] as usize).is_some_and(pick)
+    };
+    // handle_legacy_finalizers: instances of tp_del types and what they reach stay, in gc.garbage.
+    let mut outside = NodeSet::new(n);
+    for id in 0..n as ObjectId {
+        if !in_unreachable.contains(id) {
+            outside.insert(id);
+        }
+    }
+    let legacy = unreachable.iter().copied().filter(|&id| type_has(id, |t| t.legacy_del));
+    let uncollectable_set = reachable_avoiding(g, legacy, Some(&outside), |e| snap.edge_kind(e) == RefKind::Traverse);
+    let uncollectable: Vec<ObjectId> = uncollectable_set.iter().collect();
+    let may_resurrect = resurrectable(snap, &in_unreachable, &uncollectable_set, |id| type_has(id, |t| t.finalizer));
+    let collectable: Vec<ObjectId> =
+        unreachable.iter().copied().filter(|&id| !uncollectable_set.contains(id)).collect();
+    let freed = cascade(snap, &collectable);
+    // What a resurrected object would keep alive: everything freed that it reaches through strong references.
+    let mut not_freed = NodeSet::new(n);
+    {
+        let mut freed_set = NodeSet::new(n);
+        freed.iter().for_each(|&id| {
+            freed_set.insert(id);
+        });
+        for id in 0..n as ObjectId {
+            if !freed_set.contains(id) {
+                not_freed.insert(id);
+            }
+        }
+    }
+    let kept = reachable_avoiding(g, may_resurrect.iter().copied(), Some(&not_freed), |e| {
+        crate::strong::is_strong(snap.edge_kind(e))
+    });
+    let certain = freed.iter().filter(|&&id| !kept.contains(id));
+    let certainly_freed = certain.fold((0, 0), |(c, b), &id| (c + 1, b + sizes[id as usize]));
     Garbage {
         freed_bytes: freed.iter().map(|&id| sizes[id as usize]).sum(),
         freed_footprint: freed.iter().map(|&id| footprints[id as usize]).sum(),
+        certainly_freed,
         unreachable,
+        uncollectable,
+        may_resurrect,
         freed,
         candidates,
         overcounted: overcounted as u64,
     }
+}
+
+/// The collectable unreachable objects a finalizer may resurrect: those whose type has one, and the referents of
+/// weak references with a callback that are not garbage themselves (`handle_weakrefs` calls only those).
+fn resurrectable(
+    snap: &Snapshot,
+    unreachable: &NodeSet,
+    uncollectable: &NodeSet,
+    has_finalizer: impl Fn(ObjectId) -> bool,
+) -> Vec<ObjectId> {
+    let g = snap.graph();
+    let mut out = NodeSet::new(snap.len());
+    for id in unreachable.iter() {
+        if !uncollectable.contains(id) && has_finalizer(id) {
+            out.insert(id);
+        }
+    }
+    for w in 0..snap.len() as ObjectId {
+        if unreachable.contains(w) {
+            continue;
+        }
+        let range = g.edge_range(w);
+        let base = range.start;
+        let targets = &g.targets()[range];
+        let weak_to_garbage = |k: usize| {
+            snap.edge_kind(base + k) == RefKind::Weak
+                && unreachable.contains(targets[k])
+                && !uncollectable.contains(targets[k])
+        };
+        if !(0..targets.len()).any(weak_to_garbage) {
+            continue;
+        }
+        let has_callback = (0..targets.len())
+            .any(|k| matches!(snap.edge(base + k).0, heapscope_cpython::heap::Label::Field("wr_callback")));
+        if has_callback {
+            for k in (0..targets.len()).filter(|&k| weak_to_garbage(k)) {
+                out.insert(targets[k]);
+            }
+        }
+    }
+    out.iter().collect()
 }
 
 /// The objects freed when `dying` are cleared: `dying`, then every object whose refcount the owned references from

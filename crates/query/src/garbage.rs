@@ -1,9 +1,11 @@
 //! `heapscope garbage`: what `gc.collect()` would free if it ran at the moment of the dump (see
 //! [`heapscope_analysis::garbage`]).
 //!
-//! JSON: `{"python", "count", "objects", "freed": {"count", "bytes", "footprint"}, "candidates", "types": [{"type",
-//! "count", "bytes"}], "overcounted", "warnings"}`. `count` is what `gc.collect()` would return and `objects` the
-//! addresses it would find unreachable (ascending); `freed` counts them and every object that only they hold.
+//! JSON: `{"python", "count", "objects", "freed": {"count", "bytes", "footprint"}, "certainly_freed", "uncollectable",
+//! "may_resurrect", "candidates", "types": [{"type", "count", "bytes"}], "overcounted", "warnings"}`. `count` is what
+//! `gc.collect()` would return and `objects` the addresses it would find unreachable (ascending); `freed` counts the
+//! collectable ones and every object that only they hold; `certainly_freed` leaves out what a finalizer could
+//! resurrect.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -50,6 +52,13 @@ pub struct GarbageReport {
     pub objects: Vec<Addr>,
     /// What clearing them frees.
     pub freed: Freed,
+    /// The part of `freed` no finalizer can resurrect (`footprint` 0: not summed).
+    pub certainly_freed: Freed,
+    /// Unreachable objects a collection would leave in `gc.garbage` (legacy `tp_del`, and what they reach).
+    pub uncollectable: Vec<Addr>,
+    /// Unreachable objects with a finalizer (`__del__`, `tp_finalize`) or a weak reference callback, which may
+    /// resurrect them and what they reach.
+    pub may_resurrect: Vec<Addr>,
     /// Objects a full collection looks at (tracked, not frozen, not immortal).
     pub candidates: u64,
     /// Unreachable objects by type, most bytes first.
@@ -81,6 +90,9 @@ impl GarbageReport {
             count: g.unreachable.len() as u64,
             objects: g.unreachable.iter().map(|&id| snapshot.addr(id)).collect(),
             freed: Freed { count: g.freed.len() as u64, bytes: g.freed_bytes, footprint: g.freed_footprint },
+            certainly_freed: Freed { count: g.certainly_freed.0, bytes: g.certainly_freed.1, footprint: 0 },
+            uncollectable: g.uncollectable.iter().map(|&id| snapshot.addr(id)).collect(),
+            may_resurrect: g.may_resurrect.iter().map(|&id| snapshot.addr(id)).collect(),
             candidates: g.candidates,
             types,
             overcounted: g.overcounted,
@@ -106,6 +118,17 @@ impl GarbageReport {
             mib(self.freed.bytes),
             mib(self.freed.footprint),
         )?;
+        if !self.may_resurrect.is_empty() || !self.uncollectable.is_empty() {
+            writeln!(
+                w,
+                "{} have a finalizer or a weakref callback that may resurrect them: {} objects, {} MiB are freed \
+                 whatever the finalizers do. {} would stay in gc.garbage (legacy tp_del).",
+                count(self.may_resurrect.len() as u64),
+                count(self.certainly_freed.count),
+                mib(self.certainly_freed.bytes),
+                count(self.uncollectable.len() as u64),
+            )?;
+        }
         if self.types.is_empty() {
             return Ok(());
         }

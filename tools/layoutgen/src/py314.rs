@@ -188,6 +188,8 @@ pub static ROWS: &[Row] = rows! {
     "TypeObject.tp_bases"                 336      336     Doc;
     "TypeObject.tp_mro"                   344      344     Doc;
     "TypeObject.tp_subclasses"            360      360     Doc;
+    "TypeObject.tp_del"                   376      376     Doc;
+    "TypeObject.tp_finalize"              392      392     Doc;
     "HeapTypeObject.size"                 936      936     Doc;
     "HeapTypeObject.ht_name"              856      856     Doc;
     "HeapTypeObject.ht_slots"             864      864     Doc;

@@ -169,6 +169,8 @@ pub static ROWS: &[Row] = rows! {
     "TypeObject.tp_bases"                         336     Header;
     "TypeObject.tp_mro"                           344     Header;
     "TypeObject.tp_subclasses"                    360     Header;
+    "TypeObject.tp_del"                           376     Header;
+    "TypeObject.tp_finalize"                      392     Header;
     "TypeObject.tp_cache"                         352     Header;
     "TypeObject.tp_weaklist"                      368     Header;
     "HeapTypeObject.size"                         944     Header;  // 3.14.5: 936; +8: the embedded PyTypeObject grew

@@ -108,6 +108,12 @@ pub struct TypeRecord {
     /// Why the name could not be decoded (e.g. an extension module's static type whose name bytes are neither in
     /// the core nor in a file at hand).
     pub name_error: Option<String>,
+    /// `tp_finalize` is set: a class with `__del__`, or a C type with a finalizer (generators, coroutines, `_io`
+    /// objects). A collection runs it before clearing an instance, and it may resurrect the instance.
+    pub finalizer: bool,
+    /// `tp_del` is set: a legacy finalizer. A collection leaves unreachable instances (and what they reach) in
+    /// `gc.garbage`, uncollectable.
+    pub legacy_del: bool,
 }
 
 /// A root of the snapshot.

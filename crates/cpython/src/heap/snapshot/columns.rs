@@ -209,11 +209,18 @@ pub(crate) fn type_table<P: ProcessImage + ?Sized + Sync>(
     addrs.dedup();
     let named: Vec<(TypeRecord, Option<DecodeError>)> = addrs
         .par_iter()
-        .map(|&a| match heap.type_name(Addr(a)) {
-            Ok(name) => (TypeRecord { addr: Addr(a), name, name_error: None }, None),
-            Err(e) => {
-                let name = format!("<type at {}>", Addr(a));
-                (TypeRecord { addr: Addr(a), name, name_error: Some(e.to_string()) }, Some(e))
+        .map(|&a| {
+            let ty = Addr(a);
+            let set = |f: &crate::layout::Field| f.is_known() && heap.ptr(ty, f, "type").is_ok_and(|p| !p.is_null());
+            let (finalizer, legacy_del) =
+                (set(&heap.layout().type_object.tp_finalize), set(&heap.layout().type_object.tp_del));
+            match heap.type_name(ty) {
+                Ok(name) => (TypeRecord { addr: ty, name, name_error: None, finalizer, legacy_del }, None),
+                Err(e) => {
+                    let name = format!("<type at {ty}>");
+                    let record = TypeRecord { addr: ty, name, name_error: Some(e.to_string()), finalizer, legacy_del };
+                    (record, Some(e))
+                }
             }
         })
         .collect();

@@ -38,6 +38,8 @@ layout_struct! {
         tp_subclasses: ["tp_subclasses"],
         tp_cache: ["tp_cache"],
         tp_weaklist: ["tp_weaklist"],
+        tp_del: ["tp_del"],
+        tp_finalize: ["tp_finalize"],
     }
 }
 
