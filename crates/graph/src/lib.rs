@@ -5,11 +5,9 @@
 //! - [`Csr`]: the graph. Built from an edge list ([`Csr::from_edges`]), from per-node adjacency produced in parallel
 //!   ([`Csr::from_adjacency`], [`Csr::from_adjacency_with`]) or from known degrees and a parallel fill
 //!   ([`Csr::from_fill`]); [`Csr::transpose`] gives the referrers' graph by a parallel counting sort.
+//!   [`Csr::transpose_with_positions`] also keeps each reversed edge's forward position ([`Transposed`]), for the
+//!   algorithms that walk referrers under a filter over forward edges.
 //! - [`reach`]: which nodes are reachable from a set of sources, following only the edges a filter accepts.
-//!
-//! Algorithms to come (strongly connected components, dominators, shortest paths) take a `&Csr` (and its transpose
-//! where they walk backwards) and return per-node arrays, so every analysis shares one representation.
-//!
 //! # Memory
 //!
 //! Per edge: one `u32` target (4 bytes). Per node: one `u32` offset (4 bytes). Offsets are `u32`, so a graph holds
@@ -23,6 +21,7 @@ pub mod reach;
 mod transpose;
 
 pub use csr::Csr;
+pub use transpose::Transposed;
 
 /// A node id: dense, `0..num_nodes`.
 pub type NodeId = u32;

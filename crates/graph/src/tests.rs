@@ -139,6 +139,29 @@ fn transpose_reverses_every_edge_and_is_an_involution_up_to_order() {
 }
 
 #[test]
+fn transpose_with_positions_names_each_forward_edge_once() {
+    // Parallel edges and self-loops included, and more nodes than one block.
+    let n = 50_000;
+    let mut edges = random_edges(n, 300_000, 13);
+    edges.extend([(5, 5), (5, 5), (7, 9), (7, 9)]);
+    let g = Csr::from_edges(n, &edges).unwrap();
+    let t = g.transpose_with_positions();
+    assert_eq!(t.graph(), &g.transpose());
+    assert_eq!(t.heap_bytes(), t.graph().heap_bytes() + 4 * g.num_edges());
+    let mut hit = vec![false; g.num_edges()];
+    for v in 0..n as NodeId {
+        let positions: Vec<usize> = t.in_edges(v).map(|(_, e)| e).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+        for (s, e) in t.in_edges(v) {
+            assert!(g.edge_range(s).contains(&e) && g.targets()[e] == v && !hit[e]);
+            hit[e] = true;
+        }
+    }
+    assert!(hit.iter().all(|&h| h));
+    assert_eq!(t.clone().into_parts().1, t.forward_positions());
+}
+
+#[test]
 fn reachability_follows_only_accepted_edges() {
     // 0 → 1 → 2 → 3, 0 → 4 (edge positions: 0:0→1, 1:0→4, 2:1→2, 3:2→3), 5 isolated.
     let g = Csr::from_edges(6, &[(0, 1), (1, 2), (2, 3), (0, 4)]).unwrap();
