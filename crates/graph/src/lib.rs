@@ -8,6 +8,13 @@
 //!   [`Csr::transpose_with_positions`] also keeps each reversed edge's forward position ([`Transposed`]), for the
 //!   algorithms that walk referrers under a filter over forward edges.
 //! - [`reach`]: which nodes are reachable from a set of sources, following only the edges a filter accepts.
+//! - [`scc`]: strongly connected components (reference cycles), by an iterative Pearce–Tarjan search.
+//!
+//! Every algorithm takes a `&Csr` (and its [`Transposed`] where it walks backwards) and an edge filter
+//! `Fn(usize) -> bool` over edge positions, so callers can ignore weak edges without building another graph. Results
+//! are per-node `u32`/`u64` arrays; none recurses, so a ten-million-node chain is as safe as a bushy graph.
+//! Dominators and shortest paths are to come.
+//!
 //! # Memory
 //!
 //! Per edge: one `u32` target (4 bytes). Per node: one `u32` offset (4 bytes). Offsets are `u32`, so a graph holds
@@ -18,9 +25,11 @@
 
 mod csr;
 pub mod reach;
+pub mod scc;
 mod transpose;
 
 pub use csr::Csr;
+pub use scc::{strongly_connected_components, Sccs};
 pub use transpose::Transposed;
 
 /// A node id: dense, `0..num_nodes`.

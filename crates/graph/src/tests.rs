@@ -1,7 +1,13 @@
-//! Unit tests of the CSR graph: construction from every source, transpose, reachability, limits.
+//! Unit tests of the CSR graph: construction from every source, transpose, reachability, limits. The analyses are
+//! tested in the submodules: hand-checked examples in `analysis`, random graphs against naive references in
+//! `properties` (with the references in `oracle`).
 
 use crate::reach::{reachable, reachable_avoiding, NodeSet};
 use crate::{Csr, GraphError, NodeId};
+
+mod analysis;
+mod oracle;
+mod properties;
 
 /// A small deterministic pseudo-random generator (xorshift64*), so tests need no dependency.
 struct Rng(u64);
