@@ -104,4 +104,30 @@ impl Case {
         }
         seen
     }
+
+    /// Distances from the roots by repeated relaxation of every accepted edge (Bellman–Ford with unit weights).
+    pub fn distances(&self) -> Vec<Option<u32>> {
+        let n = self.g.num_nodes();
+        let mut dist = vec![None; n];
+        for &r in &self.roots {
+            if (r as usize) < n {
+                dist[r as usize] = Some(0);
+            }
+        }
+        let accepted = self.accepted();
+        loop {
+            let mut changed = false;
+            for &(u, v, _) in &accepted {
+                if let Some(du) = dist[u as usize] {
+                    if dist[v as usize].is_none_or(|dv| du + 1 < dv) {
+                        dist[v as usize] = Some(du + 1);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return dist;
+            }
+        }
+    }
 }
