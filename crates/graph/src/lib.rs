@@ -5,10 +5,18 @@
 //! - [`Csr`]: the graph. Built from an edge list ([`Csr::from_edges`]), from per-node adjacency produced in parallel
 //!   ([`Csr::from_adjacency`], [`Csr::from_adjacency_with`]) or from known degrees and a parallel fill
 //!   ([`Csr::from_fill`]); [`Csr::transpose`] gives the referrers' graph by a parallel counting sort.
+//!   [`Csr::transpose_with_positions`] also keeps each reversed edge's forward position ([`Transposed`]), for the
+//!   algorithms that walk referrers under a filter over forward edges.
 //! - [`reach`]: which nodes are reachable from a set of sources, following only the edges a filter accepts.
+//! - [`scc`]: strongly connected components (reference cycles), by an iterative Pearce–Tarjan search.
+//! - [`dominators`](mod@dominators): exact immediate dominators below a virtual root over the root set, by Semi-NCA.
+//! - [`retained`](mod@retained): retained count, bytes and footprint of every node in one pass over the dominator
+//!   tree, and the tree's children lists and depths.
+//! - [`paths`]: shortest paths from the roots by breadth-first search, and a few alternative last hops.
 //!
-//! Algorithms to come (strongly connected components, dominators, shortest paths) take a `&Csr` (and its transpose
-//! where they walk backwards) and return per-node arrays, so every analysis shares one representation.
+//! Every algorithm takes a `&Csr` (and its [`Transposed`] where it walks backwards) and an edge filter
+//! `Fn(usize) -> bool` over edge positions, so callers can ignore weak edges without building another graph. Results
+//! are per-node `u32`/`u64` arrays; none recurses, so a ten-million-node chain is as safe as a bushy graph.
 //!
 //! # Memory
 //!
@@ -19,10 +27,19 @@
 //! reverse graphs of 10 M objects) for a limit no realistic core reaches.
 
 mod csr;
+pub mod dominators;
+pub mod paths;
 pub mod reach;
+pub mod retained;
+pub mod scc;
 mod transpose;
 
 pub use csr::Csr;
+pub use dominators::{dominators, Dominators};
+pub use paths::{shortest_paths, PathStep, ShortestPaths};
+pub use retained::{retained, DominatorTree, Retained};
+pub use scc::{strongly_connected_components, Sccs};
+pub use transpose::Transposed;
 
 /// A node id: dense, `0..num_nodes`.
 pub type NodeId = u32;
@@ -74,6 +91,31 @@ pub enum GraphError {
         target: NodeId,
         /// The number of nodes.
         num_nodes: usize,
+    },
+    /// An algorithm was given a reverse graph that is not shaped like its forward graph's transpose.
+    #[error(
+        "the transposed graph ({transposed_nodes} nodes, {transposed_edges} edges) is not the transpose of the graph \
+         ({nodes} nodes, {edges} edges)"
+    )]
+    TransposeMismatch {
+        /// The forward graph's nodes.
+        nodes: usize,
+        /// The forward graph's edges.
+        edges: usize,
+        /// The transposed graph's nodes.
+        transposed_nodes: usize,
+        /// The transposed graph's edges.
+        transposed_edges: usize,
+    },
+    /// A per-node array does not have one entry per node.
+    #[error("{what} has {len} entries for {expected} nodes")]
+    WrongLength {
+        /// Which array.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+        /// The number of nodes.
+        expected: usize,
     },
 }
 

@@ -1,7 +1,13 @@
-//! Unit tests of the CSR graph: construction from every source, transpose, reachability, limits.
+//! Unit tests of the CSR graph: construction from every source, transpose, reachability, limits. The analyses are
+//! tested in the submodules: hand-checked examples in `analysis`, random graphs against naive references in
+//! `properties` (with the references in `oracle`).
 
 use crate::reach::{reachable, reachable_avoiding, NodeSet};
 use crate::{Csr, GraphError, NodeId};
+
+mod analysis;
+mod oracle;
+mod properties;
 
 /// A small deterministic pseudo-random generator (xorshift64*), so tests need no dependency.
 struct Rng(u64);
@@ -136,6 +142,29 @@ fn transpose_reverses_every_edge_and_is_an_involution_up_to_order() {
     assert_eq!(t.transpose(), g);
     // Deterministic, whatever the thread interleaving.
     assert_eq!(g.transpose(), t);
+}
+
+#[test]
+fn transpose_with_positions_names_each_forward_edge_once() {
+    // Parallel edges and self-loops included, and more nodes than one block.
+    let n = 50_000;
+    let mut edges = random_edges(n, 300_000, 13);
+    edges.extend([(5, 5), (5, 5), (7, 9), (7, 9)]);
+    let g = Csr::from_edges(n, &edges).unwrap();
+    let t = g.transpose_with_positions();
+    assert_eq!(t.graph(), &g.transpose());
+    assert_eq!(t.heap_bytes(), t.graph().heap_bytes() + 4 * g.num_edges());
+    let mut hit = vec![false; g.num_edges()];
+    for v in 0..n as NodeId {
+        let positions: Vec<usize> = t.in_edges(v).map(|(_, e)| e).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]));
+        for (s, e) in t.in_edges(v) {
+            assert!(g.edge_range(s).contains(&e) && g.targets()[e] == v && !hit[e]);
+            hit[e] = true;
+        }
+    }
+    assert!(hit.iter().all(|&h| h));
+    assert_eq!(t.clone().into_parts().1, t.forward_positions());
 }
 
 #[test]
