@@ -31,6 +31,14 @@ pub enum Command {
     /// What gc.collect() would free if it ran at the moment of the dump: the unreachable objects and what only they
     /// hold.
     Garbage(GarbageArgs),
+    /// What one object retains: the objects that would be freed if it were gone (its dominator subtree).
+    Retained(ObjectArgs),
+    /// The biggest owners: the tops of the dominator tree by retained size, optionally as a tree.
+    Top(TopArgs),
+    /// How an object stays alive: its shortest paths from a root, labelled the Python way.
+    Path(PathArgs),
+    /// What leaked: objects held from outside the heap (refcount excess), and the owners of most of the memory.
+    Leaks(LeaksArgs),
 }
 
 /// Where the core is and where the binaries it mapped can be found.
@@ -144,6 +152,73 @@ pub struct GarbageArgs {
     /// The core, format and diagnostics.
     #[command(flatten)]
     pub heap: HeapArgs,
+}
+
+/// What `top` orders by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TopBy {
+    /// Bytes retained (the object and everything only it keeps alive).
+    Retained,
+    /// The object's own sys.getsizeof.
+    Size,
+    /// Objects retained.
+    Count,
+}
+
+/// `heapscope top`.
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// The core, format and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
+
+    /// What to order by.
+    #[arg(long, value_enum, default_value_t = TopBy::Retained)]
+    pub by: TopBy,
+
+    /// Only objects of this type (`dict`, `__main__.Node`), wherever they are in the tree.
+    #[arg(long = "type", value_name = "T")]
+    pub type_name: Option<String>,
+
+    /// Show the dominator tree below each owner, N levels deep.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub depth: usize,
+
+    /// Owners listed (and children per owner).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+}
+
+/// `heapscope path`.
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// The core, format and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
+
+    /// The object's address: hex (`0x7f3a…`) or decimal, as Python's `id()` prints it.
+    #[arg(value_name = "ADDR", value_parser = parse_addr)]
+    pub addr: u64,
+
+    /// List up to N shortest paths (through different referrers) instead of one.
+    #[arg(long = "all", value_name = "N", default_value_t = 1)]
+    pub all: usize,
+}
+
+/// `heapscope leaks`.
+#[derive(Debug, Args)]
+pub struct LeaksArgs {
+    /// The core, format and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
+
+    /// A leak suspect retains more than this share of the reachable heap (0–1).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.1)]
+    pub threshold: f64,
+
+    /// Leak roots listed.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
 }
 
 /// `heapscope show`, `refs`, `referrers`.

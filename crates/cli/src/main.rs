@@ -24,6 +24,10 @@ fn main() -> ExitCode {
         Command::Refs(a) => commands::show::run(a, commands::show::What::Refs, &mut out),
         Command::Referrers(a) => commands::show::run(a, commands::show::What::Referrers, &mut out),
         Command::Garbage(a) => commands::garbage::run(a, &mut out),
+        Command::Retained(a) => commands::alive::retained(a, &mut out),
+        Command::Top(a) => commands::alive::top(a, &mut out),
+        Command::Path(a) => commands::alive::path(a, &mut out),
+        Command::Leaks(a) => commands::alive::leaks(a, &mut out),
     }
     .and_then(|()| out.flush().map_err(Into::into));
     match result {

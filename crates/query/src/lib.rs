@@ -3,6 +3,7 @@
 //! Every report here is plain data (serde-serialisable) plus renderers that write to a `&mut dyn Write`; the binary
 //! only chooses the format and the destination. This will be the only crate that links polars.
 
+pub mod alive;
 mod format;
 pub mod garbage;
 pub mod info;

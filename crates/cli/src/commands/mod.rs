@@ -1,5 +1,6 @@
 //! One module per subcommand: open the inputs, call the libraries, write the report.
 
+pub mod alive;
 pub mod garbage;
 pub mod heap;
 pub mod info;

@@ -177,7 +177,7 @@ fn module<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), De
             }
         }
     }
-    cx.visit_field(&l.module.md_dict, "md_dict")
+    cx.visit_field(&l.module.md_dict, "__dict__")
 }
 
 /// True if `w` points to something whose type's type is a type (a cheap plausibility check, no allocation).

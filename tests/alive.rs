@@ -1,0 +1,193 @@
+//! The liveness analyses (`heapscope_analysis::alive`, `retained`, `path`, `leaks`, `top`) against the ground truth
+//! of every fixture core.
+//!
+//! **Retained sets.** The truth is the process's own view: its objects (the `gc.get_objects()` closure through
+//! `gc.get_referents`, with the running frames), their refcounts and referents. On that graph the retained set of X
+//! is computed here by its definition, independently of the dominator tree: the objects reachable from the seeds
+//! (every object whose refcount exceeds its referrers in the truth, and the immortal ones) that are no longer
+//! reachable once X is removed, X included. heapscope's retained set (X's dominator subtree) must equal it on the
+//! truth's objects, exactly, for the growing `CACHE` dict and, where the fixture has it, the `LIVE_CYCLES` list of
+//! reference cycles; the objects heapscope adds beyond the truth (references `tp_traverse` does not report: a str
+//! dict's keys) are counted in the output.
+//!
+//! **Leak roots.** The object the workload leaked from C (`Py_IncRef` on an instance nothing references) is among
+//! `leaks`'s roots with excess 1 and no referrer, and `path` names it as held from outside the heap.
+//!
+//! **Paths.** The cache's path names the module global that holds it: `sys.modules['__main__'].__dict__['CACHE']`.
+
+mod common;
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ffi::OsStr;
+
+use heapscope_analysis::alive::Alive;
+use heapscope_coredump::Addr;
+use heapscope_cpython::heap::{self, BuildOptions, ObjectId};
+use serde_json::Value;
+
+use common::fixture;
+
+/// The truth's graph: per object, its referents, refcount, size and immortality.
+struct TruthGraph {
+    index: HashMap<u64, usize>,
+    addrs: Vec<u64>,
+    referents: Vec<Vec<usize>>,
+    seeds: Vec<usize>,
+    sizes: Vec<u64>,
+}
+
+impl TruthGraph {
+    fn new(truth: &Value) -> TruthGraph {
+        let objects = truth["objects"].as_array().unwrap();
+        let addrs: Vec<u64> = objects.iter().map(|o| o["address"].as_u64().unwrap()).collect();
+        let index: HashMap<u64, usize> = addrs.iter().enumerate().map(|(i, &a)| (a, i)).collect();
+        let referents: Vec<Vec<usize>> = objects
+            .iter()
+            .map(|o| {
+                o["referents"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|r| index.get(&r.as_u64().unwrap()).copied())
+                    .collect()
+            })
+            .collect();
+        let mut indeg = vec![0i64; addrs.len()];
+        for rs in &referents {
+            for &t in rs {
+                indeg[t] += 1;
+            }
+        }
+        let seeds = objects
+            .iter()
+            .enumerate()
+            .filter(|(i, o)| o["immortal"].as_bool() == Some(true) || o["refcount"].as_i64().unwrap() > indeg[*i])
+            .map(|(i, _)| i)
+            .collect();
+        let sizes = objects.iter().map(|o| o["size"].as_u64().unwrap_or(0)).collect();
+        TruthGraph { index, addrs, referents, seeds, sizes }
+    }
+
+    /// What the seeds reach without passing through `avoid`.
+    fn reach(&self, avoid: Option<usize>) -> Vec<bool> {
+        let mut seen = vec![false; self.addrs.len()];
+        let mut queue: VecDeque<usize> = VecDeque::new();
+        for &s in &self.seeds {
+            if Some(s) != avoid && !seen[s] {
+                seen[s] = true;
+                queue.push_back(s);
+            }
+        }
+        while let Some(v) = queue.pop_front() {
+            for &t in &self.referents[v] {
+                if Some(t) != avoid && !seen[t] {
+                    seen[t] = true;
+                    queue.push_back(t);
+                }
+            }
+        }
+        seen
+    }
+
+    /// The retained set of `x`, by definition.
+    fn retained(&self, x: usize) -> HashSet<u64> {
+        let all = self.reach(None);
+        let without = self.reach(Some(x));
+        (0..self.addrs.len()).filter(|&i| all[i] && (i == x || !without[i])).map(|i| self.addrs[i]).collect()
+    }
+}
+
+fn check(name: &str) {
+    let fx = fixture(name);
+    let truth = fx.truth();
+    let tg = TruthGraph::new(&truth);
+    let (process, _root) = fx.open_process();
+    let detection = heapscope_cpython::detect(&process).expect("python found");
+    let layout = common::builtin_layout(&process);
+    let snap = heap::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
+    let alive = Alive::new(&snap).expect("dominators");
+    let dom = alive.dominators();
+    let mut diffs = Vec::new();
+    for marker in ["cache", "live_cycles"] {
+        let Some(addr) = truth["markers"][marker].as_u64() else {
+            println!("{name:<15} {marker}: not in this fixture");
+            continue;
+        };
+        let want = tg.retained(tg.index[&addr]);
+        let x = snap.id_of(Addr(addr)).expect("marker in the snapshot");
+        // heapscope's retained set, restricted to the truth's objects, and what it adds beyond them.
+        let mut got = HashSet::new();
+        let mut extra = 0u64;
+        for v in 0..snap.len() as ObjectId {
+            if dom.dominates(x, v) {
+                if tg.index.contains_key(&snap.addr(v).0) {
+                    got.insert(snap.addr(v).0);
+                } else {
+                    extra += 1;
+                }
+            }
+        }
+        let r = alive.retained();
+        assert_eq!(u64::from(r.count()[x as usize]), got.len() as u64 + extra, "{name} {marker}: count");
+        let want_bytes: u64 = want.iter().map(|a| tg.sizes[tg.index[a]]).sum();
+        println!(
+            "{name:<15} {marker}: truth retains {} objects ({want_bytes} bytes); heapscope {} of them, plus {extra} \
+             beyond the truth; retained {} objects, {} bytes",
+            want.len(),
+            got.len(),
+            r.count()[x as usize],
+            r.bytes()[x as usize]
+        );
+        if got != want {
+            let missing: Vec<String> = want.difference(&got).take(5).map(|a| format!("{a:#x}")).collect();
+            let more: Vec<String> = got.difference(&want).take(5).map(|a| format!("{a:#x}")).collect();
+            diffs.push(format!(
+                "{marker}: {} truth objects missing (e.g. {missing:?}), {} too many (e.g. {more:?})",
+                want.difference(&got).count(),
+                got.difference(&want).count()
+            ));
+        }
+    }
+    assert!(diffs.is_empty(), "{name}:\n{}", diffs.join("\n"));
+    check_cli(&fx, &truth);
+}
+
+/// `leaks`, `path` and `retained` as a user runs them.
+fn check_cli(fx: &common::Fixture, truth: &Value) {
+    let root = common::empty_sysroot();
+    if fx.has_sysroot() {
+        fx.extract_sysroot(root.path());
+    }
+    let core = fx.core();
+    // `heapscope CMD --format json CORE [ADDR] [OPTIONS]`.
+    let run = |args: &[&str]| -> Value {
+        let mut all: Vec<&OsStr> = vec![OsStr::new(args[0]), OsStr::new("--format"), OsStr::new("json")];
+        all.push(core.as_os_str());
+        all.extend(args[1..].iter().map(OsStr::new));
+        all.extend([OsStr::new("--sysroot"), root.path().as_os_str()]);
+        let out = common::heapscope(&all);
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "{} {args:?}: {}",
+            fx.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let leaked = truth["markers"]["leaked"].as_u64().unwrap();
+    let leaks = run(&["leaks", "--limit", "100000"]);
+    let row = leaks["roots"].as_array().unwrap().iter().find(|r| r["address"].as_u64() == Some(leaked));
+    let row = row.unwrap_or_else(|| panic!("{}: the leaked marker {leaked:#x} is not a leak root", fx.name));
+    assert_eq!(row["excess"].as_u64(), Some(1), "{}: {row}", fx.name);
+    assert_eq!(row["referrers"].as_u64(), Some(0), "{}: {row}", fx.name);
+    println!("{:<15} leak roots: {}", fx.name, leaks["roots_total"]);
+
+    let cache = format!("{:#x}", truth["markers"]["cache"].as_u64().unwrap());
+    let path = run(&["path", &cache]);
+    let text = path["paths"][0]["text"].as_str().unwrap_or("");
+    assert_eq!(text, "sys.modules['__main__'].__dict__['CACHE']", "{}: {path}", fx.name);
+    let path = run(&["path", &format!("{leaked:#x}")]);
+    assert_eq!(path["paths"][0]["root"]["kind"], "excess", "{}: {path}", fx.name);
+}
+
+crate::per_fixture!(check);
