@@ -33,6 +33,9 @@ const MAX_SLOTS: u64 = 1 << 16;
 const MAX_RUNTIME_SCAN: u64 = 16 << 20;
 
 mod describe;
+mod statics;
+
+pub(crate) use statics::{c_globals, data_ranges};
 
 pub use describe::{RootDescription, RootNamer};
 
@@ -67,6 +70,10 @@ pub enum RootKind {
     RuntimeStatic,
     /// 3.12+: an interpreter's interned-strings dict (`interp->cached_objects.interned_strings`).
     Interned,
+    /// A word of a loaded ELF object's static data (`.data`, `.bss`: C globals, `_PyRuntime`, an extension's
+    /// cached objects) that holds the address of an object. Found by a conservative scan: a stale word can name an
+    /// object the C code no longer uses.
+    CGlobal,
 }
 
 impl RootKind {
@@ -117,6 +124,14 @@ pub enum RootWhere {
         /// The object's offset in it.
         offset: u64,
     },
+    /// The word at `addr` in the static data of the loaded object `object` (an index into
+    /// [`ProcessImage::objects`]).
+    CGlobal {
+        /// Where the word is.
+        addr: Addr,
+        /// Which loaded object's data holds it.
+        object: u32,
+    },
 }
 
 impl RootWhere {
@@ -130,6 +145,7 @@ impl RootWhere {
             RootWhere::Frame { frame, .. } => Some(frame),
             RootWhere::Symbol(_) => None,
             RootWhere::RuntimeStatic { runtime, .. } => Some(runtime),
+            RootWhere::CGlobal { addr, .. } => Some(addr),
         }
     }
 }

@@ -85,6 +85,10 @@ impl<'h, 'a, P: ProcessImage + ?Sized> RootNamer<'h, 'a, P> {
                 _ => text(format!("singleton {name}")),
             },
             RootWhere::RuntimeStatic { offset, .. } => text(format!("_PyRuntime+{offset:#x}")),
+            RootWhere::CGlobal { addr, object } => {
+                let file = self.heap.process().objects().get(object as usize).map(|o| o.file_name());
+                text(format!("C global at {addr} ({})", file.as_deref().unwrap_or("?")))
+            }
         }
     }
 

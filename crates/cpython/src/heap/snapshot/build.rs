@@ -5,6 +5,7 @@ use std::time::Instant;
 use heapscope_coredump::{Addr, ProcessImage};
 use rayon::prelude::*;
 
+use crate::heap::roots::{RootKind, RootWhere};
 use super::categories::categorize;
 use super::discover::{discover, Decoder, Info};
 use super::index::AddrIndex;
@@ -201,11 +202,25 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
     clock.lap(&mut stats, Phase::Graph);
 
     progress(Progress { phase: Phase::Categories, done: 0, total: 0 });
-    let roots: Vec<SnapshotRoot> = found_roots
+    let mut roots: Vec<SnapshotRoot> = found_roots
         .roots
         .into_iter()
         .filter_map(|r| Some(SnapshotRoot { id: index.get(r.addr.0)?, kind: r.kind, at: r.at }))
         .collect();
+    // C globals: words of static data naming an object, and the objects that are static data themselves (3.8-3.10's
+    // small ints, extension modules' static objects).
+    let ranges = heap::roots::data_ranges(p);
+    let mut c_globals = heap::roots::c_globals(p, &ranges, |w| index.get(w));
+    for &(start, end, object) in &ranges {
+        let addrs = index.addrs();
+        let from = addrs.partition_point(|&a| a < start);
+        let to = addrs.partition_point(|&a| a < end);
+        c_globals.extend((from..to).map(|i| (i as ObjectId, RootWhere::CGlobal { addr: Addr(addrs[i]), object })));
+    }
+    for (id, _) in &c_globals {
+        merged.cols.flags[*id as usize] |= flag::ROOT;
+    }
+    roots.extend(c_globals.into_iter().map(|(id, at)| SnapshotRoot { id, kind: RootKind::CGlobal, at }));
     let str_type = heap.statics().str_type.and_then(|s| types.binary_search_by_key(&s.0, |t| t.addr.0).ok());
     let is_interned = |id: ObjectId| {
         str_type.is_some_and(|s| type_ids[id as usize] as usize == s)

@@ -147,7 +147,8 @@ pub(super) fn cdata_type<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -
 }
 
 /// A type object's references `type_traverse` leaves out: heap types' names and `__slots__`; static types'
-/// `tp_dict`, `tp_mro`, `tp_bases`, `tp_base` (static types are not GC objects); `tp_subclasses` (weak).
+/// `tp_dict`, `tp_mro`, `tp_bases`, `tp_base` (static types are not GC objects); heap types' `tp_subclasses` (a
+/// dict the type owns, of weak references to the subclasses).
 pub(super) fn type_hidden<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) -> Result<(), DecodeError> {
     let l = cx.m.l;
     let fl = cx.m.field(cx.obj, &l.type_object.tp_flags, "type")?;
@@ -155,10 +156,8 @@ pub(super) fn type_hidden<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) 
         cx.hide_field(&l.heap_type.ht_name, "ht_name")?;
         cx.hide_field(&l.heap_type.ht_qualname, "ht_qualname")?;
         cx.hide_field(&l.heap_type.ht_slots, "ht_slots")?;
-        let sub = cx.get(&l.type_object.tp_subclasses)?;
-        if sub != 0 {
-            cx.out.push(crate::heap::labels::Ref::weak(Addr(sub), Label::Field("tp_subclasses")));
-        }
+        // The dict of weak references to the subclasses: the type owns the dict (its values are the weak part).
+        cx.hide_field(&l.type_object.tp_subclasses, "tp_subclasses")?;
     } else {
         let t = &l.type_object;
         let dict = cx.get(&t.tp_dict)?;
