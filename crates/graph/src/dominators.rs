@@ -78,6 +78,11 @@ impl Dominators {
         self.idom.len()
     }
 
+    /// The per-node immediate dominators and the preorder, without copying them.
+    pub fn into_parts(self) -> (Vec<NodeId>, Vec<NodeId>) {
+        (self.idom, self.preorder)
+    }
+
     /// Number of nodes reachable from the roots.
     pub fn num_reachable(&self) -> usize {
         self.preorder.len()
@@ -105,8 +110,9 @@ impl Dominators {
 /// edges `e` (positions in `g.targets()`) for which `follow(e)` is true.
 ///
 /// `gt` must be `g.transpose_with_positions()`; the filter is applied to the forward position of every edge walked
-/// backwards, from several threads (hence `Sync`). Roots outside the graph, and repeated roots, are ignored. Fails if `gt` does not have `g`'s shape, or if
-/// the graph has so many nodes (`u32::MAX`) that an id would collide with [`VIRTUAL_ROOT`].
+/// backwards, from several threads (hence `Sync`). Roots outside the graph, and repeated roots, are ignored. Fails
+/// if `gt` does not have `g`'s shape, or if the graph has so many nodes (`u32::MAX`) that an id would collide with
+/// [`VIRTUAL_ROOT`].
 pub fn dominators<F>(
     g: &Csr,
     gt: &Transposed,

@@ -75,6 +75,11 @@ impl Sccs {
     pub fn member_offsets(&self) -> &[u32] {
         &self.offsets
     }
+
+    /// The per-node components, without copying them.
+    pub fn into_components(self) -> Vec<u32> {
+        self.component
+    }
 }
 
 /// The strongly connected components of `g`, following only the edges `e` (positions in `g.targets()`) for which
