@@ -89,6 +89,11 @@ impl ShortestPaths {
         &self.distance
     }
 
+    /// The per-node parents, edges and distances, without copying them.
+    pub fn into_parts(self) -> (Vec<NodeId>, Vec<u32>, Vec<u32>) {
+        (self.parent, self.edge, self.distance)
+    }
+
     /// The distance of `node` from the nearest root: `None` if unreached or not a node.
     pub fn distance(&self, node: NodeId) -> Option<u32> {
         self.distance.get(node as usize).copied().filter(|&d| d != NONE)

@@ -21,6 +21,7 @@ fn scc_of_a_small_graph_in_reverse_topological_order() {
     assert!(s.is_cycle(2) && s.is_cycle(1) && !s.is_cycle(0) && !s.is_cycle(3) && !s.is_cycle(99));
     assert_eq!(s.member_offsets(), &[0, 1, 2, 5, 6]);
     assert_eq!(s.all_members(), &[4, 3, 0, 1, 2, 5]);
+    assert_eq!(s.clone().into_components(), s.components());
     // Ignoring the edge 2 → 0 (position 2) breaks the cycle; ignoring 3 → 3 (position 4) the self-loop.
     let s = strongly_connected_components(&g, |e| e != 2 && e != 4);
     assert_eq!(s.num_components(), 6);
@@ -49,6 +50,7 @@ fn dominators_of_a_diamond_and_a_second_root() {
         (Some(3), None, None)
     );
     assert_eq!(dom.num_reachable(), 5);
+    assert_eq!(dom.clone().into_parts(), (dom.idom().to_vec(), dom.preorder().to_vec()));
 
     let dom = dominators(&g, &gt, [0, 5, 5, 99], |_| true).unwrap();
     assert_eq!(dom.idom(), &[VIRTUAL_ROOT, 0, 0, 0, VIRTUAL_ROOT, VIRTUAL_ROOT, UNREACHABLE]);
@@ -93,6 +95,8 @@ fn shortest_paths_and_alternatives() {
     assert_eq!(sp.path_to(3), vec![PathStep { node: 4, edge: NONE }, PathStep { node: 3, edge: 6 }]);
     assert_eq!(sp.path_to(0), vec![PathStep { node: 0, edge: NONE }]);
     assert_eq!(sp.parents()[3], 4);
+    let (parents, edges, distances) = sp.clone().into_parts();
+    assert_eq!((&parents[..], &edges[..], &distances[..]), (sp.parents(), sp.edges(), sp.distances()));
     let gt = g.transpose_with_positions();
     let paths = sp.paths_to(&gt, 3, 10, |_| true).unwrap();
     let last: Vec<(NodeId, u32)> = paths.iter().map(|p| (p[p.len() - 2].node, p[p.len() - 1].edge)).collect();
