@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use memchr::memmem;
 
-/// The only environment the fixture processes ran with (`env -i …` in tools/fixtures).
-const ALLOWED_ENV: &[&str] = &["PYTHONHASHSEED", "PATH", "LC_ALL", "HOME"];
+/// The only environment the fixture processes ran with (`env -i …` in tools/fixtures), plus the one setting a fixture
+/// may add (`"env"` in make_fixtures.py: py312-cache's cache size).
+const ALLOWED_ENV: &[&str] = &["PYTHONHASHSEED", "PATH", "LC_ALL", "HOME", "HEAPSCOPE_WORKLOAD_CACHE"];
 
 /// Strings that betray where and by whom a fixture was made: the tool chain's install prefixes, the staging areas,
 /// and this machine's own name, user and working directories.

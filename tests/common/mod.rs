@@ -17,7 +17,7 @@ pub mod stacks;
 #[macro_export]
 macro_rules! per_fixture {
     ($check:ident) => {
-        $crate::per_fixture!($check: py38, py39, py310, py311, py312, py313, py314, py315, py312_filter33);
+        $crate::per_fixture!($check: py38, py39, py310, py311, py312, py313, py314, py315, py312_filter33, py312_cache);
     };
     ($check:ident: $($name:ident),* $(,)?) => {
         $(
@@ -29,7 +29,8 @@ macro_rules! per_fixture {
     };
 }
 
-pub const EXPECTED: &[&str] = &["py38", "py39", "py310", "py311", "py312", "py313", "py314", "py315", "py312-filter33"];
+pub const EXPECTED: &[&str] =
+    &["py38", "py39", "py310", "py311", "py312", "py313", "py314", "py315", "py312-filter33", "py312-cache"];
 
 /// The repository's testdata/ folder.
 pub fn testdata() -> PathBuf {
