@@ -1,9 +1,10 @@
 //! Why each object is alive: the dominator tree of the strong references below a virtual root, and the retained
 //! sizes it gives.
 //!
-//! The virtual root points at every root of the snapshot (the modules table, running frames, thread states, static
+//! The virtual root points at every root of the snapshot (the modules table, running frames, thread dicts, static
 //! objects, …) and at every object with a refcount excess ([`crate::strong`]): something outside the graph (C code,
-//! a C stack, a leak) holds it. Edges are the strong references ([`crate::strong::is_strong`]), except those of
+//! a C stack, a leak) holds it. Roots found by a conservative scan of C memory ([`is_conservative`]) only say who
+//! holds an object with an excess; they are not seeds. Edges are the strong references ([`crate::strong::is_strong`]), except those of
 //! the interned-strings table: CPython does not count them in a mortal interned string's refcount, so they keep
 //! nothing alive.
 //!
@@ -47,7 +48,10 @@ impl<'s> Alive<'s> {
         }
         let in_degrees = strong_in_degrees(snap);
         let excess = refcount_excess(snap, &in_degrees);
-        let mut seeds: Vec<ObjectId> = snap.roots().iter().map(|r| r.id).collect();
+        // Roots found by a conservative scan (words of static data, of interpreter and thread states) may be stale
+        // or borrowed: they explain a refcount excess (below) but add no seed of their own, so a stale word cannot
+        // lift an object out of its owner's retained set.
+        let mut seeds: Vec<ObjectId> = snap.roots().iter().filter(|r| !is_conservative(r.kind)).map(|r| r.id).collect();
         seeds.extend((0..n as ObjectId).filter(|&id| excess[id as usize] > 0));
         seeds.sort_unstable();
         seeds.dedup();
@@ -110,6 +114,11 @@ impl<'s> Alive<'s> {
     pub fn retained(&self) -> &Retained {
         &self.retained
     }
+}
+
+/// Roots found by a conservative scan of C memory.
+pub fn is_conservative(kind: RootKind) -> bool {
+    matches!(kind, RootKind::CGlobal | RootKind::InterpreterState | RootKind::ThreadState)
 }
 
 /// A set of edge positions (one bit per edge).

@@ -48,7 +48,16 @@ pub struct Paths<'a, 'h, 'p, P: ProcessImage + ?Sized> {
 
 /// Roots that name an object the way Python code reaches it.
 fn is_named_root(kind: RootKind) -> bool {
-    !matches!(kind, RootKind::FrameObject | RootKind::FrameRef | RootKind::ThreadDict | RootKind::Interned)
+    !matches!(
+        kind,
+        RootKind::FrameObject
+            | RootKind::FrameRef
+            | RootKind::ThreadDict
+            | RootKind::Interned
+            | RootKind::CGlobal
+            | RootKind::InterpreterState
+            | RootKind::ThreadState
+    )
 }
 
 /// Where a path starts.

@@ -35,7 +35,7 @@ const MAX_RUNTIME_SCAN: u64 = 16 << 20;
 mod describe;
 mod statics;
 
-pub(crate) use statics::{c_globals, data_ranges};
+pub(crate) use statics::{c_globals, data_ranges, scan_words};
 
 pub use describe::{RootDescription, RootNamer};
 
@@ -70,6 +70,13 @@ pub enum RootKind {
     RuntimeStatic,
     /// 3.12+: an interpreter's interned-strings dict (`interp->cached_objects.interned_strings`).
     Interned,
+    /// A word of an interpreter's state (`PyInterpreterState`) that holds the address of an object: its caches,
+    /// codec registry, `sys` and builtins copies, … (found by a conservative scan of the structure).
+    InterpreterState,
+    /// A word of a thread's state (`PyThreadState`) that holds the address of an object: the exception being
+    /// handled or raised, the async-generator hooks, the context, … (found by a conservative scan of the
+    /// structure).
+    ThreadState,
     /// A word of a loaded ELF object's static data (`.data`, `.bss`: C globals, `_PyRuntime`, an extension's
     /// cached objects) that holds the address of an object. Found by a conservative scan: a stale word can name an
     /// object the C code no longer uses.
@@ -124,6 +131,15 @@ pub enum RootWhere {
         /// The object's offset in it.
         offset: u64,
     },
+    /// The word at `offset` in the interpreter or thread state `state` (of thread `ident`, 0 for an interpreter).
+    StateWord {
+        /// The `PyInterpreterState` or `PyThreadState`.
+        state: Addr,
+        /// The word's offset in it.
+        offset: u32,
+        /// The thread's `thread_id`, 0 for an interpreter state.
+        ident: u64,
+    },
     /// The word at `addr` in the static data of the loaded object `object` (an index into
     /// [`ProcessImage::objects`]).
     CGlobal {
@@ -146,6 +162,7 @@ impl RootWhere {
             RootWhere::Symbol(_) => None,
             RootWhere::RuntimeStatic { runtime, .. } => Some(runtime),
             RootWhere::CGlobal { addr, .. } => Some(addr),
+            RootWhere::StateWord { state, .. } => Some(state),
         }
     }
 }

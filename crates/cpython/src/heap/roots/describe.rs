@@ -85,6 +85,17 @@ impl<'h, 'a, P: ProcessImage + ?Sized> RootNamer<'h, 'a, P> {
                 _ => text(format!("singleton {name}")),
             },
             RootWhere::RuntimeStatic { offset, .. } => text(format!("_PyRuntime+{offset:#x}")),
+            RootWhere::StateWord { offset, ident, .. } => match kind {
+                RootKind::ThreadState => {
+                    let thread = self.thread(ident);
+                    RootDescription {
+                        text: format!("thread {thread} state +{offset:#x}"),
+                        thread: Some(thread),
+                        ..Default::default()
+                    }
+                }
+                _ => text(format!("interpreter state +{offset:#x}")),
+            },
             RootWhere::CGlobal { addr, object } => {
                 let file = self.heap.process().objects().get(object as usize).map(|o| o.file_name());
                 text(format!("C global at {addr} ({})", file.as_deref().unwrap_or("?")))

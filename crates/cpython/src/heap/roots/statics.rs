@@ -42,29 +42,46 @@ pub(crate) fn data_ranges<P: ProcessImage + ?Sized>(p: &P) -> Vec<(u64, u64, u32
 
 /// Every word of static data (`ranges`, from [`data_ranges`]) that holds the address of an object (`is_object`),
 /// with where it is.
-pub(crate) fn c_globals<P, T>(p: &P, ranges: &[(u64, u64, u32)], is_object: impl Fn(u64) -> Option<T>) -> Vec<(T, RootWhere)>
+pub(crate) fn c_globals<P, T>(
+    p: &P,
+    ranges: &[(u64, u64, u32)],
+    is_object: impl Fn(u64) -> Option<T>,
+) -> Vec<(T, RootWhere)>
 where
     P: ProcessImage + ?Sized,
 {
     let mut out = Vec::new();
     for &(start, end, object) in ranges {
-        let mut at = start;
-        while at < end {
-            let len = (end - at).min(CHUNK);
-            // Pages the core does not hold are skipped: nothing there can be read as a pointer.
-            if let Ok(bytes) = p.bytes(Addr(at), len as usize) {
-                for (k, w) in bytes.chunks_exact(8).enumerate() {
-                    let word = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-                    if word < 4096 || word & 7 != 0 {
-                        continue;
-                    }
-                    if let Some(t) = is_object(word) {
-                        out.push((t, RootWhere::CGlobal { addr: Addr(at + 8 * k as u64), object }));
-                    }
-                }
-            }
-            at += len;
-        }
+        scan_words(p, start, end, &is_object, |t, addr| out.push((t, RootWhere::CGlobal { addr, object })));
     }
     out
+}
+
+/// Calls `found(t, word address)` for every aligned word in `start..end` that holds the address of an object
+/// (`is_object`). Pages the core does not hold are skipped: nothing there can be read as a pointer.
+pub(crate) fn scan_words<P, T>(
+    p: &P,
+    start: u64,
+    end: u64,
+    is_object: &impl Fn(u64) -> Option<T>,
+    mut found: impl FnMut(T, Addr),
+) where
+    P: ProcessImage + ?Sized,
+{
+    let mut at = (start + 7) & !7;
+    while at < end {
+        let len = (end - at).min(CHUNK);
+        if let Ok(bytes) = p.bytes(Addr(at), len as usize) {
+            for (k, w) in bytes.chunks_exact(8).enumerate() {
+                let word = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+                if word < 4096 || word & 7 != 0 {
+                    continue;
+                }
+                if let Some(t) = is_object(word) {
+                    found(t, Addr(at + 8 * k as u64));
+                }
+            }
+        }
+        at += len;
+    }
 }

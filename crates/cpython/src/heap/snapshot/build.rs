@@ -5,11 +5,11 @@ use std::time::Instant;
 use heapscope_coredump::{Addr, ProcessImage};
 use rayon::prelude::*;
 
-use crate::heap::roots::{RootKind, RootWhere};
 use super::categories::categorize;
 use super::discover::{discover, Decoder, Info};
 use super::index::AddrIndex;
 use super::{columns, edges, flag, BuildStats, ErrorLog, ObjectId, Snapshot, SnapshotRoot, NO_LEN};
+use crate::heap::roots::{RootKind, RootWhere};
 use crate::heap::{self, roots, ObjectInfo, Ref, TypeCache};
 use crate::layout::Layout;
 use crate::objects::{DecodeError, Heap};
@@ -221,6 +221,26 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
         merged.cols.flags[*id as usize] |= flag::ROOT;
     }
     roots.extend(c_globals.into_iter().map(|(id, at)| SnapshotRoot { id, kind: RootKind::CGlobal, at }));
+    // The interpreter and thread states, scanned the same way: the exception a thread is handling, hooks, caches.
+    let mut states: Vec<(Addr, u64, RootKind, u64)> = Vec::new();
+    for interp in &interps.items {
+        if let Some(size) = layout.interp.size.offset {
+            states.push((interp.addr, u64::from(size), RootKind::InterpreterState, 0));
+        }
+        if let Some(size) = layout.tstate.size.offset {
+            for t in runtime::threads(p, layout, interp.addr).items {
+                states.push((t.tstate, u64::from(size), RootKind::ThreadState, t.ident));
+            }
+        }
+    }
+    for (state, size, kind, ident) in states {
+        let is_object = |w: u64| index.get(w);
+        heap::roots::scan_words(p, state.0, state.0.saturating_add(size), &is_object, |id, at| {
+            merged.cols.flags[id as usize] |= flag::ROOT;
+            let offset = (at.0 - state.0) as u32;
+            roots.push(SnapshotRoot { id, kind, at: RootWhere::StateWord { state, offset, ident } });
+        });
+    }
     let str_type = heap.statics().str_type.and_then(|s| types.binary_search_by_key(&s.0, |t| t.addr.0).ok());
     let is_interned = |id: ObjectId| {
         str_type.is_some_and(|s| type_ids[id as usize] as usize == s)
