@@ -8,9 +8,11 @@
 //!   each object (references from outside the graph: C code, C stacks, leaks).
 //! - [`alive`]: the dominator tree below a virtual root (the roots, and what is held from outside the graph), and
 //!   the retained count, bytes and footprint of every object.
+//! - [`cycles`]: reference cycles, live or among the garbage.
 //! - [`garbage`]: exactly what a full collection would find unreachable at the moment of the dump, and what would
 //!   be freed with it.
 
 pub mod alive;
+pub mod cycles;
 pub mod garbage;
 pub mod strong;

@@ -39,6 +39,8 @@ pub enum Command {
     Path(PathArgs),
     /// What leaked: objects held from outside the heap (refcount excess), and the owners of most of the memory.
     Leaks(LeaksArgs),
+    /// Reference cycles, live or garbage, largest first.
+    Cycles(CyclesArgs),
 }
 
 /// Where the core is and where the binaries it mapped can be found.
@@ -78,6 +80,8 @@ pub enum Format {
     Table,
     /// JSON for programs.
     Json,
+    /// A Graphviz digraph (`path` and `cycles` only): render it with `dot -Tsvg`.
+    Dot,
 }
 
 /// `heapscope info`.
@@ -203,6 +207,18 @@ pub struct PathArgs {
     /// List up to N shortest paths (through different referrers) instead of one.
     #[arg(long = "all", value_name = "N", default_value_t = 1)]
     pub all: usize,
+}
+
+/// `heapscope cycles`.
+#[derive(Debug, Args)]
+pub struct CyclesArgs {
+    /// The core, format and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
+
+    /// Cycles listed (with --format dot: drawn), largest first.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
 }
 
 /// `heapscope leaks`.

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Top(a) => commands::alive::top(a, &mut out),
         Command::Path(a) => commands::alive::path(a, &mut out),
         Command::Leaks(a) => commands::alive::leaks(a, &mut out),
+        Command::Cycles(a) => commands::alive::cycles(a, &mut out),
     }
     .and_then(|()| out.flush().map_err(Into::into));
     match result {

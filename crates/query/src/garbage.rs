@@ -2,7 +2,8 @@
 //! [`heapscope_analysis::garbage`]).
 //!
 //! JSON: `{"python", "count", "objects", "freed": {"count", "bytes", "footprint"}, "certainly_freed", "uncollectable",
-//! "may_resurrect", "candidates", "types": [{"type", "count", "bytes"}], "overcounted", "warnings"}`. `count` is what
+//! "may_resurrect", "candidates", "types": [{"type", "count", "bytes"}], "cycles": [{"types": [{"type", "count"}],
+//! "count", "objects", "bytes", "example"}], "overcounted", "warnings"}`. `count` is what
 //! `gc.collect()` would return and `objects` the addresses it would find unreachable (ascending); `freed` counts the
 //! collectable ones and every object that only they hold; `certainly_freed` leaves out what a finalizer could
 //! resurrect.
@@ -10,11 +11,13 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use heapscope_analysis::cycles::{cycles_of, garbage_components};
 use heapscope_analysis::garbage::{garbage, Garbage};
 use heapscope_coredump::Addr;
 use heapscope_cpython::heap::Snapshot;
 use serde::Serialize;
 
+use crate::cycles::{signature, signature_text, TypeCount};
 use crate::format::{count, mib};
 use crate::Table;
 
@@ -41,6 +44,21 @@ pub struct GarbageType {
     pub bytes: u64,
 }
 
+/// Garbage cycles of one type signature.
+#[derive(Debug, Clone, Serialize)]
+pub struct CycleGroup {
+    /// The signature: the types of a cycle's objects, with counts.
+    pub types: Vec<TypeCount>,
+    /// Cycles with this signature.
+    pub count: u64,
+    /// Their objects.
+    pub objects: u64,
+    /// Their `sys.getsizeof` total.
+    pub bytes: u64,
+    /// One of them (its first object).
+    pub example: Addr,
+}
+
 /// Everything `garbage` reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct GarbageReport {
@@ -63,6 +81,8 @@ pub struct GarbageReport {
     pub candidates: u64,
     /// Unreachable objects by type, most bytes first.
     pub types: Vec<GarbageType>,
+    /// The reference cycles among the unreachable objects, grouped by type signature, most objects first.
+    pub cycles: Vec<CycleGroup>,
     /// Objects with more references from other GC objects than their refcount (a decoding problem; 0 expected).
     pub overcounted: u64,
     /// Notes from the build (for instance: a collection was running at the dump).
@@ -85,7 +105,26 @@ impl GarbageReport {
             .map(|(t, (count, bytes))| GarbageType { type_name: t.to_owned(), count, bytes })
             .collect();
         types.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.count.cmp(&a.count)).then(a.type_name.cmp(&b.type_name)));
+        let sccs = garbage_components(snapshot, &g.unreachable);
+        let mut groups: HashMap<String, CycleGroup> = HashMap::new();
+        for c in cycles_of(&sccs) {
+            let members = sccs.members(c);
+            let types = signature(snapshot, members);
+            let e = groups.entry(signature_text(&types)).or_insert_with(|| CycleGroup {
+                types,
+                count: 0,
+                objects: 0,
+                bytes: 0,
+                example: snapshot.addr(members[0]),
+            });
+            e.count += 1;
+            e.objects += members.len() as u64;
+            e.bytes += members.iter().map(|&m| sizes[m as usize]).sum::<u64>();
+        }
+        let mut cycles: Vec<CycleGroup> = groups.into_values().collect();
+        cycles.sort_by(|a, b| b.objects.cmp(&a.objects).then(b.bytes.cmp(&a.bytes)).then(a.example.cmp(&b.example)));
         GarbageReport {
+            cycles,
             python: snapshot.version().to_string(),
             count: g.unreachable.len() as u64,
             objects: g.unreachable.iter().map(|&id| snapshot.addr(id)).collect(),
@@ -138,6 +177,20 @@ impl GarbageReport {
             t.row([r.type_name.clone(), count(r.count), count(r.bytes)]);
         }
         t.write(w)?;
+        if !self.cycles.is_empty() {
+            writeln!(w)?;
+            let mut t = Table::new(["CYCLES", "OBJECTS", "BYTES", "EXAMPLE", "TYPES"]);
+            for c in &self.cycles {
+                t.row([
+                    count(c.count),
+                    count(c.objects),
+                    count(c.bytes),
+                    c.example.to_string(),
+                    signature_text(&c.types),
+                ]);
+            }
+            t.write(w)?;
+        }
         if self.overcounted > 0 {
             writeln!(
                 w,

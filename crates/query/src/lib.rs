@@ -4,6 +4,7 @@
 //! only chooses the format and the destination. This will be the only crate that links polars.
 
 pub mod alive;
+pub mod cycles;
 mod format;
 pub mod garbage;
 pub mod info;

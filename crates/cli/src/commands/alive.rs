@@ -10,9 +10,10 @@ use heapscope_cpython::objects::Heap;
 use heapscope_query::alive::{
     write_json, LeaksReport, Paths, PathsReport, RetainedReport, TopBy, TopOptions, TopReport,
 };
+use heapscope_query::cycles::CyclesReport;
 
 use super::heap::Opened;
-use crate::args::{self, Format, LeaksArgs, ObjectArgs, PathArgs, TopArgs};
+use crate::args::{self, CyclesArgs, Format, LeaksArgs, ObjectArgs, PathArgs, TopArgs};
 
 /// Runs the analyses on an opened core.
 fn analyse(opened: &Opened) -> anyhow::Result<Alive<'_>> {
@@ -40,12 +41,13 @@ fn object(opened: &Opened, addr: u64, core: &std::path::Path) -> anyhow::Result<
 
 /// `heapscope retained CORE ADDR`.
 pub fn retained(a: &ObjectArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    super::reject_dot(a.heap.format, "retained")?;
     let opened = super::heap::open(&a.heap)?;
     let id = object(&opened, a.addr, &a.heap.core.core)?;
     let alive = analyse(&opened)?;
     let report = RetainedReport::collect(&alive, id);
     match a.heap.format {
-        Format::Table => report.write_table(out)?,
+        Format::Table | Format::Dot => report.write_table(out)?,
         Format::Json => write_json(&report, out)?,
     }
     super::heap::finish(&opened, a.heap.verbose, out)
@@ -53,6 +55,7 @@ pub fn retained(a: &ObjectArgs, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// `heapscope top CORE`.
 pub fn top(a: &TopArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    super::reject_dot(a.heap.format, "top")?;
     let opened = super::heap::open(&a.heap)?;
     let alive = analyse(&opened)?;
     let heap = Heap::new(&opened.process, &opened.layout);
@@ -65,7 +68,7 @@ pub fn top(a: &TopArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let opts = TopOptions { by, type_name: a.type_name.clone(), depth: a.depth, limit: a.limit };
     let report = TopReport::collect(&alive, &paths, &opts);
     match a.heap.format {
-        Format::Table => report.write_table(out)?,
+        Format::Table | Format::Dot => report.write_table(out)?,
         Format::Json => write_json(&report, out)?,
     }
     super::heap::finish(&opened, a.heap.verbose, out)
@@ -81,6 +84,7 @@ pub fn path(a: &PathArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let report = PathsReport::collect(&paths, &opened.snapshot, id, a.all.max(1));
     match a.heap.format {
         Format::Table => report.write_table(out)?,
+        Format::Dot => report.write_dot(out)?,
         Format::Json => write_json(&report, out)?,
     }
     super::heap::finish(&opened, a.heap.verbose, out)
@@ -88,6 +92,7 @@ pub fn path(a: &PathArgs, out: &mut dyn Write) -> anyhow::Result<()> {
 
 /// `heapscope leaks CORE`.
 pub fn leaks(a: &LeaksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    super::reject_dot(a.heap.format, "leaks")?;
     if !(0.0..=1.0).contains(&a.threshold) {
         bail!("--threshold {} is not a share between 0 and 1 (0.1 is 10 %)", a.threshold);
     }
@@ -97,8 +102,28 @@ pub fn leaks(a: &LeaksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let paths = Paths::new(&alive, &heap);
     let report = LeaksReport::collect(&alive, &paths, a.threshold, a.limit);
     match a.heap.format {
+        Format::Table | Format::Dot => report.write_table(out)?,
+        Format::Json => write_json(&report, out)?,
+    }
+    super::heap::finish(&opened, a.heap.verbose, out)
+}
+
+/// Nodes drawn per cycle with `--format dot`.
+const MAX_DOT_NODES: usize = 50;
+
+/// `heapscope cycles CORE`.
+pub fn cycles(a: &CyclesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let opened = super::heap::open(&a.heap)?;
+    let alive = analyse(&opened)?;
+    let garbage = heapscope_analysis::garbage::garbage(&opened.snapshot);
+    let report = CyclesReport::collect(&alive, &garbage, a.limit);
+    match a.heap.format {
         Format::Table => report.write_table(out)?,
         Format::Json => write_json(&report, out)?,
+        Format::Dot => {
+            let heap = Heap::new(&opened.process, &opened.layout);
+            report.write_dot(&heap, &opened.snapshot, &alive, MAX_DOT_NODES, out)?
+        }
     }
     super::heap::finish(&opened, a.heap.verbose, out)
 }

@@ -9,6 +9,7 @@ use crate::args::{Format, InfoArgs};
 
 /// Runs `info`. A core without Python is still described; only an unreadable core is an error.
 pub fn run(args: &InfoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    super::reject_dot(args.format, "info")?;
     let process = super::open_core(&args.core)?;
     let python = heapscope_cpython::detect(&process);
     // Resolved even without --layout, so that a version without a built-in table is flagged here too.
@@ -25,7 +26,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     report.layout = layout;
     report.unverified_version = unverified;
     match args.format {
-        Format::Table => report.write_table(out)?,
+        Format::Table | Format::Dot => report.write_table(out)?,
         Format::Json => report.write_json(out)?,
     }
     Ok(())

@@ -56,3 +56,11 @@ pub fn resolve_layout(
     }
     Ok(resolved)
 }
+
+/// Refuses `--format dot` for a command whose report is not a graph (before the core is opened).
+pub fn reject_dot(format: crate::args::Format, command: &str) -> anyhow::Result<()> {
+    if format == crate::args::Format::Dot {
+        anyhow::bail!("`heapscope {command}` has no DOT output: --format dot is for `path` and `cycles`");
+    }
+    Ok(())
+}

@@ -23,6 +23,7 @@ pub enum What {
 /// Runs `show`, `refs` or `referrers`. An address that is not an object of the snapshot is an error that names the
 /// object containing it, if one does.
 pub fn run(args: &ObjectArgs, what: What, out: &mut dyn Write) -> anyhow::Result<()> {
+    super::reject_dot(args.heap.format, "show")?;
     let opened = super::heap::open(&args.heap)?;
     let s = &opened.snapshot;
     let addr = Addr(args.addr);
@@ -49,7 +50,7 @@ pub fn run(args: &ObjectArgs, what: What, out: &mut dyn Write) -> anyhow::Result
         What::Show => {
             let r = ShowReport::collect(&heap, s, id, &opts);
             match args.heap.format {
-                Format::Table => r.write_table(out)?,
+                Format::Table | Format::Dot => r.write_table(out)?,
                 Format::Json => r.write_json(out)?,
             }
         }
@@ -57,7 +58,7 @@ pub fn run(args: &ObjectArgs, what: What, out: &mut dyn Write) -> anyhow::Result
             let dir = if what == What::Refs { Direction::Referents } else { Direction::Referrers };
             let r = RefsReport::collect(&heap, s, id, dir, &opts);
             match args.heap.format {
-                Format::Table => r.write_table(out)?,
+                Format::Table | Format::Dot => r.write_table(out)?,
                 Format::Json => r.write_json(out)?,
             }
         }
