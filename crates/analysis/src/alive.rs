@@ -118,7 +118,7 @@ impl<'s> Alive<'s> {
 
 /// Roots found by a conservative scan of C memory.
 pub fn is_conservative(kind: RootKind) -> bool {
-    matches!(kind, RootKind::CGlobal | RootKind::InterpreterState | RootKind::ThreadState)
+    matches!(kind, RootKind::CGlobal | RootKind::InterpreterState | RootKind::ThreadState | RootKind::CStack)
 }
 
 /// A set of edge positions (one bit per edge).

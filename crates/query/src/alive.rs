@@ -57,6 +57,7 @@ fn is_named_root(kind: RootKind) -> bool {
             | RootKind::CGlobal
             | RootKind::InterpreterState
             | RootKind::ThreadState
+            | RootKind::CStack
     )
 }
 

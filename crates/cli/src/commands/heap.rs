@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use heapscope_coredump::CoreProcess;
-use heapscope_cpython::heap::{self, BuildOptions, Phase, Progress, Snapshot};
+use heapscope_cpython::heap::{self, BuildOptions, CStack, Phase, Progress, Snapshot};
 use heapscope_cpython::layout::Layout;
 
 use crate::args::HeapArgs;
@@ -28,10 +28,32 @@ pub fn open(args: &HeapArgs) -> anyhow::Result<Opened> {
     let (layout, layout_warnings) = super::resolve_layout(&process, &python, &args.core)?;
     let line = ProgressLine::new();
     let report = |p: Progress| line.show(p);
-    let opts = BuildOptions { progress: line.enabled().then_some(&report as _), ..BuildOptions::default() };
+    let opts = BuildOptions {
+        c_stacks: c_stacks(&process),
+        progress: line.enabled().then_some(&report as _),
+        ..BuildOptions::default()
+    };
     let snapshot = heap::build(&process, &python, &layout, &opts)?;
     line.clear();
     Ok(Opened { process, layout, snapshot, layout_warnings })
+}
+
+/// Each thread's C stack (from its stack pointer to the end of the core segment that holds it) and registers.
+fn c_stacks(process: &CoreProcess) -> Vec<CStack> {
+    let core = process.core();
+    core.threads()
+        .iter()
+        .filter_map(|t| {
+            let sp = t.regs.sp()?;
+            let seg = core.segment_at(heapscope_coredump::Addr(sp))?;
+            Some(CStack {
+                tid: t.tid,
+                registers: t.regs.x86_64().map(|r| r.to_words().to_vec()).unwrap_or_default(),
+                start: heapscope_coredump::Addr(sp & !7),
+                end: seg.end(),
+            })
+        })
+        .collect()
 }
 
 /// After the report: warnings and undecodable objects on stderr (counts, or every one with `--verbose`), then an

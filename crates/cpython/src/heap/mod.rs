@@ -20,7 +20,7 @@ pub use enumerate::{enumerate, Enumeration, EnumerationStats};
 pub use labels::{Label, Ref, RefKind};
 pub use object_info::{object_info, object_info_with, ObjectInfo};
 pub use snapshot::{
-    build, BuildOptions, BuildStats, Category, ErrorLog, ObjectId, ObjectRecord, Phase, Progress, Snapshot,
+    build, BuildOptions, BuildStats, CStack, Category, ErrorLog, ObjectId, ObjectRecord, Phase, Progress, Snapshot,
     SnapshotRoot, TypeId, TypeRecord,
 };
 pub use traverse::{referents, referents_with};

@@ -77,6 +77,10 @@ pub enum RootKind {
     /// handled or raised, the async-generator hooks, the context, … (found by a conservative scan of the
     /// structure).
     ThreadState,
+    /// A word of a thread's C stack (from its stack pointer up) or one of its registers that holds the address of
+    /// an object: what C code running on the thread holds (found by a conservative scan; a stale word can name an
+    /// object no longer used).
+    CStack,
     /// A word of a loaded ELF object's static data (`.data`, `.bss`: C globals, `_PyRuntime`, an extension's
     /// cached objects) that holds the address of an object. Found by a conservative scan: a stale word can name an
     /// object the C code no longer uses.
@@ -140,6 +144,13 @@ pub enum RootWhere {
         /// The thread's `thread_id`, 0 for an interpreter state.
         ident: u64,
     },
+    /// A word of the C stack of thread `tid` at `addr`, or one of its registers (`addr` `None`).
+    CStack {
+        /// The kernel thread id.
+        tid: u32,
+        /// Where the word is on the stack; `None` for a register.
+        addr: Option<Addr>,
+    },
     /// The word at `addr` in the static data of the loaded object `object` (an index into
     /// [`ProcessImage::objects`]).
     CGlobal {
@@ -163,6 +174,7 @@ impl RootWhere {
             RootWhere::RuntimeStatic { runtime, .. } => Some(runtime),
             RootWhere::CGlobal { addr, .. } => Some(addr),
             RootWhere::StateWord { state, .. } => Some(state),
+            RootWhere::CStack { addr, .. } => addr,
         }
     }
 }

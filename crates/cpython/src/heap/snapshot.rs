@@ -35,7 +35,7 @@ use crate::heap::roots::{RootKind, RootWhere};
 use crate::heap::{Label, RefKind};
 use crate::PythonVersion;
 
-pub use build::{build, BuildOptions, Phase, Progress};
+pub use build::{build, BuildOptions, CStack, Phase, Progress};
 pub use categories::Category;
 
 use index::AddrIndex;

@@ -96,6 +96,10 @@ impl<'h, 'a, P: ProcessImage + ?Sized> RootNamer<'h, 'a, P> {
                 }
                 _ => text(format!("interpreter state +{offset:#x}")),
             },
+            RootWhere::CStack { tid, addr } => text(match addr {
+                Some(a) => format!("C stack of thread tid {tid} at {a}"),
+                None => format!("a register of thread tid {tid}"),
+            }),
             RootWhere::CGlobal { addr, object } => {
                 let file = self.heap.process().objects().get(object as usize).map(|o| o.file_name());
                 text(format!("C global at {addr} ({})", file.as_deref().unwrap_or("?")))

@@ -58,8 +58,27 @@ pub struct Progress {
     pub total: u64,
 }
 
+/// A thread's C stack (from its stack pointer to the end of the mapping that holds it) and registers: their words
+/// that hold an object's address become roots of kind `c_stack` (the objects C code running on the thread holds).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CStack {
+    /// The kernel thread id.
+    pub tid: u32,
+    /// The general-purpose registers' values.
+    pub registers: Vec<u64>,
+    /// The stack pointer.
+    pub start: Addr,
+    /// The end of the stack's mapping.
+    pub end: Addr,
+}
+
+/// Most bytes of one thread's C stack scanned.
+const MAX_C_STACK: u64 = 64 << 20;
+
 /// Limits and hooks of [`build`].
 pub struct BuildOptions<'a> {
+    /// The threads' C stacks and registers, scanned for roots (none: no `c_stack` roots).
+    pub c_stacks: Vec<CStack>,
     /// Most objects kept (ids are `u32`). Objects found by reference beyond it are left out, with a warning.
     pub max_objects: usize,
     /// Most decoding failures kept with their address and cause (all are counted).
@@ -71,7 +90,7 @@ pub struct BuildOptions<'a> {
 
 impl Default for BuildOptions<'_> {
     fn default() -> Self {
-        BuildOptions { max_objects: (u32::MAX - 1) as usize, max_errors: 1000, progress: None }
+        BuildOptions { c_stacks: Vec::new(), max_objects: (u32::MAX - 1) as usize, max_errors: 1000, progress: None }
     }
 }
 
@@ -80,6 +99,7 @@ impl std::fmt::Debug for BuildOptions<'_> {
         f.debug_struct("BuildOptions")
             .field("max_objects", &self.max_objects)
             .field("max_errors", &self.max_errors)
+            .field("c_stacks", &self.c_stacks.len())
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -232,6 +252,29 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
                 states.push((t.tstate, u64::from(size), RootKind::ThreadState, t.ident));
             }
         }
+    }
+    // The threads' C stacks and registers: what C code running on them holds.
+    for s in &opts.c_stacks {
+        for &w in &s.registers {
+            if let Some(id) = index.get(w) {
+                merged.cols.flags[id as usize] |= flag::ROOT;
+                roots.push(SnapshotRoot {
+                    id,
+                    kind: RootKind::CStack,
+                    at: RootWhere::CStack { tid: s.tid, addr: None },
+                });
+            }
+        }
+        let end = s.end.0.min(s.start.0.saturating_add(MAX_C_STACK));
+        let is_object = |w: u64| index.get(w);
+        heap::roots::scan_words(p, s.start.0, end, &is_object, |id, at| {
+            merged.cols.flags[id as usize] |= flag::ROOT;
+            roots.push(SnapshotRoot {
+                id,
+                kind: RootKind::CStack,
+                at: RootWhere::CStack { tid: s.tid, addr: Some(at) },
+            });
+        });
     }
     for (state, size, kind, ident) in states {
         let is_object = |w: u64| index.get(w);
