@@ -450,6 +450,8 @@ pub static ROWS: &[Row] = rows! {
     "Context.size"                                 48       48      Same313Checked;
     "Context.ctx_prev"                             16       16      Same313Checked;
     "Context.ctx_vars"                             24       24      Same313Checked;
+    "Hamt.size"                                    40       40      Same313Checked;
+    "Hamt.h_root"                                  16       16      Same313Checked;
     "ContextVar.size"                              64       64      Dwarf315Checked;
     "ContextVar.var_name"                          16       16      Dwarf315Checked;
     "ContextVar.var_default"                       24       24      Dwarf315Checked;

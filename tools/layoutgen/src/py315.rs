@@ -427,6 +427,8 @@ pub static ROWS: &[Row] = rows! {
     "Context.size"                                48      Same314;
     "Context.ctx_prev"                            16      Same314;
     "Context.ctx_vars"                            24      Same314;
+    "Hamt.size"                                   40      Same314;
+    "Hamt.h_root"                                 16      Same314;
     "ContextVar.size"                             64      DwarfSource;
     "ContextVar.var_name"                         16      DwarfSource;
     "ContextVar.var_default"                      24      DwarfSource;

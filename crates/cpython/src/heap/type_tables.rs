@@ -122,6 +122,7 @@ pub(crate) const NAMED_TYPES: &[Named] = {
         ("types.UnionType", T::Union, None, None),
         ("typing.Union", T::Union, None, None),
         ("_contextvars.ContextVar", T::ContextVar, None, None),
+        ("hamt", T::Hamt, None, None),
         ("ContextVar", T::ContextVar, None, None),
         ("typing.TypeVar", T::TypeVar, None, None),
         ("typing.TypeAliasType", T::TypeAlias, None, None),

@@ -319,6 +319,8 @@ layout! {
     context: Context,
     /// `PyContextVar`.
     context_var: ContextVar,
+    /// `PyHamtObject`.
+    hamt: Hamt,
     /// `typevarobject` (3.12+).
     typevar: TypeVar,
     /// `typealiasobject` (3.12+).

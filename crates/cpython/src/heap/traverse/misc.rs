@@ -75,6 +75,7 @@ pub(super) fn traverse<P: ProcessImage + ?Sized>(
         T::MemoryView => &[(&l.memoryview.mbuf, "mbuf")],
         T::ManagedBuffer => &[(&l.managed_buffer.master_obj, "obj")],
         T::Context => &[(&l.context.ctx_prev, "ctx_prev"), (&l.context.ctx_vars, "ctx_vars")],
+        T::Hamt => &[(&l.hamt.h_root, "h_root")],
         T::GenericAlias => &[
             (&l.generic_alias.origin, "__origin__"),
             (&l.generic_alias.args, "__args__"),

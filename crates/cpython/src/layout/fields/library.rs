@@ -310,6 +310,13 @@ layout_struct! {
 }
 
 layout_struct! {
+    /// `PyHamtObject` (`hamt`: the immutable mapping behind a `Context`).
+    pub struct Hamt = ["PyHamtObject"] {
+        h_root: ["h_root"],
+    }
+}
+
+layout_struct! {
     /// `PyContextVar` (`_contextvars.ContextVar`).
     pub struct ContextVar = ["PyContextVar", "_pycontextvarobject"] {
         var_name: ["var_name"],
