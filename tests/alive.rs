@@ -16,6 +16,9 @@
 //! the top suspect's accumulation point is the cache dict, reached as `sys.modules['__main__'].__dict__['CACHE']`.
 //!
 //! **Paths.** The cache's path names the module global that holds it: `sys.modules['__main__'].__dict__['CACHE']`.
+//!
+//! **Owners.** `top`'s biggest owner is `__main__`'s dict, and `top --type __main__.Point` lists `Point`s reached
+//! through the `POINTS` global; `retained` agrees with `top` on the same object.
 
 mod common;
 
@@ -204,6 +207,25 @@ fn check_cli(fx: &common::Fixture, truth: &Value) {
     assert_eq!(text, "sys.modules['__main__'].__dict__['CACHE']", "{}: {path}", fx.name);
     let path = run(&["path", &format!("{leaked:#x}")]);
     assert_eq!(path["paths"][0]["root"]["kind"], "excess", "{}: {path}", fx.name);
+
+    // `top`: the biggest owner is `__main__`'s dict (the truth's `main_module_dict`), named through its module;
+    // `--type` lists objects of that type wherever they are in the tree, with their paths.
+    let top = run(&["top", "--limit", "3"]);
+    let first = &top["owners"][0];
+    assert_eq!(first["address"], truth["markers"]["main_module_dict"], "{}: {first}", fx.name);
+    assert_eq!(first["path"], "sys.modules['__main__'].__dict__", "{}: {first}", fx.name);
+    let points = run(&["top", "--type", "__main__.Point", "--limit", "5"]);
+    let owners = points["owners"].as_array().unwrap();
+    assert_eq!(owners.len(), 5, "{}: {points}", fx.name);
+    for o in owners {
+        assert_eq!(o["type"], "__main__.Point", "{}: {o}", fx.name);
+        let p = o["path"].as_str().unwrap_or("");
+        assert!(p.starts_with("sys.modules['__main__'].__dict__['POINTS']["), "{}: {p}", fx.name);
+    }
+    // `retained` as a user runs it agrees with `top`'s figure for the same object.
+    let retained = run(&["retained", &format!("{:#x}", first["address"].as_u64().unwrap())]);
+    assert_eq!(retained["bytes"], first["retained_bytes"], "{}: {retained}", fx.name);
+    assert_eq!(retained["count"], first["retained_count"], "{}: {retained}", fx.name);
 }
 
 crate::per_fixture!(check);
