@@ -41,6 +41,9 @@ pub enum Command {
     Leaks(LeaksArgs),
     /// Reference cycles, live or garbage, largest first.
     Cycles(CyclesArgs),
+    /// Write the heap as tables (objects, edges, types, roots), one file per table, for pandas, polars, DuckDB or
+    /// Spark. docs/tables.md describes the columns.
+    Export(ExportArgs),
 }
 
 /// Where the core is and where the binaries it mapped can be found.
@@ -235,6 +238,55 @@ pub struct LeaksArgs {
     /// Leak roots listed.
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub limit: usize,
+}
+
+/// File formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Apache Parquet (zstd-compressed, typed columns).
+    Parquet,
+    /// CSV with a header row.
+    Csv,
+    /// Newline-delimited JSON: one object per row.
+    Ndjson,
+}
+
+/// The tables of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableName {
+    /// One row per object, with retained sizes, dominators, cycles and garbage.
+    Objects,
+    /// One row per reference, with its kind and label.
+    Edges,
+    /// One row per type, with the count and sizes of its instances.
+    Types,
+    /// One row per root: what holds the heap from outside.
+    Roots,
+}
+
+/// `heapscope export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The core and its binaries.
+    #[command(flatten)]
+    pub core: CoreArgs,
+
+    /// Directory to write the files into (`objects.parquet`, …); created if missing. Each file appears whole or not
+    /// at all (written to a temporary file in DIR, then renamed).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// File format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+    pub format: ExportFormat,
+
+    /// Tables to write, comma-separated. Default: all.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "TABLE,…")]
+    pub tables: Vec<TableName>,
+
+    /// List on stderr the objects that could not be decoded, and every warning.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// `heapscope show`, `refs`, `referrers`.

@@ -186,7 +186,7 @@ fn append_label(text: &mut String, label: &str) {
 }
 
 /// A root kind's snake_case name.
-fn root_kind_name(k: RootKind) -> String {
+pub(crate) fn root_kind_name(k: RootKind) -> String {
     serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| format!("{k:?}"))
 }
 

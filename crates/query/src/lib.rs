@@ -1,10 +1,12 @@
 //! Reports, tables, SQL and export over what heapscope decoded from a process image.
 //!
 //! Every report here is plain data (serde-serialisable) plus renderers that write to a `&mut dyn Write`; the binary
-//! only chooses the format and the destination. This will be the only crate that links polars.
+//! only chooses the format and the destination. [`tables`] turns a snapshot into polars DataFrames and [`export`]
+//! writes them; this is the only crate that links polars.
 
 pub mod alive;
 pub mod cycles;
+pub mod export;
 mod format;
 pub mod garbage;
 pub mod info;
@@ -13,5 +15,6 @@ pub mod show;
 pub mod stacks;
 pub mod summary;
 mod table;
+pub mod tables;
 
 pub use table::Table;

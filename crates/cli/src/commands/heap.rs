@@ -10,7 +10,7 @@ use heapscope_coredump::CoreProcess;
 use heapscope_cpython::heap::{self, BuildOptions, CStack, Phase, Progress, Snapshot};
 use heapscope_cpython::layout::Layout;
 
-use crate::args::HeapArgs;
+use crate::args::{CoreArgs, HeapArgs};
 
 /// A core opened and snapshotted.
 pub struct Opened {
@@ -23,9 +23,14 @@ pub struct Opened {
 
 /// Opens the core, finds Python, resolves the layout and builds the snapshot.
 pub fn open(args: &HeapArgs) -> anyhow::Result<Opened> {
-    let process = super::open_core_reporting(&args.core)?;
+    open_core(&args.core)
+}
+
+/// [`open`] for a command without the heap commands' `--format`.
+pub fn open_core(args: &CoreArgs) -> anyhow::Result<Opened> {
+    let process = super::open_core_reporting(args)?;
     let python = heapscope_cpython::detect(&process)?;
-    let (layout, layout_warnings) = super::resolve_layout(&process, &python, &args.core)?;
+    let (layout, layout_warnings) = super::resolve_layout(&process, &python, args)?;
     let line = ProgressLine::new();
     let report = |p: Progress| line.show(p);
     let opts = BuildOptions {

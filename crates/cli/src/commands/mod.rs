@@ -1,6 +1,7 @@
 //! One module per subcommand: open the inputs, call the libraries, write the report.
 
 pub mod alive;
+pub mod export;
 pub mod garbage;
 pub mod heap;
 pub mod info;

@@ -1,0 +1,305 @@
+//! The heap as polars DataFrames: `objects`, `edges`, `types` and `roots`, one row per object, reference, type and
+//! root of a [`Snapshot`], with the results of the analyses ([`heapscope_analysis`]) as columns of `objects`.
+//!
+//! The schema of each table, its column types and their meaning are in `docs/tables.md`; [`TableKind::columns`]
+//! lists the column names in order, and a unit test keeps the two in step.
+//!
+//! Every table starts with a `dump_id` column, the same value in every row of every table of one core, so that the
+//! exports of many dumps can be concatenated and still told apart. For now it is [`provisional_dump_id`]: a hash of
+//! the core file's name and size. It will become a hash of the core's identity (headers, notes and build-ids) when
+//! the snapshot records one.
+
+use heapscope_analysis::alive::Alive;
+use heapscope_analysis::cycles::live_components;
+use heapscope_analysis::garbage::garbage;
+use heapscope_coredump::ProcessImage;
+use heapscope_cpython::heap::roots::RootNamer;
+use heapscope_cpython::heap::{ObjectId, Snapshot};
+use heapscope_cpython::objects::Heap;
+use heapscope_graph::dominators::{UNREACHABLE, VIRTUAL_ROOT};
+use heapscope_graph::reach::NodeSet;
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use crate::alive::root_kind_name;
+use crate::show::{kind_name, label_text};
+
+/// What can go wrong building a table.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TablesError {
+    /// The dominator tree could not be computed (too many objects for the graph's ids).
+    #[error("cannot compute the dominator tree: {0}")]
+    Graph(#[from] heapscope_graph::GraphError),
+    /// polars refused a column or could not write a file.
+    #[error(transparent)]
+    Polars(#[from] PolarsError),
+}
+
+/// One of the tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableKind {
+    /// One row per object, with the analyses' results.
+    Objects,
+    /// One row per reference.
+    Edges,
+    /// One row per type object.
+    Types,
+    /// One row per root.
+    Roots,
+}
+
+impl TableKind {
+    /// Every table, in the order `export` writes them.
+    pub const ALL: [TableKind; 4] = [TableKind::Objects, TableKind::Edges, TableKind::Types, TableKind::Roots];
+
+    /// The table's name (also its file name without the extension).
+    pub fn name(self) -> &'static str {
+        match self {
+            TableKind::Objects => "objects",
+            TableKind::Edges => "edges",
+            TableKind::Types => "types",
+            TableKind::Roots => "roots",
+        }
+    }
+
+    /// The table named `name`.
+    pub fn from_name(name: &str) -> Option<TableKind> {
+        TableKind::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The table's columns, in order.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            TableKind::Objects => &[
+                "dump_id",
+                "id",
+                "address",
+                "type_id",
+                "type",
+                "size",
+                "footprint",
+                "refcount",
+                "immortal",
+                "gc_tracked",
+                "length",
+                "category",
+                "retained_count",
+                "retained_bytes",
+                "retained_footprint",
+                "idom",
+                "scc",
+                "garbage",
+                "freed",
+                "refcount_excess",
+            ],
+            TableKind::Edges => &["dump_id", "src", "dst", "kind", "label"],
+            TableKind::Types => &["dump_id", "type_id", "address", "name", "count", "bytes", "footprint"],
+            TableKind::Roots => &["dump_id", "id", "kind", "description", "function", "local", "thread"],
+        }
+    }
+}
+
+/// A provisional identity of a dump: FNV-1a (64 bits) of the core file's name and its size in bytes. Stable across
+/// runs, machines and heapscope versions; two cores of the same name and size collide (the core's own identity
+/// will replace it).
+pub fn provisional_dump_id(file_name: &str, size: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in file_name.as_bytes().iter().chain(&[0]).chain(&size.to_le_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Builds the tables of one snapshot. `heap` decodes the labels of references and names the roots.
+#[derive(Debug)]
+pub struct Tables<'s, 'h, 'p, P: ProcessImage + ?Sized> {
+    snap: &'s Snapshot,
+    heap: &'h Heap<'p, P>,
+    dump_id: u64,
+}
+
+impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
+    /// The tables of `snap`, every row tagged with `dump_id`.
+    pub fn new(snap: &'s Snapshot, heap: &'h Heap<'p, P>, dump_id: u64) -> Self {
+        Tables { snap, heap, dump_id }
+    }
+
+    /// Builds table `kind`.
+    pub fn frame(&self, kind: TableKind) -> Result<DataFrame, TablesError> {
+        match kind {
+            TableKind::Objects => self.objects(),
+            TableKind::Edges => self.edges(),
+            TableKind::Types => Ok(self.types()?),
+            TableKind::Roots => Ok(self.roots()?),
+        }
+    }
+
+    fn dump_id(&self, rows: usize) -> Column {
+        Column::new_scalar("dump_id".into(), Scalar::from(self.dump_id), rows)
+    }
+
+    /// `objects`: the columns of the snapshot, then what the analyses say of each object.
+    pub fn objects(&self) -> Result<DataFrame, TablesError> {
+        let s = self.snap;
+        let n = s.len();
+        let ids: Vec<ObjectId> = (0..n as ObjectId).collect();
+        let (type_ids, sizes, footprints) = s.columns();
+        let records: Vec<_> = ids.par_iter().map(|&id| s.object(id)).collect();
+        let alive = Alive::new(s)?;
+        let retained = alive.retained();
+        let idom = alive.dominators().idom().iter().map(|&d| (d != VIRTUAL_ROOT && d != UNREACHABLE).then_some(d));
+        let sccs = live_components(&alive);
+        let g = garbage(s);
+        let flags = |set: &[ObjectId]| {
+            let mut bits = NodeSet::new(n);
+            for &id in set {
+                bits.insert(id);
+            }
+            (0..n as ObjectId).map(|id| bits.contains(id)).collect::<BooleanChunked>()
+        };
+        let type_names: Vec<Option<&str>> = records
+            .iter()
+            .map(|r| r.type_id.and_then(|t| s.types().get(t as usize)).map(|t| t.name.as_str()))
+            .collect();
+        let columns = vec![
+            self.dump_id(n),
+            col_u32("id", ids.clone()),
+            col_u64("address", records.iter().map(|r| r.addr.0).collect()),
+            named::<UInt32Type>(
+                "type_id",
+                type_ids.iter().map(|&t| ((t as usize) < s.types().len()).then_some(t)).collect(),
+            ),
+            Column::new("type".into(), type_names),
+            col_u64("size", sizes.to_vec()),
+            col_u64("footprint", footprints.to_vec()),
+            Column::new("refcount".into(), s.refcounts()),
+            named::<BooleanType>("immortal", records.iter().map(|r| r.immortal).collect()),
+            named::<BooleanType>("gc_tracked", records.iter().map(|r| r.gc_tracked).collect()),
+            Column::new("length".into(), records.iter().map(|r| r.len).collect::<Vec<_>>()),
+            Column::new("category".into(), records.iter().map(|r| r.category.name()).collect::<Vec<_>>()),
+            col_u32("retained_count", retained.count().to_vec()),
+            col_u64("retained_bytes", retained.bytes().to_vec()),
+            col_u64("retained_footprint", retained.footprint().to_vec()),
+            named::<UInt32Type>("idom", idom.collect()),
+            col_u32("scc", sccs.components().to_vec()),
+            named("garbage", flags(&g.unreachable)),
+            named("freed", flags(&g.freed)),
+            col_u64("refcount_excess", alive.excess().to_vec()),
+        ];
+        Ok(DataFrame::new(n, columns)?)
+    }
+
+    /// `edges`: every reference, grouped by source in id order, each source's in the order the decoder reported
+    /// them. Labels are decoded in parallel, each once per reference.
+    pub fn edges(&self) -> Result<DataFrame, TablesError> {
+        let s = self.snap;
+        let g = s.graph();
+        let m = s.num_refs();
+        let mut src = Vec::with_capacity(m);
+        for id in 0..s.len() as ObjectId {
+            src.extend(std::iter::repeat_n(id, g.edge_range(id).len()));
+        }
+        let kinds: Vec<&str> = (0..m).into_par_iter().map(|e| kind_name(s.edge_kind(e))).collect();
+        let labels: Vec<String> = (0..m)
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map(|e| label_text(self.heap, s.addr(src[e]), s.edge(e).0))
+            .collect();
+        let columns = vec![
+            self.dump_id(m),
+            col_u32("src", src),
+            col_u32("dst", g.targets().to_vec()),
+            Column::new("kind".into(), kinds),
+            Column::new("label".into(), labels),
+        ];
+        Ok(DataFrame::new(m, columns)?)
+    }
+
+    /// `types`: every type object of the snapshot, with the count and sizes of its instances (0 for a type
+    /// without any).
+    pub fn types(&self) -> PolarsResult<DataFrame> {
+        let s = self.snap;
+        let types = s.types();
+        let (type_ids, sizes, footprints) = s.columns();
+        let mut count = vec![0u64; types.len()];
+        let mut bytes = vec![0u64; types.len()];
+        let mut footprint = vec![0u64; types.len()];
+        for (i, &t) in type_ids.iter().enumerate() {
+            if let Some(c) = count.get_mut(t as usize) {
+                *c += 1;
+                bytes[t as usize] = bytes[t as usize].saturating_add(sizes[i]);
+                footprint[t as usize] = footprint[t as usize].saturating_add(footprints[i]);
+            }
+        }
+        let rows = types.len();
+        let columns = vec![
+            self.dump_id(rows),
+            col_u32("type_id", (0..rows as u32).collect()),
+            col_u64("address", types.iter().map(|t| t.addr.0).collect()),
+            Column::new("name".into(), types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>()),
+            col_u64("count", count),
+            col_u64("bytes", bytes),
+            col_u64("footprint", footprint),
+        ];
+        DataFrame::new(rows, columns)
+    }
+
+    /// `roots`: every root in the order found, named by [`RootNamer`].
+    pub fn roots(&self) -> PolarsResult<DataFrame> {
+        let s = self.snap;
+        let namer = RootNamer::new(self.heap, s.interpreters());
+        let described: Vec<_> = s.roots().iter().map(|r| namer.describe(r.kind, &r.at)).collect();
+        let rows = described.len();
+        let columns = vec![
+            self.dump_id(rows),
+            col_u32("id", s.roots().iter().map(|r| r.id).collect()),
+            Column::new("kind".into(), s.roots().iter().map(|r| root_kind_name(r.kind)).collect::<Vec<_>>()),
+            Column::new("description".into(), described.iter().map(|d| d.text.as_str()).collect::<Vec<_>>()),
+            Column::new("function".into(), described.iter().map(|d| d.function.as_deref()).collect::<Vec<_>>()),
+            Column::new("local".into(), described.iter().map(|d| d.local.as_deref()).collect::<Vec<_>>()),
+            Column::new("thread".into(), described.iter().map(|d| d.thread.as_deref()).collect::<Vec<_>>()),
+        ];
+        DataFrame::new(rows, columns)
+    }
+}
+
+fn named<T: PolarsDataType>(name: &str, values: ChunkedArray<T>) -> Column
+where
+    ChunkedArray<T>: IntoSeries,
+{
+    values.with_name(name.into()).into_column()
+}
+
+fn col_u32(name: &str, v: Vec<u32>) -> Column {
+    UInt32Chunked::from_vec(name.into(), v).into_column()
+}
+
+fn col_u64(name: &str, v: Vec<u64>) -> Column {
+    UInt64Chunked::from_vec(name.into(), v).into_column()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dump_ids_are_stable() {
+        assert_eq!(provisional_dump_id("core", 0), provisional_dump_id("core", 0));
+        assert_ne!(provisional_dump_id("core", 1), provisional_dump_id("core", 2));
+        assert_ne!(provisional_dump_id("core.1", 2), provisional_dump_id("core.12", 0));
+        // FNV-1a of b"core\0" + 8 zero bytes: fixed forever, so ids in old exports keep matching.
+        assert_eq!(provisional_dump_id("core", 0), 0xf0f1_e5f2_6e9a_8eba);
+    }
+
+    #[test]
+    fn the_documented_columns_are_the_columns() {
+        let doc = include_str!("../../../docs/tables.md");
+        for t in TableKind::ALL {
+            for c in t.columns() {
+                assert!(doc.contains(&format!("| `{c}` |")), "docs/tables.md: no row for {}.{c}", t.name());
+            }
+        }
+    }
+}
