@@ -14,7 +14,7 @@ use heapscope_analysis::cycles::live_components;
 use heapscope_analysis::garbage::garbage;
 use heapscope_coredump::ProcessImage;
 use heapscope_cpython::heap::roots::RootNamer;
-use heapscope_cpython::heap::{ObjectId, Snapshot};
+use heapscope_cpython::heap::{ObjectId, ObjectRecord, Snapshot};
 use heapscope_cpython::objects::Heap;
 use heapscope_graph::dominators::{UNREACHABLE, VIRTUAL_ROOT};
 use heapscope_graph::reach::NodeSet;
@@ -144,50 +144,58 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
     pub fn objects(&self) -> Result<DataFrame, TablesError> {
         let s = self.snap;
         let n = s.len();
-        let ids: Vec<ObjectId> = (0..n as ObjectId).collect();
-        let (type_ids, sizes, footprints) = s.columns();
-        let records: Vec<_> = ids.par_iter().map(|&id| s.object(id)).collect();
-        let alive = Alive::new(s)?;
-        let retained = alive.retained();
-        let idom = alive.dominators().idom().iter().map(|&d| (d != VIRTUAL_ROOT && d != UNREACHABLE).then_some(d));
-        let sccs = live_components(&alive);
-        let g = garbage(s);
-        let flags = |set: &[ObjectId]| {
-            let mut bits = NodeSet::new(n);
-            for &id in set {
-                bits.insert(id);
-            }
-            (0..n as ObjectId).map(|id| bits.contains(id)).collect::<BooleanChunked>()
+        // The analyses first, each dropped once its columns are made, so that their working memory and the
+        // snapshot's columns are not held at once.
+        let analysed = {
+            let alive = Alive::new(s)?;
+            let retained = alive.retained();
+            let idom = alive.dominators().idom().iter().map(|&d| (d != VIRTUAL_ROOT && d != UNREACHABLE).then_some(d));
+            let sccs = live_components(&alive);
+            let g = garbage(s);
+            let flags = |set: &[ObjectId]| {
+                let mut bits = NodeSet::new(n);
+                for &id in set {
+                    bits.insert(id);
+                }
+                (0..n as ObjectId).map(|id| bits.contains(id)).collect::<BooleanChunked>()
+            };
+            vec![
+                col_u32("retained_count", retained.count().to_vec()),
+                col_u64("retained_bytes", retained.bytes().to_vec()),
+                col_u64("retained_footprint", retained.footprint().to_vec()),
+                named::<UInt32Type>("idom", idom.collect()),
+                col_u32("scc", sccs.components().to_vec()),
+                named("garbage", flags(&g.unreachable)),
+                named("freed", flags(&g.freed)),
+                col_u64("refcount_excess", alive.excess().to_vec()),
+            ]
         };
-        let type_names: Vec<Option<&str>> = records
-            .iter()
-            .map(|r| r.type_id.and_then(|t| s.types().get(t as usize)).map(|t| t.name.as_str()))
-            .collect();
-        let columns = vec![
+        let (type_ids, sizes, footprints) = s.columns();
+        let types = s.types();
+        let each = |f: &(dyn Fn(ObjectRecord) -> bool + Sync)| -> BooleanChunked {
+            (0..n as ObjectId).map(|id| f(s.object(id))).collect()
+        };
+        let mut columns = vec![
             self.dump_id(n),
-            col_u32("id", ids.clone()),
-            col_u64("address", records.iter().map(|r| r.addr.0).collect()),
+            col_u32("id", (0..n as ObjectId).collect()),
+            col_u64("address", (0..n as ObjectId).map(|id| s.addr(id).0).collect()),
             named::<UInt32Type>(
                 "type_id",
-                type_ids.iter().map(|&t| ((t as usize) < s.types().len()).then_some(t)).collect(),
+                type_ids.iter().map(|&t| ((t as usize) < types.len()).then_some(t)).collect(),
             ),
-            Column::new("type".into(), type_names),
+            Column::new(
+                "type".into(),
+                type_ids.iter().map(|&t| types.get(t as usize).map(|t| t.name.as_str())).collect::<Vec<_>>(),
+            ),
             col_u64("size", sizes.to_vec()),
             col_u64("footprint", footprints.to_vec()),
             Column::new("refcount".into(), s.refcounts()),
-            named::<BooleanType>("immortal", records.iter().map(|r| r.immortal).collect()),
-            named::<BooleanType>("gc_tracked", records.iter().map(|r| r.gc_tracked).collect()),
-            Column::new("length".into(), records.iter().map(|r| r.len).collect::<Vec<_>>()),
-            Column::new("category".into(), records.iter().map(|r| r.category.name()).collect::<Vec<_>>()),
-            col_u32("retained_count", retained.count().to_vec()),
-            col_u64("retained_bytes", retained.bytes().to_vec()),
-            col_u64("retained_footprint", retained.footprint().to_vec()),
-            named::<UInt32Type>("idom", idom.collect()),
-            col_u32("scc", sccs.components().to_vec()),
-            named("garbage", flags(&g.unreachable)),
-            named("freed", flags(&g.freed)),
-            col_u64("refcount_excess", alive.excess().to_vec()),
+            named("immortal", each(&|r| r.immortal)),
+            named("gc_tracked", each(&|r| r.gc_tracked)),
+            named::<UInt64Type>("length", (0..n as ObjectId).map(|id| s.object(id).len).collect()),
+            Column::new("category".into(), s.categories().iter().map(|c| c.name()).collect::<Vec<_>>()),
         ];
+        columns.extend(analysed);
         Ok(DataFrame::new(n, columns)?)
     }
 
