@@ -21,7 +21,7 @@ fn analyse(opened: &Opened) -> anyhow::Result<Alive<'_>> {
 }
 
 /// The object at `addr`, or an error naming what contains it.
-fn object(opened: &Opened, addr: u64, core: &std::path::Path) -> anyhow::Result<ObjectId> {
+fn object(opened: &Opened, addr: u64, core: &std::path::Path, command: &str) -> anyhow::Result<ObjectId> {
     let s = &opened.snapshot;
     let addr = Addr(addr);
     if let Some(id) = s.id_of(addr) {
@@ -29,7 +29,7 @@ fn object(opened: &Opened, addr: u64, core: &std::path::Path) -> anyhow::Result<
     }
     match s.containing(addr) {
         Some(c) => bail!(
-            "{addr} is not the start of an object: it lies inside the {} at {}; try `heapscope retained {} {}`",
+            "{addr} is not the start of an object: it lies inside the {} at {}; try `heapscope {command} {} {}`",
             s.type_name(c),
             s.addr(c),
             core.display(),
@@ -43,7 +43,7 @@ fn object(opened: &Opened, addr: u64, core: &std::path::Path) -> anyhow::Result<
 pub fn retained(a: &ObjectArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     super::reject_dot(a.heap.format, "retained")?;
     let opened = super::heap::open(&a.heap)?;
-    let id = object(&opened, a.addr, &a.heap.core.core)?;
+    let id = object(&opened, a.addr, &a.heap.core.core, "retained")?;
     let alive = analyse(&opened)?;
     let report = RetainedReport::collect(&alive, id);
     match a.heap.format {
@@ -77,7 +77,7 @@ pub fn top(a: &TopArgs, out: &mut dyn Write) -> anyhow::Result<()> {
 /// `heapscope path CORE ADDR`.
 pub fn path(a: &PathArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let opened = super::heap::open(&a.heap)?;
-    let id = object(&opened, a.addr, &a.heap.core.core)?;
+    let id = object(&opened, a.addr, &a.heap.core.core, "path")?;
     let alive = analyse(&opened)?;
     let heap = Heap::new(&opened.process, &opened.layout);
     let paths = Paths::new(&alive, &heap);
