@@ -41,6 +41,14 @@ pub enum Command {
     Leaks(LeaksArgs),
     /// Reference cycles, live or garbage, largest first.
     Cycles(CyclesArgs),
+    /// Decode the heap once and save it (the snapshot) beside the core, so that every later command on this core
+    /// starts at once; the next commands find it by themselves and check it is of this core.
+    Index(IndexArgs),
+    /// SQL over the heap's tables (objects, edges, types, roots, …; docs/tables.md), with polars SQL.
+    ///
+    /// Example: heapscope query CORE 'SELECT type, count(*) AS n, sum(size) AS bytes FROM objects GROUP BY type
+    /// ORDER BY bytes DESC LIMIT 10'
+    Query(QueryArgs),
     /// Write the heap as tables (objects, edges, types, roots), one file per table, for pandas, polars, DuckDB or
     /// Spark. docs/tables.md describes the columns.
     Export(ExportArgs),
@@ -67,6 +75,17 @@ pub struct CoreArgs {
     /// Directory searched (by file name) for mapped files that are not found under the sysroot. Repeatable.
     #[arg(long = "search-path", value_name = "DIR")]
     pub search_paths: Vec<PathBuf>,
+
+    /// Heap commands: read the saved snapshot of the core from FILE (as `heapscope index CORE -o FILE` wrote it)
+    /// instead of looking for it beside the core (`CORE.heapscope`) and in the cache directory
+    /// (`$XDG_CACHE_HOME/heapscope`, else `~/.cache/heapscope`). A snapshot of another core, of another format
+    /// version, or damaged is never used: the core is decoded again and the snapshot saved anew.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_cache")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Heap commands: decode the core even when a saved snapshot of it exists, and save none.
+    #[arg(long)]
+    pub no_cache: bool,
 
     // TEST ONLY, hidden from --help: act as if heapscope had no built-in layout table KEY (`3.12`, `3.14.5`: the
     // keys of `heapscope_cpython::layout::TABLES`), so that the end-to-end tests can run the fallbacks for versions
@@ -283,6 +302,65 @@ pub struct ExportArgs {
     /// Tables to write, comma-separated. Default: all.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "TABLE,…")]
     pub tables: Vec<TableName>,
+
+    /// List on stderr the objects that could not be decoded, and every warning.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// Output formats of `query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryFormat {
+    /// Aligned text for a person.
+    Table,
+    /// A JSON array of row objects.
+    Json,
+    /// CSV with a header row.
+    Csv,
+    /// Apache Parquet (needs -o FILE).
+    Parquet,
+}
+
+/// `heapscope query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The core and its binaries.
+    #[command(flatten)]
+    pub core: CoreArgs,
+
+    /// The SQL statement (polars SQL: SELECT with JOIN, GROUP BY, ORDER BY, LIMIT, window functions, …). Only the
+    /// tables it names are built.
+    #[arg(value_name = "SQL", required_unless_present = "file")]
+    pub sql: Option<String>,
+
+    /// Read the statement from FILE instead.
+    #[arg(long, value_name = "FILE", conflicts_with = "sql")]
+    pub file: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+
+    /// Write the result to FILE (whole or not at all: a temporary file renamed into place) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// List on stderr the objects that could not be decoded, and every warning.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// `heapscope index`.
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// The core and its binaries.
+    #[command(flatten)]
+    pub core: CoreArgs,
+
+    /// Where to write the snapshot. Default: `CORE.heapscope` beside the core, or, when that directory is not
+    /// writable, `$XDG_CACHE_HOME/heapscope` (else `~/.cache/heapscope`), under the core's digest.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// List on stderr the objects that could not be decoded, and every warning.
     #[arg(long, short)]

@@ -154,6 +154,11 @@ impl CoreFile {
         self.compression
     }
 
+    /// The whole (decompressed) file.
+    pub(crate) fn raw(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// Length of the (decompressed) core in bytes.
     pub fn file_len(&self) -> u64 {
         self.bytes.len() as u64

@@ -8,6 +8,7 @@ mod core;
 mod elf;
 mod error;
 mod header;
+mod identity;
 mod image;
 mod le;
 mod memory;
@@ -24,6 +25,7 @@ pub use elf::{
     SymbolKind,
 };
 pub use error::{Error, ReadError};
+pub use identity::CoreIdentity;
 pub use image::{BytesSource, LoadedObject, ObjectMapping, ProcessImage, Range, SymbolRef, SyntheticImage};
 pub use memory::{Memory, SyntheticMemory};
 pub use notes::{

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::core::CoreFile;
 use crate::elf::{build_id_hex, DiskElf, LoadSegment, MappedElf};
+use crate::identity::CoreIdentity;
 use crate::image::{BytesSource, LoadedObject, ObjectMapping, ProcessImage, Range, SymbolRef};
 use crate::{Addr, Error, Memory, ReadError};
 
@@ -138,6 +139,12 @@ impl CoreProcess {
     /// The core file.
     pub fn core(&self) -> &CoreFile {
         &self.core
+    }
+
+    /// The identity of the core ([`CoreIdentity`]): what a saved snapshot of it must match.
+    pub fn identity(&self) -> CoreIdentity {
+        let ids: Vec<&[u8]> = self.objects.iter().filter_map(|o| o.build_id.as_deref()).collect();
+        CoreIdentity::of(&self.core, self.core.path(), &ids)
     }
 
     /// Size of the core file as given (compressed size for a compressed core).

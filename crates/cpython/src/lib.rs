@@ -10,6 +10,7 @@ pub mod frames;
 pub mod heap;
 pub mod layout;
 pub mod linetable;
+mod names;
 pub mod objects;
 pub mod runtime;
 mod version;

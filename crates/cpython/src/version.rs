@@ -19,7 +19,7 @@ pub const DEBUG_OFFSETS_COOKIE: &[u8; 8] = b"xdebugpy";
 const MAX_SCAN_BYTES: usize = 64 << 20;
 
 /// `sys.version_info.releaselevel`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReleaseLevel {
     /// `a`
@@ -33,7 +33,7 @@ pub enum ReleaseLevel {
 }
 
 /// An exact CPython version, as in `sys.version_info`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PythonVersion {
     /// 3
     pub major: u8,

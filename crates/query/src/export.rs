@@ -15,6 +15,8 @@ pub enum ExportFormat {
     Csv,
     /// One JSON object per row and line; null is `null`.
     Ndjson,
+    /// One JSON array of row objects; null is `null`.
+    Json,
 }
 
 impl ExportFormat {
@@ -24,6 +26,7 @@ impl ExportFormat {
             ExportFormat::Parquet => "parquet",
             ExportFormat::Csv => "csv",
             ExportFormat::Ndjson => "ndjson",
+            ExportFormat::Json => "json",
         }
     }
 }
@@ -36,6 +39,7 @@ pub fn write_frame(df: &mut DataFrame, format: ExportFormat, w: &mut dyn Write) 
         }
         ExportFormat::Csv => CsvWriter::new(w).include_header(true).finish(df)?,
         ExportFormat::Ndjson => JsonWriter::new(w).with_json_format(JsonFormat::JsonLines).finish(df)?,
+        ExportFormat::Json => JsonWriter::new(w).with_json_format(JsonFormat::Json).finish(df)?,
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod garbage;
 pub mod info;
 pub mod layout;
 pub mod show;
+pub mod sql;
 pub mod stacks;
 pub mod summary;
 mod table;

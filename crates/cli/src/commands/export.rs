@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use heapscope_cpython::objects::Heap;
 use heapscope_query::export::{write_frame, ExportFormat};
-use heapscope_query::tables::{provisional_dump_id, TableKind, Tables};
+use heapscope_query::tables::{TableKind, Tables};
 
 use crate::args::{self, ExportArgs, TableName};
 
@@ -20,10 +20,9 @@ pub fn run(a: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     };
     let tables = selected(&a.tables);
     check_writable(&a.dir)?;
-    let dump_id = dump_id(&a.core.core)?;
     let opened = super::heap::open_core(&a.core)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let source = Tables::new(&opened.snapshot, &heap, dump_id);
+    let source = Tables::new(&opened.snapshot, &heap, opened.identity.dump_id());
     for kind in tables {
         let t0 = Instant::now();
         let mut df = source.frame(kind).with_context(|| format!("cannot build the {} table", kind.name()))?;
@@ -58,16 +57,9 @@ fn check_writable(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The dump's id for the `dump_id` columns (provisional: the core file's name and size).
-fn dump_id(core: &Path) -> anyhow::Result<u64> {
-    let size = std::fs::metadata(core).with_context(|| format!("cannot read core file {}", core.display()))?.len();
-    let name = core.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    Ok(provisional_dump_id(&name, size))
-}
-
 /// Writes `path` through a temporary file beside it, renamed over `path` once complete: a reader never sees a
 /// partial file, and a failure leaves no file behind. Returns the file's size.
-fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<u64> {
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>) -> anyhow::Result<u64> {
     let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let prefix = format!(".{name}.");

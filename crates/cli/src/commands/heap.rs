@@ -1,14 +1,16 @@
-//! What the heap commands share: opening a core into a [`Snapshot`] (with a progress line on a terminal), and the
-//! diagnostics written after the report.
+//! What the heap commands share: opening a core into a [`Snapshot`] (a saved one when it is of this core, else
+//! decoded, with a progress line on a terminal), and the diagnostics written after the report.
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use heapscope_coredump::CoreProcess;
+use heapscope_coredump::{CoreIdentity, CoreProcess};
 use heapscope_cpython::heap::{self, BuildOptions, CStack, Phase, Progress, Snapshot};
 use heapscope_cpython::layout::Layout;
+use heapscope_cpython::Detection;
 
 use crate::args::{CoreArgs, HeapArgs};
 
@@ -19,28 +21,128 @@ pub struct Opened {
     pub snapshot: Snapshot,
     /// Notes from resolving the layout.
     pub layout_warnings: Vec<String>,
+    /// The core's identity (what a saved snapshot must match; `dump_id` in tables).
+    pub identity: CoreIdentity,
+    /// Where the snapshot came from.
+    pub source: Source,
 }
 
-/// Opens the core, finds Python, resolves the layout and builds the snapshot.
+/// Where a command's snapshot came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Decoded from the core; no saved snapshot was looked at (none found, or `--no-cache`).
+    Decoded,
+    /// Read from a saved snapshot of this core: nothing was decoded.
+    Saved(PathBuf),
+    /// A saved snapshot was found but not used (`why`); the core was decoded and the snapshot saved again.
+    Rebuilt { path: PathBuf, why: String, saved: Result<(), String> },
+}
+
+/// Opens the core, finds Python, resolves the layout, and reads the saved snapshot or builds one.
 pub fn open(args: &HeapArgs) -> anyhow::Result<Opened> {
     open_core(&args.core)
 }
 
 /// [`open`] for a command without the heap commands' `--format`.
 pub fn open_core(args: &CoreArgs) -> anyhow::Result<Opened> {
+    let (process, python, layout, layout_warnings) = open_python(args)?;
+    let identity = process.identity();
+    let mut failed = None;
+    if !args.no_cache {
+        for path in snapshot_candidates(args, &identity) {
+            match Snapshot::load(&path, &identity) {
+                Ok((snapshot, _)) => {
+                    let source = Source::Saved(path);
+                    report_source(&source);
+                    return Ok(Opened { process, layout, snapshot, layout_warnings, identity, source });
+                }
+                Err(heapscope_cpython::heap::LoadError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    failed.get_or_insert((path, e.to_string()));
+                }
+            }
+        }
+    }
+    let snapshot = decode(&process, &python, &layout)?;
+    let source = match failed {
+        None => Source::Decoded,
+        Some((path, why)) => {
+            let saved = snapshot.save(&identity, &path).map_err(|e| e.to_string());
+            Source::Rebuilt { path, why, saved }
+        }
+    };
+    report_source(&source);
+    Ok(Opened { process, layout, snapshot, layout_warnings, identity, source })
+}
+
+/// Opens the core, detects Python and resolves the layout: everything but the heap.
+pub fn open_python(args: &CoreArgs) -> anyhow::Result<(CoreProcess, Detection, Layout, Vec<String>)> {
     let process = super::open_core_reporting(args)?;
     let python = heapscope_cpython::detect(&process)?;
     let (layout, layout_warnings) = super::resolve_layout(&process, &python, args)?;
+    Ok((process, python, layout, layout_warnings))
+}
+
+/// Decodes the heap into a snapshot, with a progress line on a terminal.
+pub fn decode(process: &CoreProcess, python: &Detection, layout: &Layout) -> anyhow::Result<Snapshot> {
     let line = ProgressLine::new();
     let report = |p: Progress| line.show(p);
     let opts = BuildOptions {
-        c_stacks: c_stacks(&process),
+        c_stacks: c_stacks(process),
         progress: line.enabled().then_some(&report as _),
         ..BuildOptions::default()
     };
-    let snapshot = heap::build(&process, &python, &layout, &opts)?;
+    let snapshot = heap::build(process, python, layout, &opts)?;
     line.clear();
-    Ok(Opened { process, layout, snapshot, layout_warnings })
+    Ok(snapshot)
+}
+
+/// Where a saved snapshot of the core is looked for, in order: `--snapshot FILE` alone when given; else beside the
+/// core, then in the cache directory.
+fn snapshot_candidates(args: &CoreArgs, identity: &CoreIdentity) -> Vec<PathBuf> {
+    match &args.snapshot {
+        Some(file) => vec![file.clone()],
+        None => [Some(beside(&args.core)), cached(identity)].into_iter().flatten().collect(),
+    }
+}
+
+/// `CORE.heapscope`, beside the core.
+pub fn beside(core: &Path) -> PathBuf {
+    let mut name = core.file_name().unwrap_or_default().to_os_string();
+    name.push(".heapscope");
+    core.with_file_name(name)
+}
+
+/// The snapshot's place in the user's cache directory: `$XDG_CACHE_HOME/heapscope/DIGEST.heapscope`, else under
+/// `~/.cache`.
+pub fn cached(identity: &CoreIdentity) -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| Path::new(d).is_absolute())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").filter(|d| !d.is_empty()).map(|h| Path::new(&h).join(".cache")))?;
+    Some(base.join("heapscope").join(format!("{}.heapscope", identity.digest)))
+}
+
+/// Says on stderr where the snapshot came from, when a saved one was involved.
+fn report_source(source: &Source) {
+    let mut err = std::io::stderr().lock();
+    let _ = match source {
+        Source::Decoded => Ok(()),
+        Source::Saved(path) => writeln!(err, "heapscope: snapshot read from {} (nothing decoded)", path.display()),
+        Source::Rebuilt { path, why, saved: Ok(()) } => writeln!(
+            err,
+            "heapscope: warning: the saved snapshot was not used: {why}; the core was decoded again and the snapshot \
+             saved anew to {}",
+            path.display()
+        ),
+        Source::Rebuilt { path, why, saved: Err(e) } => writeln!(
+            err,
+            "heapscope: warning: the saved snapshot was not used: {why}; the core was decoded again, but the new \
+             snapshot could not be saved to {}: {e}",
+            path.display()
+        ),
+    };
 }
 
 /// Each thread's C stack (from its stack pointer to the end of the core segment that holds it) and registers.
@@ -83,7 +185,7 @@ pub fn finish(opened: &Opened, verbose: bool, out: &mut dyn Write) -> anyhow::Re
         writeln!(
             err,
             "heapscope: {} objects ({} on GC lists, {} more in pymalloc, {} found by reference; {} roots), {} \
-             references, {} rounds; {}",
+             references, {} rounds; {}{}",
             s.len(),
             st.gc_objects,
             st.pymalloc_objects,
@@ -91,7 +193,11 @@ pub fn finish(opened: &Opened, verbose: bool, out: &mut dyn Write) -> anyhow::Re
             s.roots().len(),
             s.num_refs(),
             st.rounds,
-            phases.join(", ")
+            phases.join(", "),
+            match &opened.source {
+                Source::Saved(_) => " (when the saved snapshot was built)",
+                _ => "",
+            }
         )?;
     }
     let e = s.errors();

@@ -20,8 +20,8 @@ pub use enumerate::{enumerate, Enumeration, EnumerationStats};
 pub use labels::{Label, Ref, RefKind};
 pub use object_info::{object_info, object_info_with, ObjectInfo};
 pub use snapshot::{
-    build, BuildOptions, BuildStats, CStack, Category, ErrorLog, ObjectId, ObjectRecord, Phase, Progress, Snapshot,
-    SnapshotRoot, TypeId, TypeRecord,
+    build, BuildOptions, BuildStats, CStack, Category, ErrorLog, LoadError, ObjectId, ObjectRecord, Phase, Progress,
+    SavedInfo, Snapshot, SnapshotRoot, TypeId, TypeRecord, FORMAT_VERSION,
 };
 pub use traverse::{referents, referents_with};
 pub use type_facts::{SizeofKind, TraverseKind, TypeCache, TypeFacts};

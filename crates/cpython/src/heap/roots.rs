@@ -40,7 +40,7 @@ pub(crate) use statics::{c_globals, data_ranges, scan_words};
 pub use describe::{RootDescription, RootNamer};
 
 /// What kind of reference a root is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RootKind {
     /// `sys.modules` (`interp->modules`, `interp->imports.modules`).
@@ -96,7 +96,7 @@ impl RootKind {
 
 /// Where a root was found, in a few words of data: enough to name it for people later ([`RootNamer`]), so that
 /// collecting the roots reads no names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RootWhere {
     /// A field of the interpreter state at `interp` (which one: the [`RootKind`]).
     Interpreter {
@@ -127,7 +127,7 @@ pub enum RootWhere {
         slot: FrameSlot,
     },
     /// A static type or singleton exported by libpython, by its symbol.
-    Symbol(&'static str),
+    Symbol(#[serde(deserialize_with = "crate::names::deserialize")] crate::names::StaticName),
     /// A static object at this offset inside `_PyRuntime`.
     RuntimeStatic {
         /// `_PyRuntime`.
@@ -180,13 +180,13 @@ impl RootWhere {
 }
 
 /// Which reference of a running frame a frame root is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum FrameSlot {
     /// ≤3.10: the frame object itself.
     Whole,
     /// 3.11+: a field of the interpreter frame (`code`, `function`, `globals`, `builtins`, `locals`,
     /// `frame object`).
-    Field(&'static str),
+    Field(#[serde(deserialize_with = "crate::names::deserialize")] crate::names::StaticName),
     /// 3.11+: slot `i` of `localsplus`: a fast local (named by the code object) or, past them, the value stack.
     Slot(u32),
 }

@@ -25,6 +25,7 @@ mod discover;
 mod edges;
 mod index;
 mod labels;
+mod saved;
 
 use std::sync::OnceLock;
 
@@ -37,6 +38,7 @@ use crate::PythonVersion;
 
 pub use build::{build, BuildOptions, CStack, Phase, Progress};
 pub use categories::Category;
+pub use saved::{LoadError, SavedInfo, FORMAT_VERSION};
 
 use index::AddrIndex;
 use labels::{EdgeWord, LabelTable};
@@ -99,7 +101,7 @@ pub struct ObjectRecord {
 }
 
 /// One type of the snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TypeRecord {
     /// The type object.
     pub addr: Addr,
@@ -117,7 +119,7 @@ pub struct TypeRecord {
 }
 
 /// A root of the snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SnapshotRoot {
     /// The object.
     pub id: ObjectId,
@@ -128,7 +130,7 @@ pub struct SnapshotRoot {
 }
 
 /// What could not be decoded: a count, and the first few failures.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ErrorLog {
     /// Objects that could not be decoded (or whose references could not all be read).
     pub objects: u64,
@@ -146,7 +148,7 @@ impl ErrorLog {
 }
 
 /// Figures about the build.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BuildStats {
     /// Objects found on the GC lists.
     pub gc_objects: u64,

@@ -17,7 +17,7 @@ use crate::runtime;
 use crate::{Detection, Error};
 
 /// A phase of [`build`], for progress reports and timings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Walking the GC lists and pymalloc's arenas.

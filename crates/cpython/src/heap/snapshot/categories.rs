@@ -33,7 +33,7 @@ use crate::heap::roots::RootKind;
 use crate::heap::RefKind;
 
 /// Why an object is alive, relative to the GC's view (see the module documentation for the rules).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// On a GC list or held by a running frame, or reachable from those through `tp_traverse` references: what

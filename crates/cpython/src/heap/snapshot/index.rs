@@ -76,6 +76,12 @@ impl AddrIndex {
         AddrIndex { addrs, pages }
     }
 
+    /// An index over addresses that may break its invariant, to test that readers refuse them.
+    #[cfg(test)]
+    pub(crate) fn unchecked(addrs: Vec<u64>) -> AddrIndex {
+        AddrIndex { addrs, pages: IntMap::default() }
+    }
+
     /// The position of `addr`, if it is in the index.
     #[inline]
     pub(crate) fn get(&self, addr: u64) -> Option<u32> {

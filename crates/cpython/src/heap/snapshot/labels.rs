@@ -40,6 +40,16 @@ impl EdgeWord {
         }
     }
 
+    /// The word as stored.
+    pub(crate) fn raw(self) -> u32 {
+        self.0
+    }
+
+    /// A word as [`EdgeWord::raw`] returned it.
+    pub(crate) fn from_raw(raw: u32) -> EdgeWord {
+        EdgeWord(raw)
+    }
+
     /// True when the label is an inline position.
     fn is_inline(self) -> bool {
         self.0 & INLINE_INDEX != 0
@@ -89,6 +99,27 @@ impl LabelTable {
             return Label::Index(w.0 & LABEL_MASK);
         }
         self.labels.get((w.0 & LABEL_MASK) as usize).copied().unwrap_or(Label::Field("?"))
+    }
+
+    /// A table of these labels, in this order (a saved snapshot's).
+    pub(crate) fn from_labels(labels: Vec<Label>) -> LabelTable {
+        let mut table = LabelTable::default();
+        for l in labels {
+            // Positions are stored inline; a table entry for one is kept as it is, not interned twice.
+            table.ids.entry(l).or_insert(table.labels.len() as u32);
+            table.labels.push(l);
+        }
+        table
+    }
+
+    /// Every label, by index.
+    pub(crate) fn labels(&self) -> &[Label] {
+        &self.labels
+    }
+
+    /// True when `w`'s label is inline or in this table.
+    pub(crate) fn has(&self, w: EdgeWord) -> bool {
+        w.is_inline() || ((w.0 & LABEL_MASK) as usize) < self.labels.len()
     }
 
     /// The index of `label`, adding it when new.
