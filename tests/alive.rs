@@ -23,7 +23,6 @@
 mod common;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::ffi::OsStr;
 
 use heapscope_analysis::alive::Alive;
 use heapscope_coredump::Addr;
@@ -162,24 +161,10 @@ fn check(name: &str) {
 
 /// `leaks`, `path` and `retained` as a user runs them.
 fn check_cli(fx: &common::Fixture, truth: &Value) {
-    let root = common::empty_sysroot();
-    if fx.has_sysroot() {
-        fx.extract_sysroot(root.path());
-    }
-    let core = fx.core();
-    // `heapscope CMD --format json CORE [ADDR] [OPTIONS]`.
+    let unpacked = fx.unpacked();
+    // `heapscope CMD CORE [ADDR] [OPTIONS] --format json`.
     let run = |args: &[&str]| -> Value {
-        let mut all: Vec<&OsStr> = vec![OsStr::new(args[0]), OsStr::new("--format"), OsStr::new("json")];
-        all.push(core.as_os_str());
-        all.extend(args[1..].iter().map(OsStr::new));
-        all.extend([OsStr::new("--sysroot"), root.path().as_os_str()]);
-        let out = common::heapscope(&all);
-        assert!(
-            matches!(out.status.code(), Some(0 | 2)),
-            "{} {args:?}: {}",
-            fx.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = unpacked.heapscope_report(args[0], args[1..].iter().chain(&["--format", "json"]));
         serde_json::from_slice(&out.stdout).expect("JSON")
     };
     let leaked = truth["markers"]["leaked"].as_u64().unwrap();

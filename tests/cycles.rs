@@ -12,22 +12,16 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::ffi::OsStr;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use common::{fixture, Fixture};
+use common::{fixture, Unpacked};
 
-fn run(fx: &Fixture, root: &std::path::Path, cmd: &str, format: &str, extra: &[&str]) -> Vec<u8> {
-    let core = fx.core();
-    let mut args: Vec<&OsStr> = vec![OsStr::new(cmd), OsStr::new("--format"), OsStr::new(format), core.as_os_str()];
-    args.extend(extra.iter().map(OsStr::new));
-    args.extend([OsStr::new("--sysroot"), root.as_os_str()]);
-    let out = common::heapscope(&args);
-    assert!(matches!(out.status.code(), Some(0 | 2)), "{} {cmd}: {}", fx.name, String::from_utf8_lossy(&out.stderr));
-    out.stdout
+/// `heapscope CMD CORE EXTRA… --format FORMAT`'s output.
+fn run(fx: &Unpacked, cmd: &str, format: &str, extra: &[&str]) -> Vec<u8> {
+    fx.heapscope_report(cmd, extra.iter().chain(&["--format", format])).stdout
 }
 
 /// Renders DOT with Graphviz; fails the test if `dot` is missing or rejects the input.
@@ -51,16 +45,13 @@ fn render(dot: &[u8]) -> String {
 }
 
 fn check(name: &str) {
-    let fx = fixture(name);
-    let root = common::empty_sysroot();
-    if fx.has_sysroot() {
-        fx.extract_sysroot(root.path());
-    }
-    let after: Value = serde_json::from_str(&std::fs::read_to_string(fx.dir.join("after.json")).unwrap()).unwrap();
+    let fixture = fixture(name);
+    let fx = fixture.unpacked();
+    let after: Value = serde_json::from_str(&std::fs::read_to_string(fixture.dir.join("after.json")).unwrap()).unwrap();
     let in_gc_garbage: BTreeSet<u64> =
         after["garbage"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
 
-    let garbage: Value = serde_json::from_slice(&run(&fx, root.path(), "garbage", "json", &[])).unwrap();
+    let garbage: Value = serde_json::from_slice(&run(&fx, "garbage", "json", &[])).unwrap();
     let groups = garbage["cycles"].as_array().unwrap();
     let garbage_cycles: u64 = groups.iter().map(|g| g["count"].as_u64().unwrap()).sum();
     let self_nodes = groups.iter().find(|g| {
@@ -69,8 +60,7 @@ fn check(name: &str) {
     });
     assert!(self_nodes.is_some(), "{name}: no group of 200 self-referencing Nodes in {groups:?}");
 
-    let cycles: Value =
-        serde_json::from_slice(&run(&fx, root.path(), "cycles", "json", &["--limit", "100000"])).unwrap();
+    let cycles: Value = serde_json::from_slice(&run(&fx, "cycles", "json", &["--limit", "100000"])).unwrap();
     let count = cycles["count"].as_u64().unwrap();
     assert_eq!(count, cycles["live"].as_u64().unwrap() + cycles["garbage"].as_u64().unwrap(), "{name}");
     assert_eq!(cycles["garbage"].as_u64(), Some(garbage_cycles), "{name}: cycles and garbage disagree");
@@ -84,11 +74,11 @@ fn check(name: &str) {
     }
     println!("{name:<15} {count} cycles ({} garbage, in {} groups)", garbage_cycles, groups.len());
 
-    let truth = fx.truth();
+    let truth = fixture.truth();
     let cache = format!("{:#x}", truth["markers"]["cache"].as_u64().unwrap());
-    let svg = render(&run(&fx, root.path(), "path", "dot", &[&cache]));
+    let svg = render(&run(&fx, "path", "dot", &[&cache]));
     assert!(svg.contains("<svg") && svg.contains("CACHE"), "{name}: the path's SVG does not name CACHE");
-    let svg = render(&run(&fx, root.path(), "cycles", "dot", &["--limit", "3"]));
+    let svg = render(&run(&fx, "cycles", "dot", &["--limit", "3"]));
     assert!(svg.contains("<svg") && svg.contains("cycle of"), "{name}: the cycles' SVG has no cluster");
 }
 
@@ -101,5 +91,21 @@ fn other_commands_refuse_dot() {
         assert_eq!(out.status.code(), Some(2), "{cmd}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("--format dot is for `path` and `cycles`"), "{cmd}: {err}");
+    }
+}
+
+/// The refusal names the command that was run and the formats it has.
+#[test]
+fn refusal_names_the_command_and_its_formats() {
+    for cmd in ["info", "stacks", "summary", "garbage", "show", "refs", "referrers", "retained", "top", "leaks"] {
+        let mut args = vec![cmd, "--format", "dot", "/nonexistent/core"];
+        if matches!(cmd, "show" | "refs" | "referrers" | "retained") {
+            args.push("0x10");
+        }
+        let out = common::heapscope(&args);
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let want = format!("`heapscope {cmd}` has no DOT output (--format table or json)");
+        assert!(err.contains(&want), "{cmd}: {err}");
     }
 }

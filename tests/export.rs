@@ -18,34 +18,14 @@ use std::path::Path;
 use polars::prelude::*;
 use serde_json::Value;
 
-use common::{fixture, Fixture};
+use common::{fixture, Unpacked};
 
-/// Runs `heapscope export` on the fixture into `dir`, with the fixture's binaries as the sysroot.
-fn export(fx: &Fixture, dir: &Path, extra: &[&str]) -> std::process::Output {
-    let root = common::empty_sysroot();
-    if fx.has_sysroot() {
-        fx.extract_sysroot(root.path());
-    }
-    let core = fx.core();
-    let mut args: Vec<&OsStr> = vec![
-        "export".as_ref(),
-        core.as_os_str(),
-        "-o".as_ref(),
-        dir.as_os_str(),
-        "--sysroot".as_ref(),
-        root.path().as_os_str(),
-    ];
-    args.extend(extra.iter().map(|s| OsStr::new(*s)));
-    let out = common::heapscope(&args);
-    // Exit 2 says some parts could not be decoded (py312-filter33 ships no extension modules); the files are
-    // still complete.
-    assert!(
-        matches!(out.status.code(), Some(0 | 2)),
-        "{}: export failed:\n{}",
-        fx.name,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+/// Runs `heapscope export` on the fixture into `dir`, with the fixture's binaries as the sysroot. Exit 2 says some
+/// parts could not be decoded; the files are still complete.
+fn export(fx: &Unpacked, dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args: Vec<&OsStr> = vec!["-o".as_ref(), dir.as_os_str()];
+    args.extend(extra.iter().map(OsStr::new));
+    fx.heapscope_report("export", &args)
 }
 
 fn read(dir: &Path, table: &str) -> DataFrame {
@@ -63,26 +43,16 @@ fn u64s(df: &DataFrame, col: &str) -> Vec<u64> {
 
 fn check(name: &str) {
     let fx = fixture(name);
+    let unpacked = fx.unpacked();
     let dir = tempfile::tempdir().unwrap();
-    let partial = export(&fx, dir.path(), &[]).status.code() == Some(2);
+    let partial = export(&unpacked, dir.path(), &[]).status.code() == Some(2);
     let objects = read(dir.path(), "objects");
     let edges = read(dir.path(), "edges");
     let types = read(dir.path(), "types");
     let roots = read(dir.path(), "roots");
 
     // One row per object, as `summary` counts them.
-    let root = common::empty_sysroot();
-    if fx.has_sysroot() {
-        fx.extract_sysroot(root.path());
-    }
-    let out = common::heapscope([
-        "summary".as_ref(),
-        "--format".as_ref(),
-        "json".as_ref(),
-        fx.core().as_os_str(),
-        "--sysroot".as_ref(),
-        root.path().as_os_str(),
-    ] as [&OsStr; 6]);
+    let out = unpacked.heapscope_report("summary", ["--format", "json"]);
     let summary: Value = serde_json::from_slice(&out.stdout).expect("summary prints JSON");
     assert_eq!(Some(objects.height() as u64), summary["objects"]["count"].as_u64(), "{name}: objects rows");
     let sizes = u64s(&objects, "size");
@@ -173,6 +143,7 @@ crate::per_fixture!(check);
 #[test]
 fn csv_ndjson_and_a_choice_of_tables() {
     let fx = fixture("py312");
+    let fx = fx.unpacked();
     let dir = tempfile::tempdir().unwrap();
     export(&fx, dir.path(), &["--tables", "types,roots"]);
     let mut names: Vec<String> =

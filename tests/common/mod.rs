@@ -80,6 +80,64 @@ impl Fixture {
     }
 }
 
+/// A fixture with its shipped binaries unpacked into a temporary directory (empty for a fixture without them): what a
+/// user passes as `--sysroot`. Unpack once, run heapscope on it as often as needed.
+pub struct Unpacked<'f> {
+    pub fx: &'f Fixture,
+    root: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// Unpacks the fixture's binaries, if it has any, for [`Unpacked::heapscope`].
+    pub fn unpacked(&self) -> Unpacked<'_> {
+        let root = empty_sysroot();
+        if self.has_sysroot() {
+            self.extract_sysroot(root.path());
+        }
+        Unpacked { fx: self, root }
+    }
+}
+
+impl Unpacked<'_> {
+    /// The directory to pass as `--sysroot`.
+    pub fn sysroot(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Runs `heapscope CMD CORE ARGS… --sysroot DIR` on the fixture's core, with its binaries as the sysroot.
+    pub fn heapscope<I, S>(&self, cmd: &str, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let core = self.fx.core();
+        let mut all: Vec<std::ffi::OsString> = vec![cmd.into(), core.into_os_string()];
+        all.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        all.extend(["--sysroot".into(), self.root.path().as_os_str().to_os_string()]);
+        heapscope(all)
+    }
+
+    /// [`Unpacked::heapscope`], requiring a complete report: exit 0, or 2 when some parts could not be decoded
+    /// (py312-filter33 ships no extension modules, so some type names cannot be read) and the report was still
+    /// written in full.
+    pub fn heapscope_report<I, S>(&self, cmd: &str, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_os_string()).collect();
+        let out = self.heapscope(cmd, &args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "{}: heapscope {cmd} {args:?} failed ({}):\n{}",
+            self.fx.name,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}
+
 /// All fixtures in testdata/ (folders holding a core.zst), after checking that the expected ones are all there.
 pub fn fixtures() -> Vec<Fixture> {
     let mut found = Vec::new();

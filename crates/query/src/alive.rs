@@ -22,14 +22,9 @@ use heapscope_graph::{shortest_paths, PathStep, ShortestPaths};
 use serde::Serialize;
 
 use crate::format::{count, mib};
+use crate::report::{Format, Report};
 use crate::show::label_text;
 use crate::Table;
-
-/// Writes any report as pretty JSON and a newline.
-pub fn write_json<T: Serialize>(value: &T, w: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, value)?;
-    writeln!(w)
-}
 
 /// The shortest live paths from the virtual root's seeds, and how to name their steps.
 ///
@@ -219,9 +214,11 @@ impl RetainedReport {
             footprint: r.footprint()[id as usize],
         }
     }
+}
 
+impl Report for RetainedReport {
     /// Writes the report for a person.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(
             w,
             "{} at {} retains {} objects: {} bytes ({} MiB), footprint {} bytes ({} MiB).",
@@ -311,9 +308,11 @@ impl TopReport {
             (0..snap.len() as ObjectId).filter(|&id| alive.dominators().is_reachable(id)).collect();
         TopReport { reachable: (reach.len() as u64, reach.iter().map(|&id| sizes[id as usize]).sum()), owners }
     }
+}
 
+impl Report for TopReport {
     /// Writes the report for a person: one row per owner, children indented.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         let mut t = Table::new(["RETAINED", "COUNT", "SIZE", "ADDRESS", "TYPE", "PATH"]);
         fn rows(t: &mut Table, o: &Owner, indent: usize) {
             t.row([
@@ -409,9 +408,13 @@ impl PathsReport {
     ) -> Self {
         PathsReport { address: snap.addr(id), type_name: snap.type_name(id).to_owned(), paths: paths.paths(id, k) }
     }
+}
+
+impl Report for PathsReport {
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Dot];
 
     /// Writes the report for a person: each path as one line, then its steps.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         if self.paths.is_empty() {
             return writeln!(
                 w,
@@ -429,6 +432,11 @@ impl PathsReport {
             writeln!(w)?;
         }
         Ok(())
+    }
+
+    /// Writes the paths as a Graphviz digraph (see `cycles.rs`).
+    fn write_dot(&self, w: &mut dyn Write) -> io::Result<()> {
+        self.draw(w)
     }
 }
 
@@ -585,9 +593,11 @@ impl LeaksReport {
         suspect_types.sort_by(|a, b| b.retained_bytes.cmp(&a.retained_bytes).then(a.type_name.cmp(&b.type_name)));
         LeaksReport { roots, roots_total, suspects, suspect_types, threshold }
     }
+}
 
+impl Report for LeaksReport {
     /// Writes the report for a person.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(
             w,
             "Leak roots: {} objects are held from outside the heap by references no root or object accounts for.",

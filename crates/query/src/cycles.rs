@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::alive::PathsReport;
 use crate::format::count;
+use crate::report::{Format, Report};
 use crate::show::label_text;
 use crate::Table;
 
@@ -127,8 +128,20 @@ impl CyclesReport {
         }
     }
 
+    /// The report with what its picture needs: the heap, to label the references, and the live references.
+    pub fn drawn<'r, 'h, 's, P: ProcessImage + ?Sized>(
+        &'r self,
+        heap: &'r Heap<'h, P>,
+        alive: &'r Alive<'s>,
+        max_nodes: usize,
+    ) -> DrawnCycles<'r, 'h, 's, P> {
+        DrawnCycles { report: self, heap, alive, max_nodes }
+    }
+}
+
+impl Report for CyclesReport {
     /// Writes the report for a person.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(
             w,
             "{} reference cycles: {} live, {} garbage. The {} largest:",
@@ -144,20 +157,43 @@ impl CyclesReport {
         }
         t.write(w)
     }
+}
+
+/// A [`CyclesReport`] that can also be drawn: its table and JSON are the report's.
+pub struct DrawnCycles<'r, 'h, 's, P: ProcessImage + ?Sized> {
+    report: &'r CyclesReport,
+    heap: &'r Heap<'h, P>,
+    alive: &'r Alive<'s>,
+    max_nodes: usize,
+}
+
+impl<P: ProcessImage + ?Sized> std::fmt::Debug for DrawnCycles<'_, '_, '_, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DrawnCycles").field("report", self.report).field("max_nodes", &self.max_nodes).finish()
+    }
+}
+
+impl<P: ProcessImage + ?Sized> Serialize for DrawnCycles<'_, '_, '_, P> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.report.serialize(s)
+    }
+}
+
+impl<P: ProcessImage + ?Sized> Report for DrawnCycles<'_, '_, '_, P> {
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Dot];
+
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+        self.report.write_table(w)
+    }
 
     /// Writes the listed cycles as a Graphviz digraph: each cycle a cluster (at most `max_nodes` of its objects),
     /// with the references among them, labelled.
-    pub fn write_dot<P: ProcessImage + ?Sized>(
-        &self,
-        heap: &Heap<'_, P>,
-        snap: &Snapshot,
-        alive: &Alive<'_>,
-        max_nodes: usize,
-        w: &mut dyn Write,
-    ) -> io::Result<()> {
+    fn write_dot(&self, w: &mut dyn Write) -> io::Result<()> {
+        let DrawnCycles { report, heap, alive, max_nodes } = *self;
+        let snap = alive.snapshot();
         writeln!(w, "digraph cycles {{")?;
         writeln!(w, "  node [shape=box, fontname=\"monospace\", fontsize=10];")?;
-        for (i, c) in self.cycles.iter().enumerate() {
+        for (i, c) in report.cycles.iter().enumerate() {
             let shown: Vec<ObjectId> = c.members.iter().copied().take(max_nodes).collect();
             writeln!(w, "  subgraph cluster_{i} {{")?;
             writeln!(
@@ -216,7 +252,7 @@ pub fn dot_str(s: &str) -> String {
 impl PathsReport {
     /// Writes the paths as a Graphviz digraph: the root (an ellipse) down to the object (double border), each
     /// reference labelled.
-    pub fn write_dot(&self, w: &mut dyn Write) -> io::Result<()> {
+    pub(crate) fn draw(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "digraph paths {{")?;
         writeln!(w, "  node [shape=box, fontname=\"monospace\", fontsize=10];")?;
         let mut seen = std::collections::HashSet::new();

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::cycles::{signature, signature_text, TypeCount};
 use crate::format::{count, mib};
+use crate::report::Report;
 use crate::Table;
 
 /// Totals of the freed objects.
@@ -138,15 +139,11 @@ impl GarbageReport {
             warnings: snapshot.warnings().to_vec(),
         }
     }
+}
 
-    /// Writes the report as JSON.
-    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, self)?;
-        writeln!(w)
-    }
-
+impl Report for GarbageReport {
     /// Writes the report for a person.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(
             w,
             "gc.collect() would find {} unreachable objects (of {} it looks at) and free {} objects, {} MiB ({} MiB \

@@ -8,6 +8,7 @@ use heapscope_cpython::Detection;
 use serde::Serialize;
 
 use crate::layout::LayoutReport;
+use crate::report::Report;
 use crate::Table;
 
 /// Everything `info` reports.
@@ -136,15 +137,11 @@ impl InfoReport {
             layout: None,
         }
     }
+}
 
-    /// Writes the report as pretty JSON.
-    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, self)?;
-        writeln!(w)
-    }
-
+impl Report for InfoReport {
     /// Writes the report for a person.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         let f = &self.file;
         match &f.compression {
             Some(c) => writeln!(w, "file:        {} ({c}, {} bytes uncompressed)", f.path, f.uncompressed_size)?,

@@ -1,7 +1,7 @@
 //! Reports, tables, SQL and export over what heapscope decoded from a process image.
 //!
-//! Every report here is plain data (serde-serialisable) plus renderers that write to a `&mut dyn Write`; the binary
-//! only chooses the format and the destination. [`tables`] turns a snapshot into polars DataFrames and [`export`]
+//! Every report here is plain data (serde-serialisable) that implements [`report::Report`]: its formats and a
+//! renderer for each, writing to a `&mut dyn Write`; the binary only chooses the format and the destination. [`tables`] turns a snapshot into polars DataFrames and [`export`]
 //! writes them; this is the only crate that links polars.
 
 pub mod alive;
@@ -11,6 +11,7 @@ mod format;
 pub mod garbage;
 pub mod info;
 pub mod layout;
+pub mod report;
 pub mod show;
 pub mod sql;
 pub mod stacks;

@@ -18,6 +18,7 @@ use heapscope_cpython::objects::{Heap, PreviewOptions};
 use serde::Serialize;
 
 use crate::format::count;
+use crate::report::Report;
 use crate::Table;
 
 /// One referent or referrer.
@@ -287,15 +288,11 @@ impl ShowReport {
             unverified_version: heap.layout().basis.unverified.clone(),
         }
     }
+}
 
-    /// Writes the report as JSON.
-    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, self)?;
-        writeln!(w)
-    }
-
+impl Report for ShowReport {
     /// Writes the report for a person.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "{} at {}", self.type_name, self.address)?;
         let refcount = if self.immortal { format!("{} (immortal)", self.refcount) } else { self.refcount.to_string() };
         let mut t = Table::new(["FIELD", "VALUE"]);
@@ -339,15 +336,11 @@ impl RefsReport {
             unverified_version: heap.layout().basis.unverified.clone(),
         }
     }
+}
 
-    /// Writes the report as JSON.
-    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, self)?;
-        writeln!(w)
-    }
-
+impl Report for RefsReport {
     /// Writes the report for a person.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         let what = match self.direction {
             Direction::Referents => "referents of",
             Direction::Referrers => "referrers of",

@@ -17,6 +17,8 @@ use heapscope_cpython::Detection;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::report::Report;
+
 /// Everything `stacks` reports.
 #[derive(Debug, Serialize)]
 pub struct StacksReport {
@@ -151,16 +153,12 @@ impl StacksReport {
             unverified_version: layout.basis.unverified.clone(),
         }
     }
+}
 
-    /// Writes the report as pretty JSON.
-    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, self)?;
-        writeln!(w)
-    }
-
+impl Report for StacksReport {
     /// Writes the report for a person: per thread a header, then its frames as a Python traceback prints them (most
     /// recent call last), each frame's locals indented under it.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         let n = self.threads.len();
         writeln!(w, "Python {}, {} thread{}", self.python.version, n, if n == 1 { "" } else { "s" })?;
         let many_interps = self.threads.iter().any(|t| t.interpreter.unwrap_or(0) != 0);

@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::format::{count, mib};
+use crate::report::Report;
 use crate::Table;
 
 /// Totals of a set of objects.
@@ -161,15 +162,11 @@ impl SummaryReport {
             unverified_version: None,
         }
     }
+}
 
-    /// Writes the report as JSON.
-    pub fn write_json(&self, w: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, self)?;
-        writeln!(w)
-    }
-
+impl Report for SummaryReport {
     /// Writes the report as a table.
-    pub fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         let o = &self.objects;
         writeln!(
             w,

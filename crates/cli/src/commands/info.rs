@@ -5,11 +5,11 @@ use std::io::Write;
 use heapscope_query::info::InfoReport;
 use heapscope_query::layout::LayoutReport;
 
-use crate::args::{Format, InfoArgs};
+use crate::args::InfoArgs;
 
 /// Runs `info`. A core without Python is still described; only an unreadable core is an error.
 pub fn run(args: &InfoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    super::reject_dot(args.format, "info")?;
+    super::emit::check::<InfoReport>("info", args.format)?;
     let process = super::open_core(&args.core)?;
     let python = heapscope_cpython::detect(&process);
     // Resolved even without --layout, so that a version without a built-in table is flagged here too.
@@ -25,9 +25,5 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut report = InfoReport::collect(&process, python);
     report.layout = layout;
     report.unverified_version = unverified;
-    match args.format {
-        Format::Table | Format::Dot => report.write_table(out)?,
-        Format::Json => report.write_json(out)?,
-    }
-    Ok(())
+    super::emit::emit(&report, "info", args.format, out)
 }

@@ -1,6 +1,7 @@
-//! One module per subcommand: open the inputs, call the libraries, write the report.
+//! One module per subcommand: open the inputs, call the libraries, write the report (through [`emit`]).
 
 pub mod alive;
+pub mod emit;
 pub mod export;
 pub mod garbage;
 pub mod heap;
@@ -58,12 +59,4 @@ pub fn resolve_layout(
         let _ = writeln!(std::io::stderr().lock(), "heapscope: warning: {u}");
     }
     Ok(resolved)
-}
-
-/// Refuses `--format dot` for a command whose report is not a graph (before the core is opened).
-pub fn reject_dot(format: crate::args::Format, command: &str) -> anyhow::Result<()> {
-    if format == crate::args::Format::Dot {
-        anyhow::bail!("`heapscope {command}` has no DOT output: --format dot is for `path` and `cycles`");
-    }
-    Ok(())
 }

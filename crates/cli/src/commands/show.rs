@@ -7,7 +7,7 @@ use heapscope_coredump::Addr;
 use heapscope_cpython::objects::Heap;
 use heapscope_query::show::{Direction, RefsReport, RowOptions, ShowReport};
 
-use crate::args::{Format, ObjectArgs};
+use crate::args::ObjectArgs;
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,10 +20,25 @@ pub enum What {
     Referrers,
 }
 
+impl What {
+    /// The command's name.
+    fn command(self) -> &'static str {
+        match self {
+            What::Show => "show",
+            What::Refs => "refs",
+            What::Referrers => "referrers",
+        }
+    }
+}
+
 /// Runs `show`, `refs` or `referrers`. An address that is not an object of the snapshot is an error that names the
 /// object containing it, if one does.
 pub fn run(args: &ObjectArgs, what: What, out: &mut dyn Write) -> anyhow::Result<()> {
-    super::reject_dot(args.heap.format, "show")?;
+    let command = what.command();
+    match what {
+        What::Show => super::emit::check::<ShowReport>(command, args.heap.format)?,
+        What::Refs | What::Referrers => super::emit::check::<RefsReport>(command, args.heap.format)?,
+    }
     let opened = super::heap::open(&args.heap)?;
     let s = &opened.snapshot;
     let addr = Addr(args.addr);
@@ -49,18 +64,12 @@ pub fn run(args: &ObjectArgs, what: What, out: &mut dyn Write) -> anyhow::Result
     match what {
         What::Show => {
             let r = ShowReport::collect(&heap, s, id, &opts);
-            match args.heap.format {
-                Format::Table | Format::Dot => r.write_table(out)?,
-                Format::Json => r.write_json(out)?,
-            }
+            super::emit::emit(&r, command, args.heap.format, out)?;
         }
         What::Refs | What::Referrers => {
             let dir = if what == What::Refs { Direction::Referents } else { Direction::Referrers };
             let r = RefsReport::collect(&heap, s, id, dir, &opts);
-            match args.heap.format {
-                Format::Table | Format::Dot => r.write_table(out)?,
-                Format::Json => r.write_json(out)?,
-            }
+            super::emit::emit(&r, command, args.heap.format, out)?;
         }
     }
     super::heap::finish(&opened, args.heap.verbose, out)

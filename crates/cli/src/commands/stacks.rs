@@ -6,21 +6,18 @@ use anyhow::bail;
 use heapscope_cpython::frames::StackOptions;
 use heapscope_query::stacks::StacksReport;
 
-use crate::args::{Format, StacksArgs};
+use crate::args::StacksArgs;
 
 /// Runs `stacks`. A core without a Python interpreter is an error (one line: why none was found). The report is
 /// written in full even when parts of it could not be decoded; the run then fails afterwards with their count.
 pub fn run(args: &StacksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    super::reject_dot(args.format, "stacks")?;
+    super::emit::check::<StacksReport>("stacks", args.format)?;
     let process = super::open_core_reporting(&args.core)?;
     let python = heapscope_cpython::detect(&process)?;
     let (layout, warnings) = super::resolve_layout(&process, &python, &args.core)?;
     let opts = StackOptions { max_depth: args.max_depth as usize, locals: args.locals, ..StackOptions::default() };
     let report = StacksReport::collect(&process, python, &layout, warnings, &opts);
-    match args.format {
-        Format::Table | Format::Dot => report.write_table(out)?,
-        Format::Json => report.write_json(out)?,
-    }
+    super::emit::emit(&report, "stacks", args.format, out)?;
     if report.errors > 0 {
         out.flush()?;
         bail!(
