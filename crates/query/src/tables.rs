@@ -1,5 +1,9 @@
 //! The heap as polars DataFrames: `objects`, `edges`, `types` and `roots`, one row per object, reference, type and
-//! root of a [`Snapshot`], with the results of the analyses ([`heapscope_analysis`]) as columns of `objects`.
+//! root of a [`Snapshot`], with the results of the analyses ([`heapscope_analysis`]) as columns of `objects`; and
+//! the Python threads as `threads`, `frames` and `locals` (built in [`threads`], from the walk `stacks` makes).
+//!
+//! With [`Tables::redact`], no str or bytes contents leave the process: `objects.preview` and the dict-key labels of
+//! `edges.label` show their length and a hash instead ([`heapscope_cpython::objects::redacted`]).
 //!
 //! The schema of each table, its column types and their meaning are in `docs/tables.md`; [`TableKind::columns`]
 //! lists the column names in order, and a unit test keeps the two in step.
@@ -12,17 +16,20 @@
 use heapscope_analysis::alive::Alive;
 use heapscope_analysis::cycles::live_components;
 use heapscope_analysis::garbage::garbage;
-use heapscope_coredump::ProcessImage;
+use heapscope_coredump::{Addr, ProcessImage, ThreadInfo};
 use heapscope_cpython::heap::roots::RootNamer;
 use heapscope_cpython::heap::{ObjectId, ObjectRecord, Snapshot};
-use heapscope_cpython::objects::Heap;
+use heapscope_cpython::objects::{Heap, PreviewOptions};
 use heapscope_graph::dominators::{UNREACHABLE, VIRTUAL_ROOT};
 use heapscope_graph::reach::NodeSet;
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::alive::root_kind_name;
-use crate::show::{kind_name, label_text};
+use crate::show::{kind_name, label_text_with};
+use crate::stacks::PythonThreads;
+
+mod threads;
 
 /// What can go wrong building a table.
 #[derive(Debug, thiserror::Error)]
@@ -47,11 +54,25 @@ pub enum TableKind {
     Types,
     /// One row per root.
     Roots,
+    /// One row per Python thread.
+    Threads,
+    /// One row per frame of a Python thread.
+    Frames,
+    /// One row per local variable of a frame.
+    Locals,
 }
 
 impl TableKind {
     /// Every table, in the order `export` writes them.
-    pub const ALL: [TableKind; 4] = [TableKind::Objects, TableKind::Edges, TableKind::Types, TableKind::Roots];
+    pub const ALL: [TableKind; 7] = [
+        TableKind::Objects,
+        TableKind::Edges,
+        TableKind::Types,
+        TableKind::Roots,
+        TableKind::Threads,
+        TableKind::Frames,
+        TableKind::Locals,
+    ];
 
     /// The table's name (also its file name without the extension).
     pub fn name(self) -> &'static str {
@@ -60,6 +81,9 @@ impl TableKind {
             TableKind::Edges => "edges",
             TableKind::Types => "types",
             TableKind::Roots => "roots",
+            TableKind::Threads => "threads",
+            TableKind::Frames => "frames",
+            TableKind::Locals => "locals",
         }
     }
 
@@ -88,14 +112,43 @@ impl TableKind {
                 "retained_bytes",
                 "retained_footprint",
                 "idom",
+                "depth",
                 "scc",
                 "garbage",
                 "freed",
                 "refcount_excess",
+                "preview",
             ],
             TableKind::Edges => &["dump_id", "src", "dst", "kind", "label"],
             TableKind::Types => &["dump_id", "type_id", "address", "name", "count", "bytes", "footprint"],
             TableKind::Roots => &["dump_id", "id", "kind", "description", "function", "local", "thread"],
+            TableKind::Threads => &[
+                "dump_id",
+                "thread",
+                "ident",
+                "tid",
+                "tid_source",
+                "name",
+                "interpreter",
+                "holds_gil",
+                "tstate",
+                "frames",
+                "error",
+            ],
+            TableKind::Frames => &[
+                "dump_id",
+                "thread",
+                "depth",
+                "function",
+                "qualname",
+                "file",
+                "line",
+                "firstlineno",
+                "code",
+                "address",
+                "error",
+            ],
+            TableKind::Locals => &["dump_id", "thread", "depth", "name", "id", "address"],
         }
     }
 }
@@ -112,18 +165,37 @@ pub fn provisional_dump_id(file_name: &str, size: u64) -> u64 {
     h
 }
 
-/// Builds the tables of one snapshot. `heap` decodes the labels of references and names the roots.
+/// Builds the tables of one snapshot. `heap` decodes the labels of references and previews, names the roots and
+/// walks the threads' stacks.
 #[derive(Debug)]
 pub struct Tables<'s, 'h, 'p, P: ProcessImage + ?Sized> {
     snap: &'s Snapshot,
     heap: &'h Heap<'p, P>,
     dump_id: u64,
+    redact: bool,
+    runtime: Option<(Addr, Vec<ThreadInfo>)>,
+    /// The threads, walked once for `threads`, `frames` and `locals`.
+    threads: std::sync::OnceLock<PythonThreads>,
 }
 
 impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
     /// The tables of `snap`, every row tagged with `dump_id`.
     pub fn new(snap: &'s Snapshot, heap: &'h Heap<'p, P>, dump_id: u64) -> Self {
-        Tables { snap, heap, dump_id }
+        Tables { snap, heap, dump_id, redact: false, runtime: None, threads: std::sync::OnceLock::new() }
+    }
+
+    /// Keeps str and bytes contents out of `objects.preview` and `edges.label` (see the module documentation).
+    pub fn redact(mut self, redact: bool) -> Self {
+        self.redact = redact;
+        self
+    }
+
+    /// Where the thread tables start: `_PyRuntime` at `runtime` (`Detection::runtime`), and the core's threads
+    /// (`CoreFile::threads`), which give the kernel tid of a thread whose state does not record it (≤3.10).
+    /// Without it, `_PyRuntime` is found again from the process's symbols, and such tids are null.
+    pub fn with_runtime(mut self, runtime: Addr, core_threads: &[ThreadInfo]) -> Self {
+        self.runtime = Some((runtime, core_threads.to_vec()));
+        self
     }
 
     /// Builds table `kind`.
@@ -133,6 +205,9 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
             TableKind::Edges => self.edges(),
             TableKind::Types => Ok(self.types()?),
             TableKind::Roots => Ok(self.roots()?),
+            TableKind::Threads => Ok(self.threads()?),
+            TableKind::Frames => Ok(self.frames()?),
+            TableKind::Locals => Ok(self.locals()?),
         }
     }
 
@@ -164,6 +239,10 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
                 col_u64("retained_bytes", retained.bytes().to_vec()),
                 col_u64("retained_footprint", retained.footprint().to_vec()),
                 named::<UInt32Type>("idom", idom.collect()),
+                named::<UInt32Type>(
+                    "depth",
+                    alive.tree().depths().iter().map(|&d| (d != UNREACHABLE).then_some(d)).collect(),
+                ),
                 col_u32("scc", sccs.components().to_vec()),
                 named("garbage", flags(&g.unreachable)),
                 named("freed", flags(&g.freed)),
@@ -196,6 +275,14 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
             Column::new("category".into(), s.categories().iter().map(|c| c.name()).collect::<Vec<_>>()),
         ];
         columns.extend(analysed);
+        // The preview `show` prints, decoded in parallel.
+        let opts = PreviewOptions { redact: self.redact, ..PreviewOptions::default() };
+        let previews: Vec<String> = (0..n as ObjectId)
+            .into_par_iter()
+            .with_min_len(1 << 10)
+            .map(|id| self.heap.preview(s.addr(id), &opts))
+            .collect();
+        columns.push(Column::new("preview".into(), previews));
         Ok(DataFrame::new(n, columns)?)
     }
 
@@ -213,7 +300,7 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
         let labels: Vec<String> = (0..m)
             .into_par_iter()
             .with_min_len(1 << 12)
-            .map(|e| label_text(self.heap, s.addr(src[e]), s.edge(e).0))
+            .map(|e| label_text_with(self.heap, s.addr(src[e]), s.edge(e).0, self.redact))
             .collect();
         let columns = vec![
             self.dump_id(m),

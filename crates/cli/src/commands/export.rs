@@ -23,7 +23,10 @@ pub fn run(a: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let dump_id = dump_id(&a.core.core)?;
     let opened = super::heap::open_core(&a.core)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let source = Tables::new(&opened.snapshot, &heap, dump_id);
+    let python = heapscope_cpython::detect(&opened.process)?;
+    let source = Tables::new(&opened.snapshot, &heap, dump_id)
+        .with_runtime(python.runtime, opened.process.core().threads())
+        .redact(a.redact);
     for kind in tables {
         let t0 = Instant::now();
         let mut df = source.frame(kind).with_context(|| format!("cannot build the {} table", kind.name()))?;
@@ -41,6 +44,9 @@ fn selected(names: &[TableName]) -> Vec<TableKind> {
         TableName::Edges => TableKind::Edges,
         TableName::Types => TableKind::Types,
         TableName::Roots => TableKind::Roots,
+        TableName::Threads => TableKind::Threads,
+        TableName::Frames => TableKind::Frames,
+        TableName::Locals => TableKind::Locals,
     };
     let asked: Vec<TableKind> = names.iter().map(kind).collect();
     TableKind::ALL.into_iter().filter(|t| asked.is_empty() || asked.contains(t)).collect()
