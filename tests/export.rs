@@ -5,9 +5,12 @@
 //! - every truth object has a row with its type and `sys.getsizeof`;
 //! - for every GC-tracked truth object, the multiset of the `dst` addresses of its `traverse` edges is
 //!   `gc.get_referents(obj)` (at the rate `tests/decode.rs` asserts for the decoder itself, 99.9 %);
-//! - `types` and `roots` join on `objects`, and every table has the same `dump_id` in every row.
+//! - `types` and `roots` join on `objects`, and every table has the same `dump_id` in every row;
+//! - `objects.depth` is the dominator tree's: one more than its `idom`'s;
+//! - `threads`, `frames` and `locals` hold the truth's threads (kernel tid, name), their frames innermost first
+//!   (function, file, line) and each frame's local names, and every local's `id` is its object.
 //!
-//! Also: CSV and NDJSON exports of one fixture, `--tables`, and an unwritable destination.
+//! Also: CSV and NDJSON exports of one fixture, `--tables`, `--redact`, and an unwritable destination.
 
 mod common;
 
@@ -50,6 +53,9 @@ fn check(name: &str) {
     let edges = read(dir.path(), "edges");
     let types = read(dir.path(), "types");
     let roots = read(dir.path(), "roots");
+    let threads = read(dir.path(), "threads");
+    let frames = read(dir.path(), "frames");
+    let locals = read(dir.path(), "locals");
 
     // One row per object, as `summary` counts them.
     let out = unpacked.heapscope_report("summary", ["--format", "json"]);
@@ -62,7 +68,15 @@ fn check(name: &str) {
 
     // One dump id across every table.
     let dump_id = u64s(&objects, "dump_id")[0];
-    for (t, df) in [("objects", &objects), ("edges", &edges), ("types", &types), ("roots", &roots)] {
+    for (t, df) in [
+        ("objects", &objects),
+        ("edges", &edges),
+        ("types", &types),
+        ("roots", &roots),
+        ("threads", &threads),
+        ("frames", &frames),
+        ("locals", &locals),
+    ] {
         assert!(u64s(df, "dump_id").iter().all(|&d| d == dump_id), "{name}: {t}.dump_id");
     }
 
@@ -135,6 +149,86 @@ fn check(name: &str) {
     assert_eq!(counts.iter().sum::<u64>(), sizes.len() as u64 - objects.column("type_id").unwrap().null_count() as u64);
     let idom = objects.column("idom").unwrap().u32().unwrap();
     assert!(idom.iter().flatten().all(|d| d < n_obj), "{name}: idom");
+    let depth = objects.column("depth").unwrap().u32().unwrap();
+    for (i, (d, up)) in depth.iter().zip(idom.iter()).enumerate() {
+        let want = match up {
+            Some(up) => depth.get(up as usize).map(|u| u + 1),
+            None => d.map(|_| 1),
+        };
+        assert_eq!(d, want, "{name}: depth of object {i} (idom {up:?})");
+    }
+    assert_eq!(objects.column("preview").unwrap().null_count(), 0, "{name}: a preview per object");
+
+    check_threads(name, &truth, &threads, &frames, &locals, &addrs);
+}
+
+/// `threads`, `frames` and `locals` against the truth's threads: the same threads, the same frames innermost first
+/// with their function, file and line, the same local names per frame, and locals' ids that are their objects.
+fn check_threads(
+    name: &str,
+    truth: &Value,
+    threads: &DataFrame,
+    frames: &DataFrame,
+    locals: &DataFrame,
+    addrs: &[u64],
+) {
+    let want = truth["threads"].as_array().unwrap();
+    assert_eq!(threads.height(), want.len(), "{name}: threads rows");
+    let tids = threads.column("tid").unwrap().u32().unwrap();
+    let names = threads.column("name").unwrap().str().unwrap();
+    let nframes = u32s(threads, "frames");
+    let row_of_tid: HashMap<u64, usize> =
+        tids.iter().enumerate().map(|(i, t)| (u64::from(t.expect("every tid found")), i)).collect();
+    let f_thread = u32s(frames, "thread");
+    let f_depth = u32s(frames, "depth");
+    let f_function = frames.column("function").unwrap().str().unwrap();
+    let f_file = frames.column("file").unwrap().str().unwrap();
+    let f_line = frames.column("line").unwrap().i64().unwrap();
+    let l_thread = u32s(locals, "thread");
+    let l_depth = u32s(locals, "depth");
+    let l_name = locals.column("name").unwrap().str().unwrap();
+    let mut local_names: HashMap<(u32, u32), Vec<&str>> = HashMap::new();
+    for i in 0..locals.height() {
+        local_names.entry((l_thread[i], l_depth[i])).or_default().push(l_name.get(i).unwrap());
+    }
+    let mut diffs = Vec::new();
+    let (mut n_frames, mut n_locals) = (0, 0);
+    for t in want {
+        let row = row_of_tid[&t["native_id"].as_u64().unwrap()];
+        assert_eq!(names.get(row), t["name"].as_str(), "{name}: thread name");
+        let want_frames = t["frames"].as_array().unwrap();
+        assert_eq!(nframes[row] as usize, want_frames.len(), "{name}: frames of thread {row}");
+        let rows: Vec<usize> = (0..frames.height()).filter(|&i| f_thread[i] == row as u32).collect();
+        assert_eq!(rows.len(), want_frames.len(), "{name}: frames rows of thread {row}");
+        for (d, (&i, w)) in rows.iter().zip(want_frames).enumerate() {
+            n_frames += 1;
+            let got = (f_depth[i] as usize, f_function.get(i), f_file.get(i), f_line.get(i));
+            let expect = (d, w["function"].as_str(), w["file"].as_str(), w["line"].as_i64());
+            if got != expect {
+                diffs.push(format!("thread {row} frame {d}: {got:?} != {expect:?}"));
+            }
+            let mut got_names = local_names.get(&(row as u32, d as u32)).cloned().unwrap_or_default();
+            let mut want_names: Vec<&str> = w["locals"].as_object().unwrap().keys().map(String::as_str).collect();
+            got_names.sort_unstable();
+            want_names.sort_unstable();
+            n_locals += want_names.len();
+            if got_names != want_names {
+                diffs.push(format!("thread {row} frame {d}: locals {got_names:?} != {want_names:?}"));
+            }
+        }
+    }
+    assert!(diffs.is_empty(), "{name}: {} differences:\n{}", diffs.len(), diffs.join("\n"));
+    assert_eq!(locals.height(), n_locals, "{name}: locals rows");
+    // A local's id is the object at its address.
+    let ids = locals.column("id").unwrap().u32().unwrap();
+    let at = locals.column("address").unwrap().u64().unwrap();
+    let in_snapshot = ids.iter().zip(at.iter()).filter(|(id, a)| {
+        assert_eq!(id.map(|id| addrs[id as usize]), id.and(*a), "{name}: a local's id and address");
+        id.is_some()
+    });
+    let found = in_snapshot.count();
+    println!("{name:<15} {} threads, {n_frames} frames, {n_locals} locals ({found} in the snapshot)", want.len());
+    assert!(found * 100 >= locals.height() * 99, "{name}: {found} of {} locals in the snapshot", locals.height());
 }
 
 crate::per_fixture!(check);
@@ -166,6 +260,57 @@ fn csv_ndjson_and_a_choice_of_tables() {
         assert_eq!(r["name"].as_str(), names.get(i));
         assert_eq!(r["count"].as_u64(), Some(u64s(&types, "count")[i]));
     }
+}
+
+/// `--redact` keeps strings out of `objects.preview`, `edges.label` and `stacks --locals`: a str local of the
+/// truth and a str key of the workload's `CACHE` dict appear without it and not with it; names stay.
+#[test]
+fn redact_keeps_strings_out() {
+    let fx = fixture("py312");
+    let truth = fx.truth();
+    let mode = truth["threads"][0]["frames"][0]["locals"]["mode"].as_str().unwrap();
+    let secret = mode.trim_matches('\'');
+    assert_eq!(secret, "gil-held café", "the truth's first frame is workload.py's _block");
+    let key = "item-00001";
+    let unpacked = fx.unpacked();
+    let text = |redact: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut extra = vec!["--format", "csv", "--tables", "objects,edges,frames,locals"];
+        if redact {
+            extra.push("--redact");
+        }
+        export(&unpacked, dir.path(), &extra);
+        ["objects", "edges", "frames", "locals"]
+            .map(|t| std::fs::read_to_string(dir.path().join(format!("{t}.csv"))).unwrap())
+    };
+    let [objects, edges, frames, _] = text(false);
+    assert!(objects.contains(secret) && edges.contains(&format!("['{key}']")), "the strings are in the heap");
+    let [objects, edges, frames_redacted, locals] = text(true);
+    assert!(!objects.contains(secret) && !objects.contains(key), "objects.preview redacted");
+    assert!(!edges.contains(key), "edges.label redacted");
+    // The str's redacted form: its length in code points and the hash of its UTF-8 (docs/tables.md).
+    assert!(objects.contains("<str len=13 #"), "a redacted preview");
+    assert!(edges.contains("[<str len=10 #"), "a redacted dict key");
+    assert!(
+        edges.contains(",.__dict__") || edges.contains(",.__class__") || edges.contains(",."),
+        "attribute names stay"
+    );
+    assert_eq!(frames, frames_redacted, "function and file names stay");
+    assert!(locals.contains(",mode,"), "local names stay");
+
+    let root = common::empty_sysroot();
+    let core = fx.core();
+    let stacks = |redact: bool| {
+        let mut args: Vec<&OsStr> = vec!["stacks".as_ref(), "--locals".as_ref(), core.as_os_str()];
+        args.extend(["--sysroot".as_ref(), root.path().as_os_str()]);
+        if redact {
+            args.push("--redact".as_ref());
+        }
+        String::from_utf8(common::heapscope(&args).stdout).unwrap()
+    };
+    assert!(stacks(false).contains(mode));
+    let redacted = stacks(true);
+    assert!(!redacted.contains(secret) && redacted.contains("mode = <str len=13 #"), "{redacted}");
 }
 
 /// A destination that cannot be written fails at once, with exit 2 and a message naming it.

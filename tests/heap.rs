@@ -163,7 +163,7 @@ fn check(name: &str) {
         e.objects,
         e.other,
     );
-    let popts = PreviewOptions { max_str_chars: 40, max_items: 3, depth: 1 };
+    let popts = PreviewOptions { max_str_chars: 40, max_items: 3, depth: 1, redact: false };
     for (c, ids) in &by_category {
         let sample: Vec<String> = ids
             .iter()

@@ -406,7 +406,7 @@ fn check_marker_previews(heap: &Heap<'_, CoreProcess>, truth: &Value, r: &mut Re
     ] {
         r.expect(name, show(name), want);
     }
-    let small = PreviewOptions { max_str_chars: 200, max_items: 3, depth: 2 };
+    let small = PreviewOptions { max_str_chars: 200, max_items: 3, depth: 2, redact: false };
     // 5000 entries, or what HEAPSCOPE_WORKLOAD_CACHE made it (py312-cache): one referent per entry, its value (the
     // dict's tp_traverse skips the keys of a str-keyed table).
     let cache = truth["objects"].as_array().unwrap().iter().find(|o| o["address"] == m["cache"]).expect("cache object");
@@ -487,7 +487,7 @@ fn check_structseqs(heap: &Heap<'_, CoreProcess>, truth: &Value, r: &mut Report)
         r.fail("no `sys` global".into());
         return;
     };
-    let opts = PreviewOptions { max_str_chars: 200, max_items: 64, depth: 2 };
+    let opts = PreviewOptions { max_str_chars: 200, max_items: 64, depth: 2, redact: false };
     let show = |name: &str, opts: &PreviewOptions| match heap.dict_get_str(sys, name) {
         Ok(Some(v)) => heap.preview(v, opts),
         other => format!("<sys.{name}: {other:?}>"),
@@ -515,20 +515,20 @@ fn check_structseqs(heap: &Heap<'_, CoreProcess>, truth: &Value, r: &mut Report)
     if !flags.starts_with("sys.flags(debug=0, inspect=0, interactive=0, optimize=") || !flags.ends_with(')') {
         r.fail(format!("sys.flags: got {flags}"));
     }
-    let cut = PreviewOptions { max_str_chars: 200, max_items: 2, depth: 1 };
+    let cut = PreviewOptions { max_str_chars: 200, max_items: 2, depth: 1, redact: false };
     r.expect(
         "sys.version_info (2 items)",
         show("version_info", &cut),
         &format!("sys.version_info(major=3, minor={}, …) (len 5)", vi[1]),
     );
-    let flat = PreviewOptions { max_str_chars: 200, max_items: 2, depth: 0 };
+    let flat = PreviewOptions { max_str_chars: 200, max_items: 2, depth: 0, redact: false };
     r.expect("sys.version_info (depth 0)", show("version_info", &flat), "sys.version_info(…) (len 5)");
 }
 
 /// A preview of every object never fails; what cannot be read is only what the core lacks. Every object's attribute
 /// storage decodes.
 fn check_every_preview(heap: &Heap<'_, CoreProcess>, objects: &[Value], r: &mut Report) {
-    let opts = PreviewOptions { max_str_chars: 50, max_items: 4, depth: 1 };
+    let opts = PreviewOptions { max_str_chars: 50, max_items: 4, depth: 1, redact: false };
     for o in objects {
         match heap.attr_storage(addr(&o["address"])) {
             Ok(AttrStorage::Dict(_)) => r.attrs_in_dict += 1,

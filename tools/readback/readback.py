@@ -9,21 +9,27 @@ polars and DuckDB, and checks with each:
   (a type whose name could not be read is `<type at 0x…>`; those are counted, not failed);
 - for the GC-tracked truth objects, the `traverse` edges' destinations equal `gc.get_referents`, as a multiset, for
   at least 99.9 % of them (the rate tests/decode.rs asserts: extension modules' state is scanned, not traversed);
-- `SELECT type, count(*), sum(size) FROM objects GROUP BY type` (DuckDB) equals `heapscope summary --format json`.
+- `threads`, `frames` and `locals` have a row per thread, frame and local of the truth's stacks;
+- `SELECT type, count(*), sum(size) FROM objects GROUP BY type` (DuckDB) equals `heapscope summary --format json`;
+- a DuckDB join of `locals`, `frames` and `objects` (on `(thread, depth)` and the locals' `id`) gives every truth
+  frame (function) its truth locals: the same names, and for each value whose `repr()` the truth recorded, an
+  object of the type that repr is of (`ast.literal_eval`) whose `preview` is that repr.
 
     python3 tools/readback/readback.py [--heapscope target/release/heapscope] [FIXTURE ...]
 
-Needs pandas, pyarrow, polars, duckdb and zstandard (tools/readback/requirements.txt). A venv that CI could build
-from PyPI, outside the clone so it is reused between runs:
+Needs pandas, pyarrow, polars, duckdb and zstandard, pinned with hashes in tools/readback/requirements.txt. `.ci/run`
+builds that venv outside the clone (reused while the requirements are unchanged) and `tests/readback.rs` runs this
+script with it on every fixture; by hand:
 
     python3 -m venv /var/tmp/heapscope-readback-venv
-    /var/tmp/heapscope-readback-venv/bin/pip install -q -r tools/readback/requirements.txt
+    /var/tmp/heapscope-readback-venv/bin/pip install -q --require-hashes -r tools/readback/requirements.txt
     /var/tmp/heapscope-readback-venv/bin/python tools/readback/readback.py --heapscope "$CARGO_TARGET_DIR/release/heapscope"
 
 It prints one line per fixture and per reader, then `N passed, N failed`, and exits 1 on any failure.
 """
 
 import argparse
+import ast
 import collections
 import json
 import subprocess
@@ -34,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 TESTDATA = REPO / "testdata"
 FIXTURES = ["py38", "py39", "py310", "py311", "py312", "py313", "py314", "py315", "py312-filter33", "py312-cache"]
-TABLES = ["objects", "edges", "types", "roots"]
+TABLES = ["objects", "edges", "types", "roots", "threads", "frames", "locals"]
 
 
 def truth_of(fixture):
@@ -116,7 +122,16 @@ def check_tables(name, tables, truth, documented):
     rate = 100.0 * ok / max(1, len(tracked))
     if rate < 99.9:
         fails.append(f"referents {ok}/{len(tracked)} ({rate:.3f} %)")
-    return fails, f"{len(objects)} objects, {len(edges)} edges, referents {rate:.3f} %, {unnamed} unnamed types"
+    want_threads = truth["threads"]
+    want_frames = sum(len(t["frames"]) for t in want_threads)
+    want_locals = sum(len(f["locals"]) for t in want_threads for f in t["frames"])
+    got = tuple(len(tables[t]) for t in ("threads", "frames", "locals"))
+    if got != (len(want_threads), want_frames, want_locals):
+        fails.append(f"threads, frames, locals: {got} rows, want {(len(want_threads), want_frames, want_locals)}")
+    return fails, (
+        f"{len(objects)} objects, {len(edges)} edges, referents {rate:.3f} %, {unnamed} unnamed types, "
+        f"{got[0]} threads, {got[1]} frames, {got[2]} locals"
+    )
 
 
 def documented_columns():
@@ -144,6 +159,57 @@ def summary_matches(heapscope, core, sysroot, export_dir):
     return [] if got == want else [f"GROUP BY type differs from summary on {len(set(got.items()) ^ set(want.items()))} rows"]
 
 
+def literal_type(r):
+    """The type name `objects.type` gives the value whose `repr()` is `r`, when `r` is a literal; else None."""
+    try:
+        return type(ast.literal_eval(r)).__name__
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def locals_join(export_dir, truth):
+    """Joins locals, frames and objects in DuckDB and compares each truth frame's locals with the result."""
+    import duckdb
+
+    d = export_dir
+    rows = duckdb.connect().execute(
+        f"""
+        SELECT t.tid, f.depth, f.function, l.name, o.type, o.preview, l.address
+        FROM read_parquet('{d / "locals.parquet"}') l
+        JOIN read_parquet('{d / "frames.parquet"}') f USING (dump_id, thread, depth)
+        JOIN read_parquet('{d / "threads.parquet"}') t USING (dump_id, thread)
+        LEFT JOIN read_parquet('{d / "objects.parquet"}') o ON o.dump_id = l.dump_id AND o.id = l.id
+        """
+    ).fetchall()
+    got = collections.defaultdict(dict)
+    functions = {}
+    for tid, depth, function, name, ty, preview, address in rows:
+        got[(tid, depth)][name] = (ty, preview, address)
+        functions[(tid, depth)] = function
+    fails, typed = [], 0
+    for t in truth["threads"]:
+        for depth, f in enumerate(t["frames"]):
+            key = (t["native_id"], depth)
+            where = f"thread {t['name']} frame {depth} ({f['function']})"
+            if functions.get(key) != f["function"]:
+                fails.append(f"{where}: function {functions.get(key)}")
+            if set(got[key]) != set(f["locals"]):
+                fails.append(f"{where}: locals {sorted(got[key])} want {sorted(f['locals'])}")
+                continue
+            for name, r in f["locals"].items():
+                want = r is not None and literal_type(r)
+                if not want:
+                    continue
+                ty, preview, address = got[key][name]
+                if ty is None and address is None and want == "int":
+                    typed += 1  # 3.14+: an int kept in the frame's slot, no object
+                elif (ty, preview) != (want, r):
+                    fails.append(f"{where}: local {name} is {ty} {preview!r}, want {want} {r!r}")
+                else:
+                    typed += 1
+    return fails[:10] + ([f"… {len(fails) - 10} more"] if len(fails) > 10 else []), f"{len(rows)} locals, {typed} typed"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--heapscope", default=str(REPO / "target" / "release" / "heapscope"))
@@ -161,6 +227,7 @@ def main():
             checks = [(reader.__name__[5:], lambda r=reader: check_tables(name, r(out), truth, documented))
                       for reader in (read_pandas, read_polars, read_duckdb)]
             checks.append(("summary", lambda: (summary_matches(args.heapscope, core, sysroot, out), "duckdb GROUP BY")))
+            checks.append(("locals", lambda: locals_join(out, truth)))
             for what, check in checks:
                 fails, figures = check()
                 status = "ok" if not fails else "FAILED"

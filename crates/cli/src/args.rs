@@ -135,6 +135,13 @@ pub struct StacksArgs {
     #[arg(long)]
     pub locals: bool,
 
+    /// Keep string and bytes contents out of the output: every str, bytes and bytearray in a preview, and every
+    /// such dict key in a label, is shown as its length and a hash, `<str len=12 #3fa2c1d9>` (the hash: FNV-1a
+    /// 64-bit of its UTF-8, or its bytes, the halves xored; equal values hash alike, so a guess can be confirmed).
+    /// Attribute, function, file and type names stay.
+    #[arg(long)]
+    pub redact: bool,
+
     /// Most frames shown per thread, innermost first.
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_depth: u32,
@@ -281,6 +288,12 @@ pub enum TableName {
     Types,
     /// One row per root: what holds the heap from outside.
     Roots,
+    /// One row per Python thread.
+    Threads,
+    /// One row per frame of a Python thread, innermost first.
+    Frames,
+    /// One row per local variable of a frame, with the object it holds.
+    Locals,
 }
 
 /// `heapscope export`.
@@ -302,6 +315,13 @@ pub struct ExportArgs {
     /// Tables to write, comma-separated. Default: all.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "TABLE,…")]
     pub tables: Vec<TableName>,
+
+    /// Keep string and bytes contents out of the output: every str, bytes and bytearray in a preview, and every
+    /// such dict key in a label, is shown as its length and a hash, `<str len=12 #3fa2c1d9>` (the hash: FNV-1a
+    /// 64-bit of its UTF-8, or its bytes, the halves xored; equal values hash alike, so a guess can be confirmed).
+    /// Attribute, function, file and type names stay.
+    #[arg(long)]
+    pub redact: bool,
 
     /// List on stderr the objects that could not be decoded, and every warning.
     #[arg(long, short)]
@@ -345,6 +365,11 @@ pub struct QueryArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Keep string and bytes contents out of the tables (`preview`, and dict-key `label`s): a length and a short
+    /// hash instead, as `export --redact` writes them.
+    #[arg(long)]
+    pub redact: bool,
+
     /// List on stderr the objects that could not be decoded, and every warning.
     #[arg(long, short)]
     pub verbose: bool,
@@ -381,6 +406,13 @@ pub struct ObjectArgs {
     /// Most referents and referrers listed.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: usize,
+
+    /// Keep string and bytes contents out of the output: every str, bytes and bytearray in a preview, and every
+    /// such dict key in a label, is shown as its length and a hash, `<str len=12 #3fa2c1d9>` (the hash: FNV-1a
+    /// 64-bit of its UTF-8, or its bytes, the halves xored; equal values hash alike, so a guess can be confirmed).
+    /// Attribute, function, file and type names stay.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// Parses `0x…` (hex) or a decimal address.

@@ -139,9 +139,19 @@ impl Default for RowOptions {
     fn default() -> Self {
         RowOptions {
             limit: 100,
-            preview: PreviewOptions { max_str_chars: 60, max_items: 5, depth: 1 },
+            preview: PreviewOptions { max_str_chars: 60, max_items: 5, depth: 1, redact: false },
             object_preview: PreviewOptions::default(),
         }
+    }
+}
+
+impl RowOptions {
+    /// With `redact`, every preview and dict-key label shows a str or bytes as its length and a hash, never its
+    /// contents ([`redacted`](heapscope_cpython::objects::redacted)).
+    pub fn redact(mut self, redact: bool) -> Self {
+        self.preview.redact = redact;
+        self.object_preview.redact = redact;
+        self
     }
 }
 
@@ -162,10 +172,21 @@ const MAX_LABEL_CHARS: usize = 80;
 /// A `__slots__` slot is named after its member descriptor in the owner's class (`.x`), found only now: the heap
 /// walk records its offset.
 pub fn label_text<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, owner: Addr, label: Label) -> String {
+    label_text_with(heap, owner, label, false)
+}
+
+/// [`label_text`], with a dict key that is a str or bytes [`redacted`](heapscope_cpython::objects::redacted) when
+/// `redact` is set: `[<str len=6 #6b0339bf>]`. Attribute, field and local names stay: they are code, not data.
+pub fn label_text_with<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    owner: Addr,
+    label: Label,
+    redact: bool,
+) -> String {
     let name = |a: Addr| -> Option<String> {
         (!a.is_null()).then(|| heap.str_value(a, MAX_LABEL_CHARS).ok().map(|s| s.text)).flatten()
     };
-    let key_opts = PreviewOptions { max_str_chars: MAX_LABEL_CHARS, max_items: 3, depth: 1 };
+    let key_opts = PreviewOptions { max_str_chars: MAX_LABEL_CHARS, max_items: 3, depth: 1, redact };
     match label {
         Label::Index(i) => format!("[{i}]"),
         Label::DictKey => "key".to_owned(),
@@ -205,7 +226,7 @@ fn rows<P: ProcessImage + ?Sized>(
             address: rec.addr,
             type_name: snapshot.type_name(other).to_owned(),
             size: rec.size,
-            label: label_text(heap, owner, label),
+            label: label_text_with(heap, owner, label, opts.preview.redact),
             kind: kind_name(kind),
             preview: heap.preview(rec.addr, &opts.preview),
             root: None,

@@ -40,6 +40,23 @@ pub fn tables_named(sql: &str) -> Vec<TableKind> {
     TableKind::ALL.into_iter().filter(|t| words.iter().any(|w| w == t.name())).collect()
 }
 
+/// The columns a statement may use: every identifier in it, lower case; `None` when it selects every column (a
+/// `*` other than `count(*)`).
+pub fn columns_named(sql: &str) -> Option<Vec<String>> {
+    let compact: String = sql.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.replace("(*)", "").contains('*') {
+        return None;
+    }
+    let mut words: Vec<String> = sql
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    words.sort();
+    words.dedup();
+    Some(words)
+}
+
 /// Every table and its columns, one line each: `objects(dump_id, id, …)`.
 pub fn describe_tables() -> String {
     TableKind::ALL.iter().map(|t| format!("  {}({})", t.name(), t.columns().join(", "))).collect::<Vec<_>>().join("\n")
@@ -153,6 +170,16 @@ mod tests {
             [TableKind::Objects, TableKind::Edges]
         );
         assert_eq!(tables_named("select 1 from objectsx"), []);
+    }
+
+    #[test]
+    fn the_columns_a_statement_uses() {
+        let named = columns_named("SELECT type, count(*) FROM objects WHERE Retained_Bytes > 1").unwrap();
+        assert!(named.contains(&"retained_bytes".to_owned()) && named.contains(&"type".to_owned()));
+        assert!(!named.contains(&"preview".to_owned()));
+        assert_eq!(columns_named("SELECT * FROM objects"), None);
+        assert_eq!(columns_named("SELECT o.* FROM objects o"), None);
+        assert_eq!(columns_named("SELECT 2*size FROM objects"), None, "a product is not told from a star");
     }
 
     #[test]

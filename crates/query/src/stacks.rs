@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use heapscope_coredump::{Addr, CoreProcess};
+use heapscope_coredump::{Addr, CoreProcess, ProcessImage, ThreadInfo};
 use heapscope_cpython::frames::{self, StackOptions};
 use heapscope_cpython::layout::{Layout, Unverified};
 use heapscope_cpython::objects::Heap;
@@ -92,27 +92,59 @@ fn ordered_map<S: Serializer>(locals: &Option<Vec<(String, String)>>, s: S) -> R
     map.end()
 }
 
-impl StacksReport {
-    /// Walks every interpreter, thread and frame of the process.
-    pub fn collect(
-        p: &CoreProcess,
-        python: Detection,
-        layout: &Layout,
-        warnings: Vec<String>,
+/// One Python thread and its decoded stack: what [`StacksReport`] renders and the `threads`, `frames` and `locals`
+/// tables hold.
+#[derive(Debug, Clone)]
+pub struct PythonThread {
+    /// Kernel thread id, when it could be matched (see `tid_source`).
+    pub tid: Option<u32>,
+    /// How `tid` was found.
+    pub tid_source: Option<TidSource>,
+    /// `threading.get_ident()`: the thread's `pthread_t`.
+    pub ident: u64,
+    /// The `threading.Thread` name, when the thread has one.
+    pub name: Option<String>,
+    /// This thread holds the GIL (its interpreter's GIL from 3.12 on).
+    pub holds_gil: bool,
+    /// `interp->id` of the thread's interpreter.
+    pub interpreter: Option<i64>,
+    /// Address of its `PyThreadState`.
+    pub tstate: Addr,
+    /// Its frames, innermost first.
+    pub stack: frames::Stack,
+}
+
+/// Every Python thread of every interpreter (interpreters oldest first, threads in creation order), and the
+/// problems that belong to no single thread.
+#[derive(Debug, Clone, Default)]
+pub struct PythonThreads {
+    /// The threads.
+    pub threads: Vec<PythonThread>,
+    /// Problems with the interpreter list, the GIL state or thread names.
+    pub problems: Vec<String>,
+}
+
+impl PythonThreads {
+    /// Walks every interpreter, thread and frame below `_PyRuntime` at `runtime`; `core_threads` (the core's
+    /// `NT_PRSTATUS` threads) match a thread to its kernel tid where the thread state does not record it (≤3.10).
+    pub fn collect<P: ProcessImage + ?Sized>(
+        heap: &Heap<'_, P>,
+        runtime: Addr,
+        core_threads: &[ThreadInfo],
         opts: &StackOptions,
-    ) -> StacksReport {
-        let heap = Heap::new(p, layout);
+    ) -> PythonThreads {
+        let (p, layout) = (heap.process(), heap.layout());
         let mut problems = Vec::new();
-        let interps = runtime::interpreters(p, layout, python.runtime);
+        let interps = runtime::interpreters(p, layout, runtime);
         if let Some(e) = &interps.error {
             problems.push(format!("interpreter list: {e}"));
         }
-        let (holders, gil_errors) = runtime::gil_holders(p, layout, python.runtime, &interps.items);
+        let (holders, gil_errors) = runtime::gil_holders(p, layout, runtime, &interps.items);
         problems.extend(gil_errors.iter().map(|e| format!("GIL state: {e}")));
         let mut threads = Vec::new();
         // The list starts at the newest interpreter and the newest thread: reverse both for creation order.
         for interp in interps.items.iter().rev() {
-            let names = match runtime::thread_names(&heap, interp.addr) {
+            let names = match runtime::thread_names(heap, interp.addr) {
                 Ok(n) => n,
                 Err(e) => {
                     problems.push(format!("thread names of interpreter {}: {e}", interp.addr));
@@ -124,9 +156,8 @@ impl StacksReport {
                 problems.push(format!("thread list of interpreter {}: {e}", interp.addr));
             }
             for t in list.items.iter().rev() {
-                let (tid, tid_source) = runtime::kernel_tid(t, p.core().threads()).unzip();
-                let stack = frames::stack(&heap, t.tstate, opts);
-                threads.push(ThreadReport {
+                let (tid, tid_source) = runtime::kernel_tid(t, core_threads).unzip();
+                threads.push(PythonThread {
                     tid,
                     tid_source,
                     ident: t.ident,
@@ -134,11 +165,27 @@ impl StacksReport {
                     holds_gil: holders.contains(&t.tstate),
                     interpreter: interp.id,
                     tstate: t.tstate,
-                    frames: stack.frames.into_iter().map(|f| frame_report(f, opts.locals)).collect(),
-                    errors: stack.error.map(|e| e.to_string()).into_iter().collect(),
+                    stack: frames::stack(heap, t.tstate, opts),
                 });
             }
         }
+        PythonThreads { threads, problems }
+    }
+}
+
+impl StacksReport {
+    /// Walks every interpreter, thread and frame of the process.
+    pub fn collect(
+        p: &CoreProcess,
+        python: Detection,
+        layout: &Layout,
+        warnings: Vec<String>,
+        opts: &StackOptions,
+    ) -> StacksReport {
+        let heap = Heap::new(p, layout);
+        let PythonThreads { threads, problems } =
+            PythonThreads::collect(&heap, python.runtime, p.core().threads(), opts);
+        let threads: Vec<ThreadReport> = threads.into_iter().map(|t| thread_report(t, opts.locals)).collect();
         let errors = problems.len()
             + threads
                 .iter()
@@ -207,6 +254,20 @@ impl Report for StacksReport {
             writeln!(w, "warning: {warning}")?;
         }
         Ok(())
+    }
+}
+
+fn thread_report(t: PythonThread, with_locals: bool) -> ThreadReport {
+    ThreadReport {
+        tid: t.tid,
+        tid_source: t.tid_source,
+        ident: t.ident,
+        name: t.name,
+        holds_gil: t.holds_gil,
+        interpreter: t.interpreter,
+        tstate: t.tstate,
+        frames: t.stack.frames.into_iter().map(|f| frame_report(f, with_locals)).collect(),
+        errors: t.stack.error.map(|e| e.to_string()).into_iter().collect(),
     }
 }
 

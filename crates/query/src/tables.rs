@@ -1,28 +1,35 @@
 //! The heap as polars DataFrames: `objects`, `edges`, `types` and `roots`, one row per object, reference, type and
-//! root of a [`Snapshot`], with the results of the analyses ([`heapscope_analysis`]) as columns of `objects`.
+//! root of a [`Snapshot`], with the results of the analyses ([`heapscope_analysis`]) as columns of `objects`; and
+//! the Python threads as `threads`, `frames` and `locals` (built in [`threads`], from the walk `stacks` makes).
+//!
+//! With [`Tables::redact`], no str or bytes contents leave the process: `objects.preview` and the dict-key labels of
+//! `edges.label` show their length and a hash instead ([`heapscope_cpython::objects::redacted`]).
 //!
 //! The schema of each table, its column types and their meaning are in `docs/tables.md`; [`TableKind::columns`]
 //! lists the column names in order, and a unit test keeps the two in step.
 //!
 //! Every table starts with a `dump_id` column, the same value in every row of every table of one core, so that the
-//! exports of many dumps can be concatenated and still told apart. For now it is [`provisional_dump_id`]: a hash of
-//! the core file's name and size. It will become a hash of the core's identity (headers, notes and build-ids) when
-//! the snapshot records one.
+//! exports of many dumps can be concatenated and still told apart: the caller passes
+//! [`heapscope_coredump::CoreIdentity::dump_id`], from the digest of the core's headers, notes, build-ids and
+//! samples of its bytes.
 
 use heapscope_analysis::alive::Alive;
 use heapscope_analysis::cycles::live_components;
 use heapscope_analysis::garbage::garbage;
-use heapscope_coredump::ProcessImage;
+use heapscope_coredump::{Addr, ProcessImage, ThreadInfo};
 use heapscope_cpython::heap::roots::RootNamer;
 use heapscope_cpython::heap::{ObjectId, ObjectRecord, Snapshot};
-use heapscope_cpython::objects::Heap;
+use heapscope_cpython::objects::{Heap, PreviewOptions};
 use heapscope_graph::dominators::{UNREACHABLE, VIRTUAL_ROOT};
 use heapscope_graph::reach::NodeSet;
 use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::alive::root_kind_name;
-use crate::show::{kind_name, label_text};
+use crate::show::{kind_name, label_text_with};
+use crate::stacks::PythonThreads;
+
+mod threads;
 
 /// What can go wrong building a table.
 #[derive(Debug, thiserror::Error)]
@@ -47,11 +54,25 @@ pub enum TableKind {
     Types,
     /// One row per root.
     Roots,
+    /// One row per Python thread.
+    Threads,
+    /// One row per frame of a Python thread.
+    Frames,
+    /// One row per local variable of a frame.
+    Locals,
 }
 
 impl TableKind {
     /// Every table, in the order `export` writes them.
-    pub const ALL: [TableKind; 4] = [TableKind::Objects, TableKind::Edges, TableKind::Types, TableKind::Roots];
+    pub const ALL: [TableKind; 7] = [
+        TableKind::Objects,
+        TableKind::Edges,
+        TableKind::Types,
+        TableKind::Roots,
+        TableKind::Threads,
+        TableKind::Frames,
+        TableKind::Locals,
+    ];
 
     /// The table's name (also its file name without the extension).
     pub fn name(self) -> &'static str {
@@ -60,6 +81,9 @@ impl TableKind {
             TableKind::Edges => "edges",
             TableKind::Types => "types",
             TableKind::Roots => "roots",
+            TableKind::Threads => "threads",
+            TableKind::Frames => "frames",
+            TableKind::Locals => "locals",
         }
     }
 
@@ -88,42 +112,92 @@ impl TableKind {
                 "retained_bytes",
                 "retained_footprint",
                 "idom",
+                "depth",
                 "scc",
                 "garbage",
                 "freed",
                 "refcount_excess",
+                "preview",
             ],
             TableKind::Edges => &["dump_id", "src", "dst", "kind", "label"],
             TableKind::Types => &["dump_id", "type_id", "address", "name", "count", "bytes", "footprint"],
             TableKind::Roots => &["dump_id", "id", "kind", "description", "function", "local", "thread"],
+            TableKind::Threads => &[
+                "dump_id",
+                "thread",
+                "ident",
+                "tid",
+                "tid_source",
+                "name",
+                "interpreter",
+                "holds_gil",
+                "tstate",
+                "frames",
+                "error",
+            ],
+            TableKind::Frames => &[
+                "dump_id",
+                "thread",
+                "depth",
+                "function",
+                "qualname",
+                "file",
+                "line",
+                "firstlineno",
+                "code",
+                "address",
+                "error",
+            ],
+            TableKind::Locals => &["dump_id", "thread", "depth", "name", "id", "address"],
         }
     }
 }
 
-/// A provisional identity of a dump: FNV-1a (64 bits) of the core file's name and its size in bytes. Stable across
-/// runs, machines and heapscope versions; two cores of the same name and size collide (the core's own identity
-/// will replace it).
-pub fn provisional_dump_id(file_name: &str, size: u64) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in file_name.as_bytes().iter().chain(&[0]).chain(&size.to_le_bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-/// Builds the tables of one snapshot. `heap` decodes the labels of references and names the roots.
+/// Builds the tables of one snapshot. `heap` decodes the labels of references and previews, names the roots and
+/// walks the threads' stacks.
 #[derive(Debug)]
 pub struct Tables<'s, 'h, 'p, P: ProcessImage + ?Sized> {
     snap: &'s Snapshot,
     heap: &'h Heap<'p, P>,
     dump_id: u64,
+    redact: bool,
+    runtime: Option<(Addr, Vec<ThreadInfo>)>,
+    /// The threads, walked once for `threads`, `frames` and `locals`.
+    threads: std::sync::OnceLock<PythonThreads>,
+    /// When set, the only columns built (with `dump_id` and the ids, always): see [`Tables::only`].
+    only: Option<Vec<String>>,
 }
 
 impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
     /// The tables of `snap`, every row tagged with `dump_id`.
     pub fn new(snap: &'s Snapshot, heap: &'h Heap<'p, P>, dump_id: u64) -> Self {
-        Tables { snap, heap, dump_id }
+        Tables { snap, heap, dump_id, redact: false, runtime: None, threads: std::sync::OnceLock::new(), only: None }
+    }
+
+    /// Keeps str and bytes contents out of `objects.preview` and `edges.label` (see the module documentation).
+    pub fn redact(mut self, redact: bool) -> Self {
+        self.redact = redact;
+        self
+    }
+
+    /// Where the thread tables start: `_PyRuntime` at `runtime` (`Detection::runtime`), and the core's threads
+    /// (`CoreFile::threads`), which give the kernel tid of a thread whose state does not record it (≤3.10).
+    /// Without it, `_PyRuntime` is found again from the process's symbols, and such tids are null.
+    pub fn with_runtime(mut self, runtime: Addr, core_threads: &[ThreadInfo]) -> Self {
+        self.runtime = Some((runtime, core_threads.to_vec()));
+        self
+    }
+
+    /// Builds only the columns named in `names` (lower case; `None`: all) of `objects` and `edges`, whose other
+    /// columns cost time: the analyses, previews and labels. `dump_id`, `id`, `src` and `dst` are always built.
+    pub fn only(mut self, names: Option<Vec<String>>) -> Self {
+        self.only = names;
+        self
+    }
+
+    /// True when column `name` is to be built.
+    fn wants(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|names| names.iter().any(|n| n == name))
     }
 
     /// Builds table `kind`.
@@ -133,6 +207,9 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
             TableKind::Edges => self.edges(),
             TableKind::Types => Ok(self.types()?),
             TableKind::Roots => Ok(self.roots()?),
+            TableKind::Threads => Ok(self.threads()?),
+            TableKind::Frames => Ok(self.frames()?),
+            TableKind::Locals => Ok(self.locals()?),
         }
     }
 
@@ -146,11 +223,32 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
         let n = s.len();
         // The analyses first, each dropped once its columns are made, so that their working memory and the
         // snapshot's columns are not held at once.
-        let analysed = {
+        let mut analysed = Vec::new();
+        let needs_alive = ["retained_count", "retained_bytes", "retained_footprint", "idom", "depth", "scc"]
+            .iter()
+            .chain(&["refcount_excess"])
+            .any(|c| self.wants(c));
+        if needs_alive {
             let alive = Alive::new(s)?;
             let retained = alive.retained();
             let idom = alive.dominators().idom().iter().map(|&d| (d != VIRTUAL_ROOT && d != UNREACHABLE).then_some(d));
-            let sccs = live_components(&alive);
+            let sccs = self.wants("scc").then(|| live_components(&alive));
+            analysed = vec![
+                col_u32("retained_count", retained.count().to_vec()),
+                col_u64("retained_bytes", retained.bytes().to_vec()),
+                col_u64("retained_footprint", retained.footprint().to_vec()),
+                named::<UInt32Type>("idom", idom.collect()),
+                named::<UInt32Type>(
+                    "depth",
+                    alive.tree().depths().iter().map(|&d| (d != UNREACHABLE).then_some(d)).collect(),
+                ),
+                col_u64("refcount_excess", alive.excess().to_vec()),
+            ];
+            if let Some(sccs) = sccs {
+                analysed.push(col_u32("scc", sccs.components().to_vec()));
+            }
+        }
+        if self.wants("garbage") || self.wants("freed") {
             let g = garbage(s);
             let flags = |set: &[ObjectId]| {
                 let mut bits = NodeSet::new(n);
@@ -159,17 +257,9 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
                 }
                 (0..n as ObjectId).map(|id| bits.contains(id)).collect::<BooleanChunked>()
             };
-            vec![
-                col_u32("retained_count", retained.count().to_vec()),
-                col_u64("retained_bytes", retained.bytes().to_vec()),
-                col_u64("retained_footprint", retained.footprint().to_vec()),
-                named::<UInt32Type>("idom", idom.collect()),
-                col_u32("scc", sccs.components().to_vec()),
-                named("garbage", flags(&g.unreachable)),
-                named("freed", flags(&g.freed)),
-                col_u64("refcount_excess", alive.excess().to_vec()),
-            ]
-        };
+            analysed.push(named("garbage", flags(&g.unreachable)));
+            analysed.push(named("freed", flags(&g.freed)));
+        }
         let (type_ids, sizes, footprints) = s.columns();
         let types = s.types();
         let each = |f: &(dyn Fn(ObjectRecord) -> bool + Sync)| -> BooleanChunked {
@@ -196,6 +286,20 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
             Column::new("category".into(), s.categories().iter().map(|c| c.name()).collect::<Vec<_>>()),
         ];
         columns.extend(analysed);
+        if self.wants("preview") {
+            // The preview `show` prints, decoded in parallel.
+            let opts = PreviewOptions { redact: self.redact, ..PreviewOptions::default() };
+            let previews: Vec<String> = (0..n as ObjectId)
+                .into_par_iter()
+                .with_min_len(1 << 10)
+                .map(|id| self.heap.preview(s.addr(id), &opts))
+                .collect();
+            columns.push(Column::new("preview".into(), previews));
+        }
+        // Keep the documented order; drop what was not asked for (the cheap columns are built regardless).
+        let order = TableKind::Objects.columns();
+        columns.retain(|c| c.len() == n && (self.wants(c.name()) || ["dump_id", "id"].contains(&c.name().as_str())));
+        columns.sort_by_key(|c| order.iter().position(|o| *o == c.name().as_str()));
         Ok(DataFrame::new(n, columns)?)
     }
 
@@ -210,18 +314,22 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
             src.extend(std::iter::repeat_n(id, g.edge_range(id).len()));
         }
         let kinds: Vec<&str> = (0..m).into_par_iter().map(|e| kind_name(s.edge_kind(e))).collect();
-        let labels: Vec<String> = (0..m)
-            .into_par_iter()
-            .with_min_len(1 << 12)
-            .map(|e| label_text(self.heap, s.addr(src[e]), s.edge(e).0))
-            .collect();
-        let columns = vec![
+        let labels: Option<Vec<String>> = self.wants("label").then(|| {
+            (0..m)
+                .into_par_iter()
+                .with_min_len(1 << 12)
+                .map(|e| label_text_with(self.heap, s.addr(src[e]), s.edge(e).0, self.redact))
+                .collect()
+        });
+        let mut columns = vec![
             self.dump_id(m),
             col_u32("src", src),
             col_u32("dst", g.targets().to_vec()),
             Column::new("kind".into(), kinds),
-            Column::new("label".into(), labels),
         ];
+        if let Some(labels) = labels {
+            columns.push(Column::new("label".into(), labels));
+        }
         Ok(DataFrame::new(m, columns)?)
     }
 
@@ -291,15 +399,6 @@ fn col_u64(name: &str, v: Vec<u64>) -> Column {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dump_ids_are_stable() {
-        assert_eq!(provisional_dump_id("core", 0), provisional_dump_id("core", 0));
-        assert_ne!(provisional_dump_id("core", 1), provisional_dump_id("core", 2));
-        assert_ne!(provisional_dump_id("core.1", 2), provisional_dump_id("core.12", 0));
-        // FNV-1a of b"core\0" + 8 zero bytes: fixed forever, so ids in old exports keep matching.
-        assert_eq!(provisional_dump_id("core", 0), 0xf0f1_e5f2_6e9a_8eba);
-    }
 
     #[test]
     fn the_documented_columns_are_the_columns() {

@@ -22,7 +22,9 @@ pub fn run(a: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     check_writable(&a.dir)?;
     let opened = super::heap::open_core(&a.core)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let source = Tables::new(&opened.snapshot, &heap, opened.identity.dump_id());
+    let source = Tables::new(&opened.snapshot, &heap, opened.identity.dump_id())
+        .with_runtime(opened.python.runtime, opened.process.core().threads())
+        .redact(a.redact);
     for kind in tables {
         let t0 = Instant::now();
         let mut df = source.frame(kind).with_context(|| format!("cannot build the {} table", kind.name()))?;
@@ -40,6 +42,9 @@ fn selected(names: &[TableName]) -> Vec<TableKind> {
         TableName::Edges => TableKind::Edges,
         TableName::Types => TableKind::Types,
         TableName::Roots => TableKind::Roots,
+        TableName::Threads => TableKind::Threads,
+        TableName::Frames => TableKind::Frames,
+        TableName::Locals => TableKind::Locals,
     };
     let asked: Vec<TableKind> = names.iter().map(kind).collect();
     TableKind::ALL.into_iter().filter(|t| asked.is_empty() || asked.contains(t)).collect()

@@ -17,6 +17,8 @@ use crate::args::{CoreArgs, HeapArgs};
 /// A core opened and snapshotted.
 pub struct Opened {
     pub process: CoreProcess,
+    /// Where Python is in the process, and its version.
+    pub python: Detection,
     pub layout: Layout,
     pub snapshot: Snapshot,
     /// Notes from resolving the layout.
@@ -54,7 +56,7 @@ pub fn open_core(args: &CoreArgs) -> anyhow::Result<Opened> {
                 Ok((snapshot, _)) => {
                     let source = Source::Saved(path);
                     report_source(&source);
-                    return Ok(Opened { process, layout, snapshot, layout_warnings, identity, source });
+                    return Ok(Opened { process, python, layout, snapshot, layout_warnings, identity, source });
                 }
                 Err(heapscope_cpython::heap::LoadError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound => {}
@@ -73,7 +75,7 @@ pub fn open_core(args: &CoreArgs) -> anyhow::Result<Opened> {
         }
     };
     report_source(&source);
-    Ok(Opened { process, layout, snapshot, layout_warnings, identity, source })
+    Ok(Opened { process, python, layout, snapshot, layout_warnings, identity, source })
 }
 
 /// Opens the core, detects Python and resolves the layout: everything but the heap.

@@ -30,7 +30,7 @@ pub fn run(args: &IndexArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         decoded.as_secs_f64(),
         (started.elapsed() - decoded).as_secs_f64(),
     )?;
-    let opened = Opened { process, layout, snapshot, layout_warnings, identity, source: Source::Decoded };
+    let opened = Opened { process, python, layout, snapshot, layout_warnings, identity, source: Source::Decoded };
     heap::finish(&opened, args.verbose, out)
 }
 

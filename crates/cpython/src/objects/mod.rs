@@ -36,7 +36,7 @@ pub use features::{
 pub(crate) use instance::inline_values_size;
 pub use instance::AttrStorage;
 pub use long::{PyInt, DIGIT_BITS, MAX_INT_DIGITS};
-pub use preview::{PreviewOptions, MAX_PREVIEW_INT_DIGITS};
+pub use preview::{redacted, PreviewOptions, MAX_PREVIEW_INT_DIGITS, MAX_REDACTED_HASH_UNITS};
 pub use types::Member;
 pub use unicode::PyStr;
 

@@ -22,6 +22,8 @@
 //!   `<module 'json'>`, code objects `<code object f at 0x7f…, file "x.py", line 3>`, anything else
 //!   `<module.Class object at 0x7f…>` (the type as [`Heap::type_name`] spells it).
 //! - Whatever cannot be read: `<unreadable 0x7f…: cause>`.
+//! - With [`PreviewOptions::redact`], every str, bytes and bytearray, at any depth, is [`redacted`]: its length and a
+//!   hash of its contents, `<str len=12 #3fa2c1d9>`, never the contents.
 
 use std::fmt::Write;
 
@@ -41,12 +43,55 @@ pub struct PreviewOptions {
     pub max_items: usize,
     /// How many levels of containers are opened (0: none, only their length).
     pub depth: usize,
+    /// Show every str, bytes and bytearray as [`redacted`] text (its length and a hash), never its contents.
+    pub redact: bool,
+}
+
+/// Most code points (bytes) of a str (bytes, bytearray) that [`redacted`] hashes: 1 MiB.
+pub const MAX_REDACTED_HASH_UNITS: usize = 1 << 20;
+
+/// The redacted form of a str, bytes or bytearray (`what`) of `len` code points or bytes: `<str len=12 #3fa2c1d9>`.
+/// The hash is 32 bits of FNV-1a (64-bit) of `content` (the upper half xor the lower half, 8 hex digits): the UTF-8
+/// encoding of the str (lone surrogates encoded as UTF-8 would if they were characters, Python's
+/// `s.encode("utf-8", "surrogatepass")`) or the bytes, at most their first [`MAX_REDACTED_HASH_UNITS`] code points
+/// or bytes. Equal values give equal text in every dump, so they can still be matched and counted; a guess of a
+/// value can be confirmed by hashing it, so a short or guessable value is not hidden by this.
+pub fn redacted(what: &str, len: u64, content: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in content {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("<{what} len={len} #{:08x}>", (h >> 32) as u32 ^ h as u32)
+}
+
+/// The UTF-8 encoding of code points, lone surrogates included (as `surrogatepass` encodes them).
+pub(super) fn utf8_surrogatepass(cps: &[u32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(cps.len());
+    for &c in cps {
+        match c {
+            0..=0x7f => out.push(c as u8),
+            0x80..=0x7ff => out.extend_from_slice(&[0xc0 | (c >> 6) as u8, 0x80 | (c & 0x3f) as u8]),
+            0x800..=0xffff => out.extend_from_slice(&[
+                0xe0 | (c >> 12) as u8,
+                0x80 | ((c >> 6) & 0x3f) as u8,
+                0x80 | (c & 0x3f) as u8,
+            ]),
+            _ => out.extend_from_slice(&[
+                0xf0 | ((c >> 18) & 0x07) as u8,
+                0x80 | ((c >> 12) & 0x3f) as u8,
+                0x80 | ((c >> 6) & 0x3f) as u8,
+                0x80 | (c & 0x3f) as u8,
+            ]),
+        }
+    }
+    out
 }
 
 impl Default for PreviewOptions {
-    /// 200 characters, 10 items, 2 levels.
+    /// 200 characters, 10 items, 2 levels, not redacted.
     fn default() -> Self {
-        PreviewOptions { max_str_chars: 200, max_items: 10, depth: 2 }
+        PreviewOptions { max_str_chars: 200, max_items: 10, depth: 2, redact: false }
     }
 }
 
@@ -155,6 +200,18 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
             Kind::Complex => {
                 let (re, im) = self.complex_value(obj)?;
                 out.push_str(&repr::complex_repr(re, im));
+            }
+            Kind::Str if opts.redact => {
+                let (cps, len) = self.str_code_points(obj, MAX_REDACTED_HASH_UNITS)?;
+                out.push_str(&redacted("str", len, &utf8_surrogatepass(&cps)));
+            }
+            Kind::Bytes | Kind::ByteArray if opts.redact => {
+                let (what, b) = if kind == Kind::Bytes {
+                    ("bytes", self.bytes_value(obj, MAX_REDACTED_HASH_UNITS)?)
+                } else {
+                    ("bytearray", self.bytearray_value(obj, MAX_REDACTED_HASH_UNITS)?)
+                };
+                out.push_str(&redacted(what, b.len, &b.data));
             }
             Kind::Str => {
                 let (cps, len) = self.str_code_points(obj, max)?;

@@ -109,11 +109,11 @@ fn preview_survives_cycles_and_bad_pointers() {
     words(&mut im, 0x20000, &[0x10000, 0x10000, 0xdead_0000]);
     let l = layout();
     let heap = Heap::new(&im, &l);
-    let opts = PreviewOptions { max_str_chars: 10, max_items: 5, depth: 3 };
+    let opts = PreviewOptions { max_str_chars: 10, max_items: 5, depth: 3, redact: false };
     let p = heap.preview(Addr(0x10000), &opts);
     assert!(p.starts_with("[[[[…] (len 3), "), "{p}");
     assert!(p.contains("<unreadable 0xdead0000: "), "{p}");
-    let opts = PreviewOptions { max_str_chars: 10, max_items: 1, depth: 1 };
+    let opts = PreviewOptions { max_str_chars: 10, max_items: 1, depth: 1, redact: false };
     assert_eq!(heap.preview(Addr(0x10000), &opts), "[[…] (len 3), …] (len 3)");
     assert!(heap.preview(Addr(0x99999), &opts).starts_with("<unreadable 0x99999: "));
 }
@@ -151,7 +151,7 @@ fn long_values_are_truncated_in_previews() {
     words(&mut im, 0x12000, &[1, INT_T, 4 << 3 | 2, 0x3fff_ffff_3fff_ffff, 0x3fff_ffff_3fff_ffff]);
     let l = layout();
     let heap = Heap::new(&im, &l);
-    let opts = PreviewOptions { max_str_chars: 5, max_items: 2, depth: 1 };
+    let opts = PreviewOptions { max_str_chars: 5, max_items: 2, depth: 1, redact: false };
     assert_eq!(heap.preview(Addr(0x10000), &opts), "'abcde'… (len 26)");
     assert_eq!(heap.preview(Addr(0x11000), &opts), r"b'\x00\x01\x02\x03\x04'… (len 20)");
     // 2**120 - 1 == 1329227995784915872903807060280344575 (37 digits), as CPython prints it.
@@ -161,4 +161,15 @@ fn long_values_are_truncated_in_previews() {
     let v = heap.int_value(Addr(0x12000)).unwrap();
     assert_eq!((v.bit_length(), v.to_i64()), (120, None));
     assert_eq!(heap.str_value(Addr(0x10000), 3).unwrap().text, "abc");
+}
+
+#[test]
+fn redacted_text_is_length_and_a_stable_hash() {
+    // The hashes as Python computes them (FNV-1a 64 folded to 32 bits, see `redacted`).
+    assert_eq!(super::redacted("str", 0, b""), "<str len=0 #4fd0bfc1>");
+    assert_eq!(super::redacted("str", 6, b"secret"), "<str len=6 #6b0339bf>");
+    assert_eq!(super::redacted("bytes", 6, b"secret"), "<bytes len=6 #6b0339bf>");
+    let cps = [0x63, 0x61, 0x66, 0xe9, 0xd800];
+    assert_eq!(super::redacted("str", 5, &super::preview::utf8_surrogatepass(&cps)), "<str len=5 #81641927>");
+    assert_eq!(super::preview::utf8_surrogatepass(&[0x1f600]), "😀".as_bytes());
 }
