@@ -95,3 +95,19 @@ mod locals_join_frames_and_objects {
     use super::*;
     per_fixture!(locals_join_frames_and_objects);
 }
+
+/// The objects on generations 0–2 are what `gc.get_objects()` returned in the process (the permanent generation,
+/// 3, is not in it).
+fn generations_are_gc_get_objects(name: &str) {
+    let fixture = common::fixture(name);
+    let want = fixture.truth()["stats"]["gc_objects"].as_u64().expect("truth stats.gc_objects");
+    let fx = fixture.unpacked();
+    let out =
+        fx.heapscope_report("query", ["--format", "csv", "SELECT count(*) AS n FROM objects WHERE generation < 3"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("n\n{want}\n"), "{name}");
+}
+
+mod generations_are_gc_get_objects {
+    use super::*;
+    per_fixture!(generations_are_gc_get_objects);
+}

@@ -106,6 +106,7 @@ impl TableKind {
                 "refcount",
                 "immortal",
                 "gc_tracked",
+                "generation",
                 "length",
                 "category",
                 "retained_count",
@@ -282,6 +283,7 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
             Column::new("refcount".into(), s.refcounts()),
             named("immortal", each(&|r| r.immortal)),
             named("gc_tracked", each(&|r| r.gc_tracked)),
+            named::<UInt32Type>("generation", (0..n as ObjectId).map(|id| s.generation(id).map(u32::from)).collect()),
             named::<UInt64Type>("length", (0..n as ObjectId).map(|id| s.object(id).len).collect()),
             Column::new("category".into(), s.categories().iter().map(|c| c.name()).collect::<Vec<_>>()),
         ];

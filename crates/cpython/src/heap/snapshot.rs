@@ -52,6 +52,8 @@ pub type TypeId = u32;
 const NO_TYPE: TypeId = u32::MAX;
 /// `lens` value of an object without a length.
 const NO_LEN: u64 = u64::MAX;
+/// `generations` value of an object on no GC list.
+const NO_GENERATION: u8 = u8::MAX;
 
 /// Bits of the per-object `flags` column.
 mod flag {
@@ -179,6 +181,8 @@ pub struct Snapshot {
     refcounts: Vec<i64>,
     lens: Vec<u64>,
     flags: Vec<u8>,
+    /// The GC list each object was found on: 0–2, 3 the permanent generation, [`NO_GENERATION`] none.
+    generations: Vec<u8>,
     categories: Vec<Category>,
     graph: Csr,
     edges: Vec<EdgeWord>,
@@ -286,6 +290,14 @@ impl Snapshot {
         self.flags[id as usize] & flag::PERMANENT != 0
     }
 
+    /// The generation of object `id`'s GC list: 0, 1 or 2 (3.14.0–3.14.4: young, old[0], old[1]), or 3 for the
+    /// permanent generation (`gc.freeze()`); `None` when the object is on no GC list. Panics if `id` is not an id
+    /// of this snapshot.
+    pub fn generation(&self, id: ObjectId) -> Option<u8> {
+        let g = self.generations[id as usize];
+        (g != NO_GENERATION).then_some(g)
+    }
+
     /// The kind of edge `e` (a position in [`Snapshot::graph`]'s targets), without decoding its label.
     pub fn edge_kind(&self, e: usize) -> RefKind {
         self.edges[e].kind()
@@ -376,7 +388,7 @@ impl Snapshot {
     pub fn heap_bytes(&self) -> usize {
         let n = self.len();
         self.index.heap_bytes()
-            + n * (4 + 8 + 8 + 8 + 8 + 1 + 1)
+            + n * (4 + 8 + 8 + 8 + 8 + 1 + 1 + 1)
             + self.graph.heap_bytes()
             + self.edges.capacity() * 4
             + self.reverse.get().map_or(0, Csr::heap_bytes)

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::categories::categorize;
 use super::discover::{discover, Decoder, Info};
 use super::index::AddrIndex;
-use super::{columns, edges, flag, BuildStats, ErrorLog, ObjectId, Snapshot, SnapshotRoot, NO_LEN};
+use super::{columns, edges, flag, BuildStats, ErrorLog, ObjectId, Snapshot, SnapshotRoot, NO_GENERATION, NO_LEN};
 use crate::heap::roots::{RootKind, RootWhere};
 use crate::heap::{self, roots, ObjectInfo, Ref, TypeCache};
 use crate::layout::Layout;
@@ -135,10 +135,12 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
     }
     let mut gc: Vec<u64> = Vec::new();
     let mut permanent: Vec<u64> = Vec::new();
+    let mut generations: Vec<(u64, u8)> = Vec::new();
     let mut untracked: Vec<u64> = Vec::new();
     for interp in &interps.items {
         let e = heap::enumerate(&heap, detection.runtime, interp.addr);
         gc.extend(e.gc.iter().map(|(a, _)| a.0));
+        generations.extend(e.gc.iter().map(|&(a, g)| (a.0, g)));
         permanent.extend(e.gc.iter().filter(|(_, g)| *g == heap::gc_lists::PERMANENT).map(|(a, _)| a.0));
         untracked.extend(e.untracked.iter().map(|a| a.0));
         warnings.extend(e.warnings.into_iter().map(|w| format!("enumeration: {w}")));
@@ -202,6 +204,12 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
     }
     drop((gc, permanent, untracked, root_addrs));
     let index = AddrIndex::new(std::mem::take(&mut merged.addrs));
+    let mut gens = vec![NO_GENERATION; index.len()];
+    for (addr, g) in generations {
+        if let Some(id) = index.get(addr) {
+            gens[id as usize] = g;
+        }
+    }
     clock.lap(&mut stats, Phase::Columns);
 
     progress(Progress { phase: Phase::Graph, done: 0, total: 0 });
@@ -302,6 +310,7 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
         refcounts: cols.refcounts,
         lens: cols.lens,
         flags: cols.flags,
+        generations: gens,
         categories,
         graph,
         edges,

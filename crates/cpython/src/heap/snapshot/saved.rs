@@ -12,7 +12,7 @@
 //! | per section | 8 bytes of length, 8 of XXH3-64, then the column's raw values |
 //!
 //! The sections, in order: addresses (`u64`), type ids (`u32`), `sys.getsizeof` (`u64`), footprints (`u64`),
-//! refcounts (`i64`), lengths (`u64`), flags (`u8`), categories (`u8`), the graph's offsets (`u32`, one more than
+//! refcounts (`i64`), lengths (`u64`), flags (`u8`), generations (`u8`), categories (`u8`), the graph's offsets (`u32`, one more than
 //! the objects) and targets (`u32`), the edge words (`u32`), the label table (16 bytes a label: tag `u32`, `u32`,
 //! `u64`).
 //!
@@ -219,6 +219,7 @@ impl Snapshot {
         section(w, le(&self.refcounts))?;
         section(w, le(&self.lens))?;
         section(w, &self.flags)?;
+        section(w, &self.generations)?;
         section(w, &categories)?;
         section(w, le(self.graph.offsets()))?;
         section(w, le(self.graph.targets()))?;
@@ -262,6 +263,7 @@ impl Snapshot {
         let refcounts: Vec<i64> = r.column("refcounts", n)?;
         let lens: Vec<u64> = r.column("lengths", n)?;
         let flags: Vec<u8> = r.column("flags", n)?;
+        let generations: Vec<u8> = r.column("generations", n)?;
         let categories: Vec<u8> = r.column("categories", n)?;
         let offsets: Vec<u32> = r.column("graph offsets", n.saturating_add(1))?;
         let targets: Vec<u32> = r.column("graph targets", m)?;
@@ -287,6 +289,9 @@ impl Snapshot {
         let graph = Csr::from_parts(offsets, targets).map_err(|e| r.damaged(format!("graph: {e}")))?;
         if graph.num_nodes() as u64 != n {
             return Err(r.damaged("the graph and the objects disagree in number".into()));
+        }
+        if let Some(i) = generations.iter().position(|&g| g > 3 && g != super::NO_GENERATION) {
+            return Err(r.damaged(format!("object {i} has generation {}", generations[i])));
         }
         if let Some(root) = meta.roots.iter().find(|root| u64::from(root.id) >= n) {
             return Err(r.damaged(format!("root of object {} of {n}", root.id)));
@@ -326,6 +331,7 @@ impl Snapshot {
             refcounts,
             lens,
             flags,
+            generations,
             categories,
             graph,
             edges,
@@ -460,6 +466,7 @@ mod tests {
             refcounts: vec![1, -3, 0, 1 << 32],
             lens: vec![5, super::super::NO_LEN, 0, 2],
             flags: vec![0xff, 0, 4, 1],
+            generations: vec![0, 2, 255, 3],
             categories: vec![Category::GcClosure, Category::WeakOnly, Category::Unreferenced, Category::CRoot],
             graph,
             edges: words,
@@ -515,6 +522,7 @@ mod tests {
         assert_eq!(a.version(), b.version());
         for id in 0..a.len() as u32 {
             assert_eq!(a.object(id), b.object(id));
+            assert_eq!(a.generation(id), b.generation(id));
             assert_eq!(a.refs(id).collect::<Vec<_>>(), b.refs(id).collect::<Vec<_>>());
             assert_eq!(a.referrers(id).collect::<Vec<_>>(), b.referrers(id).collect::<Vec<_>>());
         }
