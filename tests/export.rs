@@ -327,3 +327,21 @@ fn unwritable_destination() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot create the output directory") && stderr.contains("a-file"), "{stderr}");
 }
+
+/// `--redact` reaches the paths of `leaks` and `path`: the dict key `'CACHE'` of `__main__`'s globals is shown
+/// without it and not with it.
+#[test]
+fn redact_keeps_strings_out_of_paths() {
+    let fx = fixture("py312-cache");
+    let unpacked = fx.unpacked();
+    let text = |cmd: &str, args: &[&str]| String::from_utf8(unpacked.heapscope_report(cmd, args).stdout).unwrap();
+    let leaks = text("leaks", &[]);
+    assert!(leaks.contains("['CACHE']"), "{leaks}");
+    let redacted = text("leaks", &["--redact"]);
+    assert!(!redacted.contains("CACHE") && redacted.contains("[<str len=5 #"), "{redacted}");
+    // The accumulation point is the CACHE dict: its path too.
+    let at = leaks.split("accumulates in the dict at ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap();
+    assert!(text("path", &[at]).contains("['CACHE']"));
+    let redacted = text("path", &[at, "--redact"]);
+    assert!(!redacted.contains("CACHE") && redacted.contains("[<str len=5 #"), "{redacted}");
+}

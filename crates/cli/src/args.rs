@@ -135,12 +135,9 @@ pub struct StacksArgs {
     #[arg(long)]
     pub locals: bool,
 
-    /// Keep string and bytes contents out of the output: every str, bytes and bytearray in a preview, and every
-    /// such dict key in a label, is shown as its length and a hash, `<str len=12 #3fa2c1d9>` (the hash: FNV-1a
-    /// 64-bit of its UTF-8, or its bytes, the halves xored; equal values hash alike, so a guess can be confirmed).
-    /// Attribute, function, file and type names stay.
-    #[arg(long)]
-    pub redact: bool,
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
 
     /// Most frames shown per thread, innermost first.
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
@@ -205,6 +202,10 @@ pub struct TopArgs {
     #[command(flatten)]
     pub heap: HeapArgs,
 
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
+
     /// What to order by.
     #[arg(long, value_enum, default_value_t = TopBy::Retained)]
     pub by: TopBy,
@@ -229,6 +230,10 @@ pub struct PathArgs {
     #[command(flatten)]
     pub heap: HeapArgs,
 
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
+
     /// The object's address: hex (`0x7f3a…`) or decimal, as Python's `id()` prints it.
     #[arg(value_name = "ADDR", value_parser = parse_addr)]
     pub addr: u64,
@@ -245,6 +250,10 @@ pub struct CyclesArgs {
     #[command(flatten)]
     pub heap: HeapArgs,
 
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
+
     /// Cycles listed (with --format dot: drawn), largest first.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: usize,
@@ -256,6 +265,10 @@ pub struct LeaksArgs {
     /// The core, format and diagnostics.
     #[command(flatten)]
     pub heap: HeapArgs,
+
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
 
     /// A leak suspect retains more than this share of the reachable heap (0–1).
     #[arg(long, value_name = "SHARE", default_value_t = 0.1)]
@@ -316,12 +329,9 @@ pub struct ExportArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "TABLE,…")]
     pub tables: Vec<TableName>,
 
-    /// Keep string and bytes contents out of the output: every str, bytes and bytearray in a preview, and every
-    /// such dict key in a label, is shown as its length and a hash, `<str len=12 #3fa2c1d9>` (the hash: FNV-1a
-    /// 64-bit of its UTF-8, or its bytes, the halves xored; equal values hash alike, so a guess can be confirmed).
-    /// Attribute, function, file and type names stay.
-    #[arg(long)]
-    pub redact: bool,
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
 
     /// List on stderr the objects that could not be decoded, and every warning.
     #[arg(long, short)]
@@ -365,10 +375,9 @@ pub struct QueryArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Keep string and bytes contents out of the tables (`preview`, and dict-key `label`s): a length and a short
-    /// hash instead, as `export --redact` writes them.
-    #[arg(long)]
-    pub redact: bool,
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
 
     /// List on stderr the objects that could not be decoded, and every warning.
     #[arg(long, short)]
@@ -392,6 +401,17 @@ pub struct IndexArgs {
     pub verbose: bool,
 }
 
+/// `--redact`, shared by every command that shows or writes object contents.
+#[derive(Debug, Args)]
+pub struct Privacy {
+    /// Keep string and bytes contents out of the output: every str, bytes and bytearray in a preview, and every
+    /// such dict key in a label, is shown as its length and a hash, `<str len=12 #3fa2c1d9>` (the hash: FNV-1a
+    /// 64-bit of its UTF-8, or its bytes, the halves xored; equal values hash alike, so a guess can be confirmed).
+    /// Attribute, function, file and type names stay.
+    #[arg(long)]
+    pub redact: bool,
+}
+
 /// `heapscope show`, `refs`, `referrers`.
 #[derive(Debug, Args)]
 pub struct ObjectArgs {
@@ -407,12 +427,9 @@ pub struct ObjectArgs {
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: usize,
 
-    /// Keep string and bytes contents out of the output: every str, bytes and bytearray in a preview, and every
-    /// such dict key in a label, is shown as its length and a hash, `<str len=12 #3fa2c1d9>` (the hash: FNV-1a
-    /// 64-bit of its UTF-8, or its bytes, the halves xored; equal values hash alike, so a guess can be confirmed).
-    /// Attribute, function, file and type names stay.
-    #[arg(long)]
-    pub redact: bool,
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
 }
 
 /// Parses `0x…` (hex) or a decimal address.

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::format::{count, mib};
 use crate::report::{Format, Report};
-use crate::show::label_text;
+use crate::show::label_text_with;
 use crate::Table;
 
 /// The shortest live paths from the virtual root's seeds, and how to name their steps.
@@ -39,6 +39,8 @@ pub struct Paths<'a, 'h, 'p, P: ProcessImage + ?Sized> {
     named: ShortestPaths,
     all: ShortestPaths,
     namer: RootNamer<'h, 'p, P>,
+    /// Dict-key labels as their length and hash.
+    redact: bool,
 }
 
 /// Roots that name an object the way Python code reaches it.
@@ -98,7 +100,13 @@ impl<'a, 'h, 'p, P: ProcessImage + ?Sized> Paths<'a, 'h, 'p, P> {
         let named_roots = snap.roots().iter().filter(|r| is_named_root(r.kind)).map(|r| r.id);
         let named = shortest_paths(snap.graph(), named_roots, live);
         let all = shortest_paths(snap.graph(), alive.seeds().iter().copied(), live);
-        Paths { alive, heap, named, all, namer: RootNamer::new(heap, snap.interpreters()) }
+        Paths { alive, heap, named, all, namer: RootNamer::new(heap, snap.interpreters()), redact: false }
+    }
+
+    /// Writes dict-key labels as their length and hash (`--redact`).
+    pub fn redact(mut self, redact: bool) -> Self {
+        self.redact = redact;
+        self
     }
 
     /// The search that reaches `id` from the preferred roots.
@@ -152,7 +160,7 @@ impl<'a, 'h, 'p, P: ProcessImage + ?Sized> Paths<'a, 'h, 'p, P> {
             let label = match prev {
                 Some(owner) if s.edge != heapscope_graph::paths::NONE => {
                     let (l, _) = snap.edge(s.edge as usize);
-                    label_text(self.heap, snap.addr(owner), l)
+                    label_text_with(self.heap, snap.addr(owner), l, self.redact)
                 }
                 _ => String::new(),
             };

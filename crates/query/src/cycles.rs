@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::alive::PathsReport;
 use crate::format::count;
 use crate::report::{Format, Report};
-use crate::show::label_text;
+use crate::show::label_text_with;
 use crate::Table;
 
 /// Objects of one type in a cycle.
@@ -134,8 +134,9 @@ impl CyclesReport {
         heap: &'r Heap<'h, P>,
         alive: &'r Alive<'s>,
         max_nodes: usize,
+        redact: bool,
     ) -> DrawnCycles<'r, 'h, 's, P> {
-        DrawnCycles { report: self, heap, alive, max_nodes }
+        DrawnCycles { report: self, heap, alive, max_nodes, redact }
     }
 }
 
@@ -165,6 +166,8 @@ pub struct DrawnCycles<'r, 'h, 's, P: ProcessImage + ?Sized> {
     heap: &'r Heap<'h, P>,
     alive: &'r Alive<'s>,
     max_nodes: usize,
+    /// Dict-key labels as their length and hash (`--redact`).
+    redact: bool,
 }
 
 impl<P: ProcessImage + ?Sized> std::fmt::Debug for DrawnCycles<'_, '_, '_, P> {
@@ -189,7 +192,7 @@ impl<P: ProcessImage + ?Sized> Report for DrawnCycles<'_, '_, '_, P> {
     /// Writes the listed cycles as a Graphviz digraph: each cycle a cluster (at most `max_nodes` of its objects),
     /// with the references among them, labelled.
     fn write_dot(&self, w: &mut dyn Write) -> io::Result<()> {
-        let DrawnCycles { report, heap, alive, max_nodes } = *self;
+        let DrawnCycles { report, heap, alive, max_nodes, redact } = *self;
         let snap = alive.snapshot();
         writeln!(w, "digraph cycles {{")?;
         writeln!(w, "  node [shape=box, fontname=\"monospace\", fontsize=10];")?;
@@ -213,7 +216,7 @@ impl<P: ProcessImage + ?Sized> Report for DrawnCycles<'_, '_, '_, P> {
                     if !shown.contains(&t) || !alive.is_live_edge(e) {
                         continue;
                     }
-                    let label = label_text(heap, snap.addr(m), snap.edge(e).0);
+                    let label = label_text_with(heap, snap.addr(m), snap.edge(e).0, redact);
                     writeln!(w, "  {} -> {} [label={}];", node_id(snap, m), node_id(snap, t), dot_str(&label))?;
                 }
             }

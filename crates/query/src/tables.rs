@@ -266,27 +266,60 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
         let each = |f: &(dyn Fn(ObjectRecord) -> bool + Sync)| -> BooleanChunked {
             (0..n as ObjectId).map(|id| f(s.object(id))).collect()
         };
-        let mut columns = vec![
-            self.dump_id(n),
-            col_u32("id", (0..n as ObjectId).collect()),
-            col_u64("address", (0..n as ObjectId).map(|id| s.addr(id).0).collect()),
-            named::<UInt32Type>(
+        // Each column is built only when wanted (`Tables::only`): a query that groups by type pays for two.
+        type Build<'a> = Box<dyn Fn() -> Column + 'a>;
+        let cheap: Vec<(&str, Build)> = vec![
+            ("dump_id", Box::new(|| self.dump_id(n))),
+            ("id", Box::new(|| col_u32("id", (0..n as ObjectId).collect()))),
+            ("address", Box::new(|| col_u64("address", (0..n as ObjectId).map(|id| s.addr(id).0).collect()))),
+            (
                 "type_id",
-                type_ids.iter().map(|&t| ((t as usize) < types.len()).then_some(t)).collect(),
+                Box::new(|| {
+                    named::<UInt32Type>(
+                        "type_id",
+                        type_ids.iter().map(|&t| ((t as usize) < types.len()).then_some(t)).collect(),
+                    )
+                }),
             ),
-            Column::new(
-                "type".into(),
-                type_ids.iter().map(|&t| types.get(t as usize).map(|t| t.name.as_str())).collect::<Vec<_>>(),
+            (
+                "type",
+                Box::new(|| {
+                    Column::new(
+                        "type".into(),
+                        type_ids.iter().map(|&t| types.get(t as usize).map(|t| t.name.as_str())).collect::<Vec<_>>(),
+                    )
+                }),
             ),
-            col_u64("size", sizes.to_vec()),
-            col_u64("footprint", footprints.to_vec()),
-            Column::new("refcount".into(), s.refcounts()),
-            named("immortal", each(&|r| r.immortal)),
-            named("gc_tracked", each(&|r| r.gc_tracked)),
-            named::<UInt32Type>("generation", (0..n as ObjectId).map(|id| s.generation(id).map(u32::from)).collect()),
-            named::<UInt64Type>("length", (0..n as ObjectId).map(|id| s.object(id).len).collect()),
-            Column::new("category".into(), s.categories().iter().map(|c| c.name()).collect::<Vec<_>>()),
+            ("size", Box::new(|| col_u64("size", sizes.to_vec()))),
+            ("footprint", Box::new(|| col_u64("footprint", footprints.to_vec()))),
+            ("refcount", Box::new(|| Column::new("refcount".into(), s.refcounts()))),
+            ("immortal", Box::new(|| named("immortal", each(&|r| r.immortal)))),
+            ("gc_tracked", Box::new(|| named("gc_tracked", each(&|r| r.gc_tracked)))),
+            (
+                "generation",
+                Box::new(|| {
+                    named::<UInt32Type>(
+                        "generation",
+                        (0..n as ObjectId).map(|id| s.generation(id).map(u32::from)).collect(),
+                    )
+                }),
+            ),
+            (
+                "length",
+                Box::new(|| named::<UInt64Type>("length", (0..n as ObjectId).map(|id| s.object(id).len).collect())),
+            ),
+            (
+                "category",
+                Box::new(|| {
+                    Column::new("category".into(), s.categories().iter().map(|c| c.name()).collect::<Vec<_>>())
+                }),
+            ),
         ];
+        let mut columns: Vec<Column> = cheap
+            .iter()
+            .filter(|(name, _)| self.wants(name) || ["dump_id", "id"].contains(name))
+            .map(|(_, build)| build())
+            .collect();
         columns.extend(analysed);
         if self.wants("preview") {
             // The preview `show` prints, decoded in parallel.

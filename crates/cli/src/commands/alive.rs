@@ -55,7 +55,7 @@ pub fn top(a: &TopArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let opened = super::heap::open(&a.heap)?;
     let alive = analyse(&opened)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let paths = Paths::new(&alive, &heap);
+    let paths = Paths::new(&alive, &heap).redact(a.privacy.redact);
     let by = match a.by {
         args::TopBy::Retained => TopBy::Retained,
         args::TopBy::Size => TopBy::Size,
@@ -74,7 +74,7 @@ pub fn path(a: &PathArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let id = object(&opened, a.addr, &a.heap.core.core, "path")?;
     let alive = analyse(&opened)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let paths = Paths::new(&alive, &heap);
+    let paths = Paths::new(&alive, &heap).redact(a.privacy.redact);
     let report = PathsReport::collect(&paths, &opened.snapshot, id, a.all.max(1));
     emit(&report, "path", a.heap.format, out)?;
     super::heap::finish(&opened, a.heap.verbose, out)
@@ -89,7 +89,7 @@ pub fn leaks(a: &LeaksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let opened = super::heap::open(&a.heap)?;
     let alive = analyse(&opened)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let paths = Paths::new(&alive, &heap);
+    let paths = Paths::new(&alive, &heap).redact(a.privacy.redact);
     let report = LeaksReport::collect(&alive, &paths, a.threshold, a.limit);
     emit(&report, "leaks", a.heap.format, out)?;
     super::heap::finish(&opened, a.heap.verbose, out)
@@ -106,6 +106,6 @@ pub fn cycles(a: &CyclesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let garbage = heapscope_analysis::garbage::garbage(&opened.snapshot);
     let report = CyclesReport::collect(&alive, &garbage, a.limit);
     let heap = Heap::new(&opened.process, &opened.layout);
-    emit(&report.drawn(&heap, &alive, MAX_DOT_NODES), "cycles", a.heap.format, out)?;
+    emit(&report.drawn(&heap, &alive, MAX_DOT_NODES, a.privacy.redact), "cycles", a.heap.format, out)?;
     super::heap::finish(&opened, a.heap.verbose, out)
 }

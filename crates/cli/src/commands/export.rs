@@ -24,7 +24,7 @@ pub fn run(a: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let heap = Heap::new(&opened.process, &opened.layout);
     let source = Tables::new(&opened.snapshot, &heap, opened.identity.dump_id())
         .with_runtime(opened.python.runtime, opened.process.core().threads())
-        .redact(a.redact);
+        .redact(a.privacy.redact);
     for kind in tables {
         let t0 = Instant::now();
         let mut df = source.frame(kind).with_context(|| format!("cannot build the {} table", kind.name()))?;

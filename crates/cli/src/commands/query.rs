@@ -24,7 +24,7 @@ pub fn run(a: &QueryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let heap = Heap::new(&opened.process, &opened.layout);
     let tables = Tables::new(&opened.snapshot, &heap, opened.identity.dump_id())
         .with_runtime(opened.python.runtime, opened.process.core().threads())
-        .redact(a.redact)
+        .redact(a.privacy.redact)
         .only(sql::columns_named(&statement));
     let mut df = sql::run(&statement, |kind| tables.frame(kind))?;
     let format = match a.format {

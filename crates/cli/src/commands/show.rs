@@ -60,7 +60,7 @@ pub fn run(args: &ObjectArgs, what: What, out: &mut dyn Write) -> anyhow::Result
         }
     };
     let heap = Heap::new(&opened.process, &opened.layout);
-    let opts = RowOptions { limit: args.limit, ..RowOptions::default() }.redact(args.redact);
+    let opts = RowOptions { limit: args.limit, ..RowOptions::default() }.redact(args.privacy.redact);
     match what {
         What::Show => {
             let r = ShowReport::collect(&heap, s, id, &opts);
