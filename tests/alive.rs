@@ -26,7 +26,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use heapscope_analysis::alive::Alive;
 use heapscope_coredump::Addr;
-use heapscope_cpython::heap::{self, BuildOptions, ObjectId};
+use heapscope_snapshot::{BuildOptions, ObjectId};
 use serde_json::Value;
 
 use common::fixture;
@@ -111,7 +111,8 @@ fn check(name: &str) {
     let (process, _root) = fx.open_process();
     let detection = heapscope_cpython::detect(&process).expect("python found");
     let layout = common::builtin_layout(&process);
-    let snap = heap::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
+    let snap =
+        heapscope_snapshot::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
     let alive = Alive::new(&snap).expect("dominators");
     let dom = alive.dominators();
     let mut diffs = Vec::new();

@@ -51,12 +51,13 @@ fn real_programs() {
 /// do not, and no type of these programs has a legacy `tp_del`.
 #[test]
 fn finalizer_flags_of_types() {
-    use heapscope_cpython::heap::{self, BuildOptions};
+    use heapscope_snapshot::BuildOptions;
     for fx in common::fixtures().into_iter().chain(programs()) {
         let (process, _root) = fx.open_process();
         let detection = heapscope_cpython::detect(&process).expect("python found");
         let layout = common::builtin_layout(&process);
-        let snap = heap::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
+        let snap = heapscope_snapshot::build(&process, &detection, &layout, &BuildOptions::default())
+            .expect("snapshot builds");
         let flag = |name: &str| snap.types().iter().find(|t| t.name == name).map(|t| t.finalizer);
         for name in ["generator", "coroutine", "_io.TextIOWrapper", "_io.BufferedWriter"] {
             assert_eq!(flag(name), Some(true), "{}: {name} has a finalizer", fx.name);

@@ -1,4 +1,4 @@
-//! The heap snapshot (`heapscope_cpython::heap::build`) and the commands on it (`summary`, `show`, `refs`,
+//! The heap snapshot (`heapscope_snapshot::build`) and the commands on it (`summary`, `show`, `refs`,
 //! `referrers`) against the ground truth of every fixture core. Self-contained fixtures are read from the core alone
 //! (an empty `--sysroot`), `py312-filter33` with its shipped binaries.
 //!
@@ -23,10 +23,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use heapscope_coredump::{Addr, CoreProcess, OpenOptions};
-use heapscope_cpython::heap::{self, BuildOptions, Category, Snapshot};
 use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_cpython::objects::{Heap, PreviewOptions};
 use heapscope_query::show::{RowOptions, ShowReport};
+use heapscope_snapshot::{BuildOptions, Category, Snapshot};
 use serde_json::Value;
 
 use common::{empty_sysroot, fixture, heapscope};
@@ -56,7 +56,8 @@ fn check(name: &str) {
     let detection = heapscope_cpython::detect(&process).expect("python found");
     let layout = Layout::resolve(&process, &detection, DwarfPolicy::Off).expect("layout resolves").0;
     let started = Instant::now();
-    let snap = heap::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
+    let snap =
+        heapscope_snapshot::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
     let secs = started.elapsed().as_secs_f64();
     let h = Heap::new(&process, &layout);
 

@@ -100,7 +100,7 @@ fn every_object_has_the_truths_type_and_size() {
 /// object's references, and none of them may be called `unreferenced` (or reachable only from such objects).
 #[test]
 fn objects_held_by_extension_objects_are_in_the_gc_closure() {
-    use heapscope_cpython::heap::{self, BuildOptions, Category};
+    use heapscope_snapshot::{BuildOptions, Category};
 
     let mut lines = Vec::new();
     let mut bad = Vec::new();
@@ -110,7 +110,8 @@ fn objects_held_by_extension_objects_are_in_the_gc_closure() {
         let (process, _root) = fx.open_process();
         let detection = heapscope_cpython::detect(&process).expect("python found");
         let layout = common::builtin_layout(&process);
-        let snap = heap::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
+        let snap = heapscope_snapshot::build(&process, &detection, &layout, &BuildOptions::default())
+            .expect("snapshot builds");
         let mut by_category: BTreeMap<Category, usize> = BTreeMap::new();
         for o in objects {
             let addr = Addr(o["address"].as_u64().expect("address"));

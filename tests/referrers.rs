@@ -20,9 +20,9 @@ use std::path::Path;
 
 use heapscope_coredump::{CoreProcess, OpenOptions};
 use heapscope_cpython::heap::roots::RootKind;
-use heapscope_cpython::heap::{self, BuildOptions};
 use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_cpython::objects::Heap;
+use heapscope_snapshot::BuildOptions;
 use serde_json::Value;
 
 use common::{empty_sysroot, fixture, heapscope, Fixture};
@@ -138,7 +138,8 @@ fn check_interned(fx: &Fixture, root: &Path, problems: &mut Vec<String>) {
     let process = CoreProcess::open(&fx.core(), &opts).expect("core opens");
     let detection = heapscope_cpython::detect(&process).expect("python found");
     let layout = Layout::resolve(&process, &detection, DwarfPolicy::Off).expect("layout resolves").0;
-    let snap = heap::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
+    let snap =
+        heapscope_snapshot::build(&process, &detection, &layout, &BuildOptions::default()).expect("snapshot builds");
     let h = Heap::new(&process, &layout);
     let interned: Vec<_> = snap.roots().iter().filter(|r| r.kind == RootKind::Interned).collect();
     if detection.version.minor < 12 {

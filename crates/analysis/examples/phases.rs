@@ -9,7 +9,7 @@
 //! `tools/bench/analysis.py` makes cores of about 6.4 M objects and runs this on them. After each phase a line gives
 //! its wall seconds, the CPU seconds of the process during it (all threads: on a busy machine it shows the work when
 //! the wall time shows the wait), the current RSS (VmRSS) and the peak RSS so far (VmHWM), from /proc/self/status.
-//! The snapshot's sub-phases come from [`heapscope_cpython::heap::BuildStats::millis`] (wall time only).
+//! The snapshot's sub-phases come from [`heapscope_snapshot::BuildStats::millis`] (wall time only).
 //!
 //! The dominator phases repeat what [`Alive::new`] does one step at a time (seeds and live edges, dominators, retained
 //! sizes, dominator tree), drop their results, then [`Alive::new`] runs as a whole; the garbage and shortest-path
@@ -25,10 +25,10 @@ use heapscope_analysis::garbage::garbage;
 use heapscope_analysis::strong::{is_strong, refcount_excess, strong_in_degrees};
 use heapscope_coredump::{CoreProcess, OpenOptions};
 use heapscope_cpython::heap::roots::RootKind;
-use heapscope_cpython::heap::{self, BuildOptions, ObjectId};
 use heapscope_cpython::layout::{DwarfPolicy, Layout};
 use heapscope_graph::reach::NodeSet;
 use heapscope_graph::{dominators, retained, shortest_paths, strongly_connected_components, DominatorTree};
+use heapscope_snapshot::{BuildOptions, ObjectId};
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);
@@ -61,7 +61,7 @@ fn run(core: PathBuf) -> Result<(), Box<dyn Error>> {
     t.row(&format!("open core, detect Python {}, layout", python.version), clock);
 
     let clock = Instant::now();
-    let snap = heap::build(&process, &python, &layout, &BuildOptions::default())?;
+    let snap = heapscope_snapshot::build(&process, &python, &layout, &BuildOptions::default())?;
     t.row("snapshot build", clock);
     for (phase, ms) in &snap.stats().millis {
         t.sub(&format!("{phase}"), *ms as f64 / 1000.0);

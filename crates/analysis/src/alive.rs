@@ -12,9 +12,9 @@
 //! Retained bytes sum `sys.getsizeof` over it, the retained footprint the memory really occupied.
 
 use heapscope_cpython::heap::roots::RootKind;
-use heapscope_cpython::heap::{ObjectId, Snapshot};
 use heapscope_graph::reach::NodeSet;
 use heapscope_graph::{dominators, retained, DominatorTree, Dominators, GraphError, Retained, Transposed};
+use heapscope_snapshot::{ObjectId, Snapshot};
 
 use crate::strong::{is_strong, refcount_excess, strong_in_degrees};
 

@@ -4,8 +4,9 @@
 //! (a class, its dict and its functions; a module and its globals); cycles among the garbage are what
 //! `gc.collect()` exists for.
 
-use heapscope_cpython::heap::{ObjectId, RefKind, Snapshot};
+use heapscope_cpython::heap::RefKind;
 use heapscope_graph::{strongly_connected_components, Sccs};
+use heapscope_snapshot::{ObjectId, Snapshot};
 
 use crate::alive::Alive;
 

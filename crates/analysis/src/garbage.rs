@@ -15,8 +15,9 @@
 
 use std::collections::HashMap;
 
-use heapscope_cpython::heap::{ObjectId, RefKind, Snapshot};
+use heapscope_cpython::heap::RefKind;
 use heapscope_graph::reach::{reachable_avoiding, NodeSet};
+use heapscope_snapshot::{ObjectId, Snapshot};
 
 /// The result of a simulated full collection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,7 +96,7 @@ pub fn garbage(snap: &Snapshot) -> Garbage {
         set
     };
     let (type_ids, sizes, footprints) = snap.columns();
-    let type_has = |id: ObjectId, pick: fn(&heapscope_cpython::heap::TypeRecord) -> bool| {
+    let type_has = |id: ObjectId, pick: fn(&heapscope_snapshot::TypeRecord) -> bool| {
         snap.types().get(type_ids[id as usize] as usize).is_some_and(pick)
     };
     // handle_legacy_finalizers: instances of tp_del types and what they reach stay, in gc.garbage.

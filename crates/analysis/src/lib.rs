@@ -1,7 +1,7 @@
 //! The Python meaning of the graph algorithms: which references keep an object alive, what `gc.collect()` would
 //! free, what each object retains, how it is reached from a root, and what leaked.
 //!
-//! [`heapscope_graph`] knows nodes and edges; this crate knows the snapshot ([`heapscope_cpython::heap::Snapshot`]):
+//! [`heapscope_graph`] knows nodes and edges; this crate knows the snapshot ([`heapscope_snapshot::Snapshot`]):
 //! its reference kinds, refcounts, GC flags and roots.
 //!
 //! - [`strong`]: strong references (`traverse`, `hidden`, `conservative`; never `weak`), and the refcount excess of

@@ -8,7 +8,8 @@
 //! positive excess is a reference from outside the graph: a C global or a C stack, a running frame's evaluation
 //! stack, or a reference nothing owns (a leak). Immortal objects have no meaningful count and no excess.
 
-use heapscope_cpython::heap::{ObjectId, RefKind, Snapshot};
+use heapscope_cpython::heap::RefKind;
+use heapscope_snapshot::{ObjectId, Snapshot};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 

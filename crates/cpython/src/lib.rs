@@ -16,4 +16,5 @@ pub mod runtime;
 mod version;
 
 pub use error::Error;
+pub use names::intern;
 pub use version::{detect, Detection, PythonVersion, ReleaseLevel, RuntimeSource, VersionSource};

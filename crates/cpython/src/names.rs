@@ -1,5 +1,5 @@
 //! Names that the decoder holds as `&'static str` (C field names, symbols) when they are read back from a saved
-//! snapshot: each distinct name is allocated once per process and kept, so a name costs nothing per reference.
+//! file: each distinct name is allocated once per process and kept, so a name costs nothing per reference.
 //! The set is bounded by the distinct names in the files read, which are few (field and symbol names).
 
 use std::collections::HashSet;

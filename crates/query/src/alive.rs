@@ -16,9 +16,9 @@ use std::io::{self, Write};
 use heapscope_analysis::alive::Alive;
 use heapscope_coredump::{Addr, ProcessImage};
 use heapscope_cpython::heap::roots::{RootDescription, RootKind, RootNamer};
-use heapscope_cpython::heap::{ObjectId, Snapshot};
 use heapscope_cpython::objects::Heap;
 use heapscope_graph::{shortest_paths, PathStep, ShortestPaths};
+use heapscope_snapshot::{ObjectId, Snapshot};
 use serde::Serialize;
 
 use crate::format::{count, mib};

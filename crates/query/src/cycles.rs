@@ -12,9 +12,9 @@ use heapscope_analysis::alive::Alive;
 use heapscope_analysis::cycles::{cycles_of, live_components};
 use heapscope_analysis::garbage::Garbage;
 use heapscope_coredump::{Addr, ProcessImage};
-use heapscope_cpython::heap::{ObjectId, Snapshot};
 use heapscope_cpython::objects::Heap;
 use heapscope_graph::Sccs;
+use heapscope_snapshot::{ObjectId, Snapshot};
 use serde::Serialize;
 
 use crate::alive::PathsReport;

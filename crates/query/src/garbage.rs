@@ -14,7 +14,7 @@ use std::io::{self, Write};
 use heapscope_analysis::cycles::{cycles_of, garbage_components};
 use heapscope_analysis::garbage::{garbage, Garbage};
 use heapscope_coredump::Addr;
-use heapscope_cpython::heap::Snapshot;
+use heapscope_snapshot::Snapshot;
 use serde::Serialize;
 
 use crate::cycles::{signature, signature_text, TypeCount};

@@ -12,9 +12,10 @@ use std::io::{self, Write};
 
 use heapscope_coredump::{Addr, ProcessImage};
 use heapscope_cpython::heap::roots::{FrameSlot, RootDescription, RootKind, RootNamer, RootWhere};
-use heapscope_cpython::heap::{Label, ObjectId, RefKind, Snapshot};
+use heapscope_cpython::heap::{Label, RefKind};
 use heapscope_cpython::layout::Unverified;
 use heapscope_cpython::objects::{Heap, PreviewOptions};
+use heapscope_snapshot::{ObjectId, Snapshot};
 use serde::Serialize;
 
 use crate::format::count;

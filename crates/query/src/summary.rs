@@ -5,12 +5,12 @@
 //! "footprint"}], "types_total", "categories": [{"category", "count", "bytes", "footprint"}], "errors",
 //! "warnings"}`. `objects` counts every object (undecodable ones too, with 0 bytes); `types` lists the `--top`
 //! types; `categories` says how the objects beyond the GC's view were found (see
-//! [`heapscope_cpython::heap::Category`]).
+//! [`heapscope_snapshot::Category`]).
 
 use std::io::{self, Write};
 
-use heapscope_cpython::heap::{Category, Snapshot};
 use heapscope_cpython::layout::Unverified;
+use heapscope_snapshot::{Category, Snapshot};
 use rayon::prelude::*;
 use serde::Serialize;
 

@@ -18,10 +18,10 @@ use heapscope_analysis::cycles::live_components;
 use heapscope_analysis::garbage::garbage;
 use heapscope_coredump::{Addr, ProcessImage, ThreadInfo};
 use heapscope_cpython::heap::roots::RootNamer;
-use heapscope_cpython::heap::{ObjectId, ObjectRecord, Snapshot};
 use heapscope_cpython::objects::{Heap, PreviewOptions};
 use heapscope_graph::dominators::{UNREACHABLE, VIRTUAL_ROOT};
 use heapscope_graph::reach::NodeSet;
+use heapscope_snapshot::{ObjectId, ObjectRecord, Snapshot};
 use polars::prelude::*;
 use rayon::prelude::*;
 

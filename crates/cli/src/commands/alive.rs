@@ -5,10 +5,10 @@ use std::io::Write;
 use anyhow::{bail, Context};
 use heapscope_analysis::alive::Alive;
 use heapscope_coredump::{Addr, CoreProcess};
-use heapscope_cpython::heap::ObjectId;
 use heapscope_cpython::objects::Heap;
 use heapscope_query::alive::{LeaksReport, Paths, PathsReport, RetainedReport, TopBy, TopOptions, TopReport};
 use heapscope_query::cycles::{CyclesReport, DrawnCycles};
+use heapscope_snapshot::ObjectId;
 
 use super::emit::{check, emit};
 use super::heap::Opened;

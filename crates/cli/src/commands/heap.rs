@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use heapscope_coredump::{CoreIdentity, CoreProcess};
-use heapscope_cpython::heap::{self, BuildOptions, CStack, Phase, Progress, Snapshot};
 use heapscope_cpython::layout::Layout;
 use heapscope_cpython::Detection;
+use heapscope_snapshot::{BuildOptions, CStack, Phase, Progress, Snapshot};
 
 use crate::args::{CoreArgs, HeapArgs};
 
@@ -58,7 +58,7 @@ pub fn open_core(args: &CoreArgs) -> anyhow::Result<Opened> {
                     report_source(&source);
                     return Ok(Opened { process, python, layout, snapshot, layout_warnings, identity, source });
                 }
-                Err(heapscope_cpython::heap::LoadError::Io { source, .. })
+                Err(heapscope_snapshot::LoadError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
                     failed.get_or_insert((path, e.to_string()));
@@ -95,7 +95,7 @@ pub fn decode(process: &CoreProcess, python: &Detection, layout: &Layout) -> any
         progress: line.enabled().then_some(&report as _),
         ..BuildOptions::default()
     };
-    let snapshot = heap::build(process, python, layout, &opts)?;
+    let snapshot = heapscope_snapshot::build(process, python, layout, &opts)?;
     line.clear();
     Ok(snapshot)
 }

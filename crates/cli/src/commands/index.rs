@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use heapscope_coredump::CoreIdentity;
-use heapscope_cpython::heap::Snapshot;
+use heapscope_snapshot::Snapshot;
 
 use super::heap::{self, Opened, Source};
 use crate::args::IndexArgs;

@@ -1,4 +1,4 @@
-//! [`ObjectInfo`]: the per-object facts of a heap snapshot — type, `sys.getsizeof`, true footprint, reference count,
+//! [`ObjectInfo`]: the per-object facts of the heap — type, `sys.getsizeof`, true footprint, reference count,
 //! immortality, GC tracking, length — read without allocating.
 //!
 //! **`sys.getsizeof(o)`** is `type(o).__sizeof__(o)` (see [`super::sizeof`]) plus a pre-header:

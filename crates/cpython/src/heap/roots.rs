@@ -35,7 +35,7 @@ const MAX_RUNTIME_SCAN: u64 = 16 << 20;
 mod describe;
 mod statics;
 
-pub(crate) use statics::{c_globals, data_ranges, scan_words};
+pub use statics::{c_globals, data_ranges, scan_words};
 
 pub use describe::{RootDescription, RootNamer};
 

@@ -399,7 +399,7 @@ impl<'a, P: ProcessImage + ?Sized> Heap<'a, P> {
     }
 
     /// Reads the pointer `field` of the struct at `base`.
-    pub(crate) fn ptr(&self, base: Addr, field: &Field, what: &'static str) -> Result<Addr, DecodeError> {
+    pub fn ptr(&self, base: Addr, field: &Field, what: &'static str) -> Result<Addr, DecodeError> {
         Ok(Addr(self.u64(base, field, what)?))
     }
 

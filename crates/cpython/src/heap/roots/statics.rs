@@ -1,5 +1,5 @@
 //! Roots in C static data: every aligned word of a loaded ELF object's writable `PT_LOAD` segments (`.data`,
-//! `.bss`) that holds the address of an object of the snapshot.
+//! `.bss`) that holds the address of a known object.
 //!
 //! C code keeps objects in globals: `_PyRuntime` (which embeds the main interpreter's state: the static builtin
 //! types' dicts from 3.12 on, caches), the small-int array of 3.8–3.10, `_Py_IDENTIFIER` strings, an extension
@@ -18,8 +18,8 @@ const MAX_SEGMENT_BYTES: u64 = 256 << 20;
 const CHUNK: u64 = 1 << 20;
 
 /// The static data of every loaded object: `(start, end, object index)`, 8-aligned, each capped at
-/// [`MAX_SEGMENT_BYTES`].
-pub(crate) fn data_ranges<P: ProcessImage + ?Sized>(p: &P) -> Vec<(u64, u64, u32)> {
+/// `MAX_SEGMENT_BYTES` (256 MiB).
+pub fn data_ranges<P: ProcessImage + ?Sized>(p: &P) -> Vec<(u64, u64, u32)> {
     let mut out = Vec::new();
     for (i, obj) in p.objects().iter().enumerate() {
         // Without the object's program headers (a trimmed core, no copy of the file at hand), its file-backed
@@ -42,11 +42,7 @@ pub(crate) fn data_ranges<P: ProcessImage + ?Sized>(p: &P) -> Vec<(u64, u64, u32
 
 /// Every word of static data (`ranges`, from [`data_ranges`]) that holds the address of an object (`is_object`),
 /// with where it is.
-pub(crate) fn c_globals<P, T>(
-    p: &P,
-    ranges: &[(u64, u64, u32)],
-    is_object: impl Fn(u64) -> Option<T>,
-) -> Vec<(T, RootWhere)>
+pub fn c_globals<P, T>(p: &P, ranges: &[(u64, u64, u32)], is_object: impl Fn(u64) -> Option<T>) -> Vec<(T, RootWhere)>
 where
     P: ProcessImage + ?Sized,
 {
@@ -59,7 +55,7 @@ where
 
 /// Calls `found(t, word address)` for every aligned word in `start..end` that holds the address of an object
 /// (`is_object`). Pages the core does not hold are skipped: nothing there can be read as a pointer.
-pub(crate) fn scan_words<P, T>(
+pub fn scan_words<P, T>(
     p: &P,
     start: u64,
     end: u64,

@@ -41,8 +41,8 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::index::AddrIndex;
 use super::labels::{EdgeWord, LabelTable};
 use super::{BuildStats, Category, ErrorLog, Snapshot, SnapshotRoot, TypeRecord, NO_TYPE};
-use crate::heap::Label;
-use crate::PythonVersion;
+use heapscope_cpython::heap::Label;
+use heapscope_cpython::PythonVersion;
 
 /// The first bytes of every snapshot file.
 pub const MAGIC: &[u8; 16] = b"heapscope-snap\n\0";
@@ -306,7 +306,7 @@ impl Snapshot {
                 tag::ATTR => Label::Attr { name: Addr(b) },
                 tag::SLOT => Label::Slot(x),
                 tag::FIELD => match meta.fields.get(x as usize) {
-                    Some(f) => Label::Field(crate::names::intern(f)),
+                    Some(f) => Label::Field(heapscope_cpython::intern(f)),
                     None => return Err(r.damaged(format!("label {i} names field {x} of {}", meta.fields.len()))),
                 },
                 tag::CELL => Label::Cell,
@@ -419,10 +419,10 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::roots::{FrameSlot, RootKind, RootWhere};
-    use crate::heap::snapshot::labels::LocalLabels;
-    use crate::heap::RefKind;
-    use crate::ReleaseLevel;
+    use crate::labels::LocalLabels;
+    use heapscope_cpython::heap::roots::{FrameSlot, RootKind, RootWhere};
+    use heapscope_cpython::heap::RefKind;
+    use heapscope_cpython::ReleaseLevel;
 
     fn identity(digest: &str) -> CoreIdentity {
         CoreIdentity { path: "/cores/core.1".into(), size: 4096, mtime_ns: 7, digest: digest.into() }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::discover::{Info, Run};
 use super::{flag, TypeId, TypeRecord, NO_LEN, NO_TYPE};
-use crate::objects::{DecodeError, Heap};
+use heapscope_cpython::objects::{DecodeError, Heap};
 
 /// Objects per parallel block when converting columns.
 const BLOCK: usize = 1 << 16;
@@ -211,7 +211,9 @@ pub(crate) fn type_table<P: ProcessImage + ?Sized + Sync>(
         .par_iter()
         .map(|&a| {
             let ty = Addr(a);
-            let set = |f: &crate::layout::Field| f.is_known() && heap.ptr(ty, f, "type").is_ok_and(|p| !p.is_null());
+            let set = |f: &heapscope_cpython::layout::Field| {
+                f.is_known() && heap.ptr(ty, f, "type").is_ok_and(|p| !p.is_null())
+            };
             let (finalizer, legacy_del) =
                 (set(&heap.layout().type_object.tp_finalize), set(&heap.layout().type_object.tp_del));
             match heap.type_name(ty) {

@@ -9,12 +9,12 @@ use super::categories::categorize;
 use super::discover::{discover, Decoder, Info};
 use super::index::AddrIndex;
 use super::{columns, edges, flag, BuildStats, ErrorLog, ObjectId, Snapshot, SnapshotRoot, NO_GENERATION, NO_LEN};
-use crate::heap::roots::{RootKind, RootWhere};
-use crate::heap::{self, roots, ObjectInfo, Ref, TypeCache};
-use crate::layout::Layout;
-use crate::objects::{DecodeError, Heap};
-use crate::runtime;
-use crate::{Detection, Error};
+use heapscope_cpython::heap::roots::{RootKind, RootWhere};
+use heapscope_cpython::heap::{self, roots, ObjectInfo, Ref, TypeCache};
+use heapscope_cpython::layout::Layout;
+use heapscope_cpython::objects::{DecodeError, Heap};
+use heapscope_cpython::runtime;
+use heapscope_cpython::{Detection, Error};
 
 /// A phase of [`build`], for progress reports and timings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -1,18 +1,18 @@
 //! [`Snapshot`]: every Python object of a process image, decoded once, with the graph of references between them.
 //!
-//! Built by [`build`] (`snapshot/build.rs`):
+//! Built by [`build`] (`build.rs`):
 //!
-//! 1. **Seeds**: the enumeration of each interpreter ([`crate::heap::enumerate`]: the objects on the GC lists and
-//!    the object blocks of pymalloc's arenas) and the [roots](crate::heap::roots) (modules, thread frames, static
+//! 1. **Seeds**: the enumeration of each interpreter ([`heapscope_cpython::heap::enumerate`]: the objects on the GC lists and
+//!    the object blocks of pymalloc's arenas) and the [roots](heapscope_cpython::heap::roots) (modules, thread frames, static
 //!    types and singletons, 3.11+ static objects inside `_PyRuntime`).
-//! 2. **Closure** (`snapshot/discover.rs`): every object is decoded once ([`object_info`](crate::heap::object_info)
-//!    and [`referents`](crate::heap::referents), every kind of reference), in parallel rounds over a frontier; a
+//! 2. **Closure** (`discover.rs`): every object is decoded once ([`object_info`](heapscope_cpython::heap::object_info)
+//!    and [`referents`](heapscope_cpython::heap::referents), every kind of reference), in parallel rounds over a frontier; a
 //!    referent that is not known yet joins the next round. That is how objects outside both seeds are found: static
 //!    objects in libpython's data, large (malloc'd) objects, untracked containers reachable only from C.
-//! 3. **Columns** (`snapshot/build.rs`): objects get dense `u32` ids in address order; each property is one `Vec`
+//! 3. **Columns** (`build.rs`): objects get dense `u32` ids in address order; each property is one `Vec`
 //!    indexed by id (no allocation per object), the references become a CSR graph ([`heapscope_graph::Csr`]) with a
 //!    4-byte label-and-kind word per edge, and each distinct type's name is decoded once.
-//! 4. **Categories** (`snapshot/categories.rs`): why each object is alive, relative to what `gc.get_objects()`
+//! 4. **Categories** (`categories.rs`): why each object is alive, relative to what `gc.get_objects()`
 //!    would find ([`Category`]).
 //!
 //! Nothing that fails to decode aborts the build: an object that cannot be decoded stays in the snapshot without a
@@ -32,9 +32,9 @@ use std::sync::OnceLock;
 use heapscope_coredump::Addr;
 use heapscope_graph::Csr;
 
-use crate::heap::roots::{RootKind, RootWhere};
-use crate::heap::{Label, RefKind};
-use crate::PythonVersion;
+use heapscope_cpython::heap::roots::{RootKind, RootWhere};
+use heapscope_cpython::heap::{Label, RefKind};
+use heapscope_cpython::PythonVersion;
 
 pub use build::{build, BuildOptions, CStack, Phase, Progress};
 pub use categories::Category;
@@ -84,7 +84,7 @@ pub struct ObjectRecord {
     pub size: u64,
     /// Bytes the object really occupies: its allocation(s), pre-header and buffers included.
     pub footprint: u64,
-    /// The reference count as the decoder reports it (see [`crate::heap::ObjectInfo::refcount`]).
+    /// The reference count as the decoder reports it (see [`heapscope_cpython::heap::ObjectInfo::refcount`]).
     pub refcount: i64,
     /// The refcount is an immortal value (3.12+; the 3.11 static objects).
     pub immortal: bool,
@@ -127,7 +127,7 @@ pub struct SnapshotRoot {
     pub id: ObjectId,
     /// The kind of reference.
     pub kind: RootKind,
-    /// Where it was found ([`crate::heap::roots::RootNamer`] names it).
+    /// Where it was found ([`heapscope_cpython::heap::roots::RootNamer`] names it).
     pub at: RootWhere,
 }
 

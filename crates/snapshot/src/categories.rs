@@ -29,8 +29,8 @@ use rayon::prelude::*;
 
 use super::labels::EdgeWord;
 use super::{flag, ObjectId, SnapshotRoot};
-use crate::heap::roots::RootKind;
-use crate::heap::RefKind;
+use heapscope_cpython::heap::roots::RootKind;
+use heapscope_cpython::heap::RefKind;
 
 /// Why an object is alive, relative to the GC's view (see the module documentation for the rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]

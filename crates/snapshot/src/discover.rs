@@ -17,8 +17,8 @@ use super::columns::{Columns, ColumnsMut};
 use super::index::{AddrIndex, IntSet};
 use super::labels::{EdgeWord, LocalLabels};
 use super::{BuildStats, Phase, Progress};
-use crate::heap::Ref;
-use crate::objects::DecodeError;
+use heapscope_cpython::heap::Ref;
+use heapscope_cpython::objects::DecodeError;
 
 /// Objects decoded per parallel work unit (and per [`EdgeChunk`]).
 pub(crate) const CHUNK: usize = 2048;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use super::index::IntHasher;
-use crate::heap::{Label, RefKind};
+use heapscope_cpython::heap::{Label, RefKind};
 
 /// Bits of an [`EdgeWord`] that hold the payload.
 const LABEL_BITS: u32 = 29;

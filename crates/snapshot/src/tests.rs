@@ -6,8 +6,8 @@ use heapscope_graph::Csr;
 use super::categories::{categorize, Category};
 use super::labels::EdgeWord;
 use super::{flag, SnapshotRoot};
-use crate::heap::roots::{RootKind, RootWhere};
-use crate::heap::RefKind;
+use heapscope_cpython::heap::roots::{RootKind, RootWhere};
+use heapscope_cpython::heap::RefKind;
 
 fn root(id: u32, kind: RootKind) -> SnapshotRoot {
     SnapshotRoot { id, kind, at: RootWhere::Symbol("test") }
