@@ -104,6 +104,8 @@ pub enum Format {
     Json,
     /// A Graphviz digraph (`path` and `cycles` only): render it with `dot -Tsvg`.
     Dot,
+    /// GitHub-flavoured Markdown, for a ticket (`diff` only).
+    Md,
 }
 
 /// `heapscope info`.

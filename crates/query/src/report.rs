@@ -1,7 +1,8 @@
 //! What every report is to the binary: the formats it can be written in and a writer for each.
 //!
 //! A report is plain serde data; its JSON is written by the one [`write_json`] (pretty, then a newline), its table by
-//! its own [`Report::write_table`], and a report with a picture (a path, cycles) also writes Graphviz DOT. The binary
+//! its own [`Report::write_table`], and a report with a picture (a path, cycles) also writes Graphviz DOT; a report
+//! meant for a ticket (`diff`, `report`) also writes GitHub-flavoured Markdown. The binary
 //! picks the format, asks [`Report::FORMATS`] whether the report has it, and calls the writer: no command matches on
 //! the format itself.
 
@@ -19,6 +20,8 @@ pub enum Format {
     Json,
     /// A Graphviz digraph.
     Dot,
+    /// GitHub-flavoured Markdown, for a ticket.
+    Markdown,
 }
 
 impl Format {
@@ -28,6 +31,7 @@ impl Format {
             Format::Table => "table",
             Format::Json => "json",
             Format::Dot => "dot",
+            Format::Markdown => "md",
         }
     }
 }
@@ -52,6 +56,12 @@ pub trait Report: Serialize {
         Err(io::Error::new(io::ErrorKind::Unsupported, "this report has no DOT output"))
     }
 
+    /// Writes the report as GitHub-flavoured Markdown, for a report whose [`Report::FORMATS`] list it.
+    fn write_markdown(&self, w: &mut dyn Write) -> io::Result<()> {
+        let _ = w;
+        Err(io::Error::new(io::ErrorKind::Unsupported, "this report has no Markdown output"))
+    }
+
     /// Writes the report in `format`; a format the report does not have is an error of kind
     /// [`io::ErrorKind::Unsupported`] (check [`Report::FORMATS`] first for a better message).
     fn write(&self, format: Format, w: &mut dyn Write) -> io::Result<()>
@@ -65,6 +75,7 @@ pub trait Report: Serialize {
             Format::Table => self.write_table(w),
             Format::Json => write_json(self, w),
             Format::Dot => self.write_dot(w),
+            Format::Markdown => self.write_markdown(w),
         }
     }
 }
@@ -101,8 +112,10 @@ mod tests {
         let r = Plain { n: 3 };
         assert_eq!(written(&r, Format::Table).unwrap(), "N 3\n");
         assert_eq!(written(&r, Format::Json).unwrap(), "{\n  \"n\": 3\n}\n");
-        let e = written(&r, Format::Dot).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+        for f in [Format::Dot, Format::Markdown] {
+            let e = written(&r, f).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::Unsupported);
+        }
         assert_eq!(Plain::FORMATS, &[Format::Table, Format::Json]);
     }
 }

@@ -16,6 +16,7 @@ fn format(f: args::Format) -> Format {
         args::Format::Table => Format::Table,
         args::Format::Json => Format::Json,
         args::Format::Dot => Format::Dot,
+        args::Format::Md => Format::Markdown,
     }
 }
 
@@ -33,6 +34,7 @@ fn check_formats(command: &str, f: args::Format, formats: &[Format]) -> anyhow::
     let has: Vec<&str> = formats.iter().map(|f| f.name()).collect();
     let users = match wanted {
         Format::Dot => format!(": --format dot is for {DOT_COMMANDS}"),
+        Format::Markdown => ": --format md is for `diff` and `report`".to_owned(),
         Format::Table | Format::Json => String::new(),
     };
     anyhow::bail!(
