@@ -41,6 +41,10 @@ pub enum Command {
     Leaks(LeaksArgs),
     /// Reference cycles, live or garbage, largest first.
     Cycles(CyclesArgs),
+    /// What changed between two dumps of one process: growth by type and by owner, new objects that survive, freed
+    /// ones. Objects are matched by address and type, confirmed by their path from a root, since freed addresses are
+    /// reused.
+    Diff(DiffArgs),
     /// Decode the heap once and save it (the snapshot) beside the core, so that every later command on this core
     /// starts at once; the next commands find it by themselves and check it is of this core.
     Index(IndexArgs),
@@ -279,6 +283,46 @@ pub struct LeaksArgs {
     /// Leak roots listed.
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub limit: usize,
+}
+
+/// `heapscope diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older core.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The newer core, of the same process (the same executable and Python version, or it is refused).
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// As for every heap command: where the dumped machine's root is (for both cores).
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
+
+    /// Directory searched for mapped files not found under the sysroot. Repeatable.
+    #[arg(long = "search-path", value_name = "DIR")]
+    pub search_paths: Vec<PathBuf>,
+
+    /// Decode both cores even when saved snapshots of them exist, and save none.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Output format: table, json or md (GitHub-flavoured Markdown).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Owners listed, and examples of new, freed and reused objects.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
+
+    /// List on stderr the objects that could not be decoded, and every warning.
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 /// File formats of `export`.

@@ -11,6 +11,7 @@
 //!   "suspect_types": [{"type", "count", "retained_bytes"}]}`.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
 
 use heapscope_analysis::alive::Alive;
@@ -56,6 +57,14 @@ fn is_named_root(kind: RootKind) -> bool {
             | RootKind::ThreadState
             | RootKind::CStack
     )
+}
+
+/// Path fingerprints already computed (see [`Paths::fingerprint`]): one hash per object and search, 0 when not yet
+/// known.
+#[derive(Debug, Clone, Default)]
+pub struct Fingerprints {
+    named: Vec<u64>,
+    all: Vec<u64>,
 }
 
 /// Where a path starts.
@@ -134,11 +143,12 @@ impl<'a, 'h, 'p, P: ProcessImage + ?Sized> Paths<'a, 'h, 'p, P> {
         (!p.is_empty()).then(|| self.report(&p))
     }
 
-    fn report(&self, p: &[PathStep]) -> PathReport {
+    /// Where a path that starts at `first` starts: its most Python-like root, else the refcount excess that holds
+    /// it from outside the heap.
+    fn root(&self, first: ObjectId) -> PathRoot {
         let snap = self.alive.snapshot();
-        let first = p[0].node;
         let best = snap.roots_of(first).min_by_key(|r| !is_named_root(r.kind));
-        let root = match best {
+        match best {
             Some(r) => PathRoot { kind: root_kind_name(r.kind), description: self.namer.describe(r.kind, &r.at) },
             None => PathRoot {
                 kind: "excess".to_owned(),
@@ -152,7 +162,68 @@ impl<'a, 'h, 'p, P: ProcessImage + ?Sized> Paths<'a, 'h, 'p, P> {
                     ..RootDescription::default()
                 },
             },
+        }
+    }
+
+    /// A hash of the shortest path to `id` as [`Paths::path`] finds it: its root (kind and description) and, for
+    /// every step, the reference's label (unredacted) and the object's type; `None` when no seed reaches `id`.
+    ///
+    /// An object keeps its fingerprint from one dump of a process to the next while it stays where the program put
+    /// it, so an address that holds an object of the same type in two dumps is the same object only if the
+    /// fingerprints agree (`diff`). Fingerprints are memoised along the path in `memo`, so fingerprinting every
+    /// object costs one label per object.
+    pub fn fingerprint(&self, id: ObjectId, memo: &mut Fingerprints) -> Option<u64> {
+        let snap = self.alive.snapshot();
+        let n = snap.len();
+        let (bfs, memo) = if self.named.distance(id).is_some() {
+            (&self.named, &mut memo.named)
+        } else if self.all.distance(id).is_some() {
+            (&self.all, &mut memo.all)
+        } else {
+            return None;
         };
+        if memo.len() != n {
+            *memo = vec![0; n];
+        }
+        let (parents, edges) = (bfs.parents(), bfs.edges());
+        // Climb to the first node already known (or the path's root), then hash back down.
+        let mut chain = Vec::new();
+        let mut v = id;
+        while memo[v as usize] == 0 && chain.len() <= n {
+            chain.push(v);
+            match parents[v as usize] {
+                heapscope_graph::paths::NONE => break,
+                p => v = p,
+            }
+        }
+        for &u in chain.iter().rev() {
+            let mut h = std::hash::DefaultHasher::new();
+            match parents[u as usize] {
+                heapscope_graph::paths::NONE => {
+                    // An object held from outside the heap is named by its address and its refcount excess, which
+                    // may change while it stays the same object: only the kind of root counts.
+                    let root = self.root(u);
+                    root.kind.hash(&mut h);
+                    if root.kind != "excess" {
+                        root.description.text.hash(&mut h);
+                    }
+                }
+                p => {
+                    memo[p as usize].hash(&mut h);
+                    let (label, _) = snap.edge(edges[u as usize] as usize);
+                    label_text_with(self.heap, snap.addr(p), label, false).hash(&mut h);
+                }
+            }
+            snap.type_name(u).hash(&mut h);
+            // 0 marks "not computed yet".
+            memo[u as usize] = h.finish() | 1;
+        }
+        Some(memo[id as usize])
+    }
+
+    fn report(&self, p: &[PathStep]) -> PathReport {
+        let snap = self.alive.snapshot();
+        let root = self.root(p[0].node);
         let mut text = root.description.text.clone();
         let mut steps = Vec::with_capacity(p.len());
         let mut prev: Option<ObjectId> = None;

@@ -6,6 +6,7 @@
 
 pub mod alive;
 pub mod cycles;
+pub mod diff;
 pub mod export;
 mod format;
 pub mod garbage;
@@ -19,4 +20,4 @@ pub mod summary;
 mod table;
 pub mod tables;
 
-pub use table::Table;
+pub use table::{md_escape, Table};

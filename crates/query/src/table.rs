@@ -43,7 +43,7 @@ impl Table {
         }
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate() {
-                if !cell.is_empty() && !cell.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b'.') {
+                if !is_numeric(cell) {
                     numeric[i] = false;
                 }
             }
@@ -72,6 +72,57 @@ impl Table {
     }
 }
 
+impl Table {
+    /// Writes the table as a GitHub-flavoured Markdown table (numeric columns right-aligned), every cell escaped.
+    pub fn write_markdown(&self, w: &mut dyn Write) -> io::Result<()> {
+        let ncols = self.rows.iter().map(Vec::len).chain([self.header.len()]).max().unwrap_or(0).max(1);
+        let line = |row: &[String]| {
+            let cells: Vec<String> =
+                (0..ncols).map(|i| md_escape(row.get(i).map(String::as_str).unwrap_or(""))).collect();
+            format!("| {} |", cells.join(" | "))
+        };
+        writeln!(w, "{}", line(&self.header))?;
+        let align: Vec<&str> = (0..ncols)
+            .map(|i| {
+                let numeric = !self.rows.is_empty() && self.rows.iter().all(|r| r.get(i).is_none_or(|c| is_numeric(c)));
+                if numeric {
+                    "---:"
+                } else {
+                    "---"
+                }
+            })
+            .collect();
+        writeln!(w, "| {} |", align.join(" | "))?;
+        for row in &self.rows {
+            writeln!(w, "{}", line(row))?;
+        }
+        Ok(())
+    }
+}
+
+/// A cell that reads as a number (`1,234`, `+5`, `-0.3`, or empty): right-aligned.
+fn is_numeric(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    cell.is_empty() || (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b'.'))
+}
+
+/// Escapes text for Markdown (in a table cell or a paragraph): every character that could start markup or end a
+/// cell is backslash-escaped, and line breaks become spaces, so text from the core reads as text.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '!' | '&' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +134,17 @@ mod tests {
         let mut out = Vec::new();
         t.write(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "NAME    COUNT\na           5\nlonger   1234\n");
+    }
+
+    #[test]
+    fn markdown_escapes_cells_and_aligns_numbers() {
+        let mut t = Table::new(["PATH", "Δ"]);
+        t.row(["sys.modules['__main__'].x|y", "+1,024"]).row(["<b>", "-3"]);
+        let mut out = Vec::new();
+        t.write_markdown(&mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "| PATH | Δ |\n| --- | ---: |\n| sys.modules\\['\\_\\_main\\_\\_'\\].x\\|y | +1,024 |\n| \\<b\\> | -3 |\n"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand: open the inputs, call the libraries, write the report (through [`emit`]).
 
 pub mod alive;
+pub mod diff;
 pub mod emit;
 pub mod export;
 pub mod garbage;
