@@ -221,6 +221,18 @@ impl<'a, 'h, 'p, P: ProcessImage + ?Sized> Paths<'a, 'h, 'p, P> {
         Some(memo[id as usize])
     }
 
+    /// The length of the shortest path from any seed to `id`, if one reaches it.
+    pub fn depth(&self, id: ObjectId) -> Option<u32> {
+        self.all.distance(id)
+    }
+
+    /// The label of reference `e` (a position in the snapshot's graph) from `owner`, unredacted: what
+    /// [`Paths::fingerprint`] hashes.
+    pub fn edge_label(&self, owner: ObjectId, e: usize) -> String {
+        let snap = self.alive.snapshot();
+        label_text_with(self.heap, snap.addr(owner), snap.edge(e).0, false)
+    }
+
     fn report(&self, p: &[PathStep]) -> PathReport {
         let snap = self.alive.snapshot();
         let root = self.root(p[0].node);

@@ -296,13 +296,24 @@ fn type_deltas(o: &Snapshot, n: &Snapshot) -> Vec<TypeDelta> {
     rows
 }
 
-/// The object of `to` that is `id` of `from`: at the same address, of the same type, with the same path
-/// fingerprint (or, for objects no root reaches in either dump, the same size).
+/// The object of `to` that is `id` of `from`: at the same address, of the same type, and either with the same path
+/// from a root ([`Paths::fingerprint`]; for objects no root reaches in either dump, the same size) or held under the
+/// same label by a referrer that is itself the same object in both (objects are matched nearest the roots first).
 struct Matcher<'d, 'a, 'h, 'p, P: ProcessImage + ?Sized> {
     from: &'d Dump<'a, 'h, 'p, P>,
     to: &'d Dump<'a, 'h, 'p, P>,
     fp_from: Fingerprints,
     fp_to: Fingerprints,
+    /// Per object of `from`: whether it was matched already.
+    matched: Vec<Matched>,
+}
+
+/// Whether an object of `from` was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Matched {
+    Unknown,
+    Yes,
+    No,
 }
 
 impl<P: ProcessImage + ?Sized> Matcher<'_, '_, '_, '_, P> {
@@ -311,21 +322,66 @@ impl<P: ProcessImage + ?Sized> Matcher<'_, '_, '_, '_, P> {
     fn find(&mut self, id: ObjectId) -> Result<ObjectId, bool> {
         let (sf, st) = (self.from.alive.snapshot(), self.to.alive.snapshot());
         let other = st.id_of(sf.addr(id)).filter(|&t| st.type_name(t) == sf.type_name(id)).ok_or(false)?;
-        let same = match (
-            self.from.paths.fingerprint(id, &mut self.fp_from),
-            self.to.paths.fingerprint(other, &mut self.fp_to),
-        ) {
-            (Some(a), Some(b)) => a == b,
-            (None, None) => sf.columns().1[id as usize] == st.columns().1[other as usize],
-            _ => false,
-        };
-        if same {
+        if self.same_path(id, other) || self.shared_referrer(id, other) {
             Ok(other)
         } else {
             Err(true)
         }
     }
 }
+
+impl<P: ProcessImage + ?Sized> Matcher<'_, '_, '_, '_, P> {
+    /// Whether `id` of `from` and `other` of `to` have the same path from a root (or, both unreached, the same size).
+    fn same_path(&mut self, id: ObjectId, other: ObjectId) -> bool {
+        let a = self.from.paths.fingerprint(id, &mut self.fp_from);
+        let b = self.to.paths.fingerprint(other, &mut self.fp_to);
+        match (a, b) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => {
+                self.from.alive.snapshot().columns().1[id as usize]
+                    == self.to.alive.snapshot().columns().1[other as usize]
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether `id` of `from` and `other` of `to` are held, under the same label, by one referrer that is the same
+    /// object in both dumps (matched already, else by [`Matcher::same_path`]): an object whose shortest path
+    /// changed (one of its holders let go of it) but that is still where the program put it. At most [`MAX_REFERRERS`] referrers are compared
+    /// on each side.
+    fn shared_referrer(&mut self, id: ObjectId, other: ObjectId) -> bool {
+        let (sf, st) = (self.from.alive.snapshot(), self.to.alive.snapshot());
+        let live_in = |d: &Dump<'_, '_, '_, P>, v: ObjectId| {
+            d.alive
+                .transposed()
+                .in_edges(v)
+                .filter(|&(_, e)| d.alive.is_live_edge(e))
+                .take(MAX_REFERRERS)
+                .collect::<Vec<_>>()
+        };
+        let theirs = live_in(self.to, other);
+        if theirs.is_empty() {
+            return false;
+        }
+        for (r, e) in live_in(self.from, id) {
+            let addr = sf.addr(r);
+            for &(r2, e2) in theirs.iter().filter(|&&(r2, _)| st.addr(r2) == addr) {
+                let same_referrer = match self.matched[r as usize] {
+                    Matched::Yes => true,
+                    Matched::No => false,
+                    Matched::Unknown => sf.type_name(r) == st.type_name(r2) && self.same_path(r, r2),
+                };
+                if same_referrer && self.from.paths.edge_label(r, e) == self.to.paths.edge_label(r2, e2) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// Referrers compared per object by [`Matcher::shared_referrer`].
+const MAX_REFERRERS: usize = 64;
 
 /// Collects objects into an [`ObjectChange`], keeping the `limit` largest as examples.
 struct ChangeBuilder {
@@ -382,11 +438,22 @@ fn match_objects<P: ProcessImage + ?Sized>(
     limit: usize,
 ) -> (ObjectChange, ObjectChange, Surviving, Reused) {
     let (so, sn) = (old.alive.snapshot(), new.alive.snapshot());
-    let mut m = Matcher { from: new, to: old, fp_from: Fingerprints::default(), fp_to: Fingerprints::default() };
+    let mut m = Matcher {
+        from: new,
+        to: old,
+        fp_from: Fingerprints::default(),
+        fp_to: Fingerprints::default(),
+        matched: vec![Matched::Unknown; sn.len()],
+    };
     let mut in_new = vec![false; so.len()];
     let (mut fresh, mut surviving, mut reused) = (ChangeBuilder::new(), Surviving::default(), Reused::default());
-    for id in 0..sn.len() as ObjectId {
-        match m.find(id) {
+    // Nearest the roots first, so that an object's referrers are matched before it is.
+    let mut order: Vec<ObjectId> = (0..sn.len() as ObjectId).collect();
+    order.sort_by_key(|&id| new.paths.depth(id).unwrap_or(u32::MAX));
+    for id in order {
+        let found = m.find(id);
+        m.matched[id as usize] = if found.is_ok() { Matched::Yes } else { Matched::No };
+        match found {
             Ok(o) => {
                 in_new[o as usize] = true;
                 surviving.count += 1;
