@@ -93,7 +93,8 @@ fn no_fixture_names_the_generating_machine() {
 /// The environment block on each process's stack holds exactly the minimal environment the generator set.
 #[test]
 fn fixture_processes_ran_with_a_minimal_environment() {
-    for fx in common::fixtures() {
+    let (diff_old, diff_new, _) = common::diff_fixture();
+    for fx in common::fixtures().into_iter().chain([diff_old, diff_new]) {
         let core = contents(&fx.core());
         let anchor = b"PYTHONHASHSEED=0\0";
         let positions: Vec<usize> = memmem::find_iter(&core, anchor).collect();

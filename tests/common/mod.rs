@@ -172,6 +172,23 @@ pub fn programs() -> Vec<Fixture> {
     found
 }
 
+/// The diff fixture: one CPython 3.12.1 process dumped twice (`testdata/diff/py312/old`, `…/new`, fixtures named
+/// `py312-diff-old` and `py312-diff-new`) and the truth of what changed between the dumps (`diff.json.zst`: the
+/// `CACHE` dict that grew, the `Scratch` objects freed, the new ones at their addresses, each dump's type histogram;
+/// schema in testdata/README.md). Not among [`fixtures()`]: only `new` has an `after.json`, and at the second dump
+/// the main thread's stack holds the workload's `_block` twice.
+pub fn diff_fixture() -> (Fixture, Fixture, Value) {
+    let dir = testdata().join("diff/py312");
+    let old = Fixture { name: "py312-diff-old".into(), dir: dir.join("old") };
+    let new = Fixture { name: "py312-diff-new".into(), dir: dir.join("new") };
+    for fx in [&old, &new] {
+        assert!(fx.core().is_file(), "the diff fixture's {} is missing from testdata/", fx.core().display());
+    }
+    let raw = std::fs::read(dir.join("diff.json.zst")).expect("testdata/diff/py312/diff.json.zst");
+    let json = zstd::decode_all(&raw[..]).expect("diff.json.zst decompresses");
+    (old, new, serde_json::from_slice(&json).expect("the diff truth is JSON"))
+}
+
 pub fn fixture(name: &str) -> Fixture {
     fixtures().into_iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no fixture {name}"))
 }
