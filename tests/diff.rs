@@ -5,7 +5,13 @@
 //! - two dumps of the workload (`py312`, and `py312-cache`, the same workload with a 90,000-entry cache, in another
 //!   process): the growth by type is the difference of the two `summary` reports, type by type; the cache is the
 //!   top owner by growth, with its path, and its retained sizes are those `retained` reports on each core; the
-//!   dumps are of different processes, so objects are not matched one by one and the report says so.
+//!   dumps are of different processes, so objects are not matched one by one and the report says so;
+//! - the diff fixture (`testdata/diff/py312`: one process dumped twice, its cache grown from 20,000 to 50,000
+//!   entries, 2,700 of its 3,000 `Scratch` objects freed and 1,500 new ones put where freed ones were): the growth
+//!   by type is the truths' exactly, except for what the truths cannot see (the cache's 30,000 new str keys, the
+//!   new frames' locals dicts); the cache is the top owner by growth, with its path; the new, freed and surviving
+//!   `Entry` and `Scratch` objects are the truth's, and every reused address is reported as a new object and a
+//!   freed one, never as a survivor.
 
 mod common;
 
@@ -15,7 +21,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use common::{fixture, heapscope};
+use common::{diff_fixture, fixture, heapscope};
 
 /// Runs heapscope; requires exit 0 and parses stdout.
 fn json<S: AsRef<OsStr>>(args: &[S]) -> Value {
@@ -128,4 +134,107 @@ fn growth_by_type_and_by_owner_between_two_runs_of_the_workload() {
     }
     let delta = top["delta_bytes"].as_i64().unwrap();
     assert!(delta > 20 << 20, "{delta}");
+}
+
+/// `objects` of a diff's `new_objects` or `freed_objects`: per type, the count.
+fn counts(change: &Value) -> BTreeMap<String, u64> {
+    change["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["type"].as_str().unwrap().to_owned(), t["count"].as_u64().unwrap()))
+        .collect()
+}
+
+fn addresses(change: &Value) -> std::collections::BTreeSet<u64> {
+    change["examples"].as_array().unwrap().iter().map(|e| e["address"].as_u64().unwrap()).collect()
+}
+
+#[test]
+fn one_process_dumped_twice_against_its_truth() {
+    let (old, new, truth) = diff_fixture();
+    let d = diff(&old.core(), &new.core(), &["--limit", "1000000"]);
+    assert_eq!(d["objects_matched"], true);
+    assert_eq!(d["old"]["pid"], truth["pid"]);
+
+    // Growth by type: the truths' histograms, type by type.
+    let hist = |side: &str, ty: &str| {
+        let h = &truth["histogram"][side][ty];
+        (h["count"].as_i64().unwrap_or(0), h["bytes"].as_i64().unwrap_or(0))
+    };
+    let entries = &truth["cache"]["entries"];
+    let new_keys = entries["new"].as_i64().unwrap() - entries["old"].as_i64().unwrap();
+    let new_frame_dicts = d["new_objects"]["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["type"] == "dict" && e["path"].as_str().is_some_and(|p| p.starts_with("frame ") && p.contains(" locals "))
+        })
+        .count() as i64;
+    let mut compared = 0;
+    for t in d["types"].as_array().unwrap() {
+        let ty = t["type"].as_str().unwrap();
+        let ((oc, ob), (nc, nb)) = (hist("old", ty), hist("new", ty));
+        let got = (t["delta_count"].as_i64().unwrap(), t["delta_bytes"].as_i64().unwrap());
+        match ty {
+            // The truths leave out the keys of str-keyed dicts (gc.get_referents does not return them): the cache's
+            // new keys are str objects the truth does not count.
+            "str" => assert_eq!(got.0, nc - oc + new_keys, "str"),
+            // The two frames running at the second dump have a locals dict the truth's frame walk does not list.
+            "dict" => assert_eq!(got.0, nc - oc + new_frame_dicts, "dict"),
+            _ => {
+                assert_eq!(got, (nc - oc, nb - ob), "{ty}: diff {t}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 100, "{compared} types compared");
+    assert_eq!(new_keys, 30_000);
+    assert!(new_frame_dicts <= 2, "{new_frame_dicts}");
+
+    // Owners: the grown cache first, with its path.
+    let top = &d["owners"][0];
+    assert_eq!(top["path"], truth["cache"]["path"], "{:#}", d["owners"]);
+    assert_eq!(top["new_address"], truth["cache"]["address"]);
+    assert!(top["delta_bytes"].as_i64().unwrap() > 0);
+
+    // Objects: the workload's classes, new, freed and surviving as the truth says.
+    let (fresh, freed) = (counts(&d["new_objects"]), counts(&d["freed_objects"]));
+    let (reused, kept): (Vec<u64>, Vec<u64>) = (
+        truth["reused"].as_array().unwrap().iter().map(|r| r["address"].as_u64().unwrap()).collect(),
+        truth["scratch"]["kept"].as_array().unwrap().iter().map(|a| a.as_u64().unwrap()).collect(),
+    );
+    let types = &truth["types"];
+    let n = |ty: &str, side: &str| types[ty][side].as_u64().unwrap();
+    assert_eq!(fresh.get("__main__.Entry").copied(), Some(n("__main__.Entry", "new") - n("__main__.Entry", "old")));
+    assert_eq!(fresh.get("__main__.Scratch").copied(), Some(reused.len() as u64));
+    assert_eq!(freed.get("__main__.Scratch").copied(), Some(truth["freed"].as_array().unwrap().len() as u64));
+    assert_eq!(freed.get("__main__.Entry"), None);
+    assert_eq!(reused.len(), 1500);
+    let (fresh_at, freed_at) = (addresses(&d["new_objects"]), addresses(&d["freed_objects"]));
+    assert_eq!(fresh_at.len() as u64, d["new_objects"]["count"].as_u64().unwrap(), "every new object listed");
+    for a in &reused {
+        assert!(
+            fresh_at.contains(a) && freed_at.contains(a),
+            "reused address {a:#x} must be new and freed, not a survivor"
+        );
+    }
+    for a in &kept {
+        assert!(!fresh_at.contains(a) && !freed_at.contains(a), "kept Scratch {a:#x} must survive");
+    }
+    assert!(d["reused_addresses"]["count"].as_u64().unwrap() >= 1500);
+
+    // The Markdown form names the cache too.
+    let out = heapscope([
+        OsStr::new("diff"),
+        old.core().as_os_str(),
+        new.core().as_os_str(),
+        "--format".as_ref(),
+        "md".as_ref(),
+        "--no-cache".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("\\['CACHE'\\]"), "{md}");
 }
