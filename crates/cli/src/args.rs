@@ -45,6 +45,10 @@ pub enum Command {
     /// ones. Objects are matched by address and type, confirmed by their path from a root, since freed addresses are
     /// reused.
     Diff(DiffArgs),
+    /// Where the memory went: the core's mappings by kind (pymalloc arenas, brk heap, anonymous, thread stacks,
+    /// mapped files), pymalloc's arenas, pools and blocks by size class (as `sys._debugmallocstats()` prints them),
+    /// and the arenas' bytes split into objects, other blocks, allocator overhead and free space.
+    Memory(MemoryArgs),
     /// Decode the heap once and save it (the snapshot) beside the core, so that every later command on this core
     /// starts at once; the next commands find it by themselves and check it is of this core.
     Index(IndexArgs),
@@ -283,6 +287,14 @@ pub struct LeaksArgs {
     /// Leak roots listed.
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub limit: usize,
+}
+
+/// `heapscope memory`.
+#[derive(Debug, Args)]
+pub struct MemoryArgs {
+    /// The core, format and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
 }
 
 /// `heapscope diff`.

@@ -12,6 +12,7 @@ mod format;
 pub mod garbage;
 pub mod info;
 pub mod layout;
+pub mod memory;
 pub mod report;
 pub mod show;
 pub mod sql;

@@ -8,6 +8,7 @@ pub mod garbage;
 pub mod heap;
 pub mod index;
 pub mod info;
+pub mod memory;
 pub mod query;
 pub mod show;
 pub mod stacks;

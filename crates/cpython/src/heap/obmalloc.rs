@@ -18,6 +18,7 @@
 //! [`MAX_ARENAS`] entries, a pool at most `POOL_SIZE / 16` blocks, and a free list is walked at most once per block.
 
 mod locate;
+mod stats;
 
 use heapscope_coredump::{Addr, Memory};
 
@@ -25,6 +26,7 @@ use crate::layout::{Field, Layout};
 use crate::objects::{Features, PymallocGeometry};
 
 pub use locate::{locate_arenas, scan_for_table};
+pub use stats::{pymalloc_stats, PymallocStats, SizeClass};
 
 /// Most entries read from an arena table (1 Mi arenas would be 1 TiB of small objects).
 pub const MAX_ARENAS: u32 = 1 << 20;
