@@ -45,6 +45,9 @@ pub enum Command {
     /// ones. Objects are matched by address and type, confirmed by their path from a root, since freed addresses are
     /// reused.
     Diff(DiffArgs),
+    /// What to change to use less memory: duplicate values, sparse containers, classes that want __slots__, lists
+    /// of boxed numbers, dicts used as records; each with the bytes it would save, the evidence and the change.
+    Waste(WasteArgs),
     /// Where the memory went: the core's mappings by kind (pymalloc arenas, brk heap, anonymous, thread stacks,
     /// mapped files), pymalloc's arenas, pools and blocks by size class (as `sys._debugmallocstats()` prints them),
     /// and the arenas' bytes split into objects, other blocks, allocator overhead and free space.
@@ -286,6 +289,22 @@ pub struct LeaksArgs {
 
     /// Leak roots listed.
     #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// `heapscope waste`.
+#[derive(Debug, Args)]
+pub struct WasteArgs {
+    /// The core, format and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
+
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
+
+    /// Pieces of advice listed (and duplicate groups, sparse containers and lists examined per kind).
+    #[arg(long, value_name = "N", default_value_t = 20)]
     pub limit: usize,
 }
 

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Path(a) => commands::alive::path(a, &mut out),
         Command::Leaks(a) => commands::alive::leaks(a, &mut out),
         Command::Cycles(a) => commands::alive::cycles(a, &mut out),
+        Command::Waste(a) => commands::waste::run(a, &mut out),
         Command::Memory(a) => commands::memory::run(a, &mut out),
         Command::Diff(a) => commands::diff::run(a, &mut out),
         Command::Index(a) => commands::index::run(a, &mut out),

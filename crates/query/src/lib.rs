@@ -20,5 +20,6 @@ pub mod stacks;
 pub mod summary;
 mod table;
 pub mod tables;
+pub mod waste;
 
 pub use table::{md_escape, Table};

@@ -13,6 +13,7 @@ pub mod query;
 pub mod show;
 pub mod stacks;
 pub mod summary;
+pub mod waste;
 
 use std::io::Write;
 

@@ -10,6 +10,7 @@
 //! object gives a [`DecodeError`] naming its address, never a panic.
 
 mod bytes;
+mod capacity;
 mod dict;
 mod error;
 mod features;
@@ -29,6 +30,7 @@ use crate::frames::FrameModel;
 use crate::layout::{Field, Layout};
 
 pub use bytes::PyBytes;
+pub use capacity::Slack;
 pub use error::DecodeError;
 pub use features::{
     CtypesInfo, Features, GetsizeofPreheader, ManagedDict, PymallocGeometry, PymallocState, Refcount, StrBits, StrState,
