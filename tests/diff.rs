@@ -236,5 +236,5 @@ fn one_process_dumped_twice_against_its_truth() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let md = String::from_utf8(out.stdout).unwrap();
-    assert!(md.contains("\\['CACHE'\\]"), "{md}");
+    assert!(md.contains("| `sys.modules['__main__'].__dict__['CACHE']` |"), "{md}");
 }

@@ -755,12 +755,12 @@ impl Report for DiffReport {
         }
         writeln!(w, "### Growth by type\n")?;
         let (t, _) = self.type_table(self.type_rows());
-        t.write_markdown(w)?;
+        t.write_markdown_with(w, &[0])?;
         writeln!(w, "\n### Growth by owner\n")?;
         if self.owners.is_empty() {
             writeln!(w, "No owner changed.")?;
         } else {
-            self.owner_table().write_markdown(w)?;
+            self.owner_table().write_markdown_with(w, &[4, 5])?;
         }
         if self.objects_matched {
             writeln!(w, "\n### New and freed objects\n")?;

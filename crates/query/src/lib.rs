@@ -22,4 +22,4 @@ mod table;
 pub mod tables;
 pub mod waste;
 
-pub use table::{md_escape, Table};
+pub use table::{md_code, md_escape, Table};

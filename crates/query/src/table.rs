@@ -75,13 +75,25 @@ impl Table {
 impl Table {
     /// Writes the table as a GitHub-flavoured Markdown table (numeric columns right-aligned), every cell escaped.
     pub fn write_markdown(&self, w: &mut dyn Write) -> io::Result<()> {
+        self.write_markdown_with(w, &[])
+    }
+
+    /// [`Table::write_markdown`], with the cells of the columns `code` (paths, type names) as code spans.
+    pub fn write_markdown_with(&self, w: &mut dyn Write, code: &[usize]) -> io::Result<()> {
         let ncols = self.rows.iter().map(Vec::len).chain([self.header.len()]).max().unwrap_or(0).max(1);
-        let line = |row: &[String]| {
-            let cells: Vec<String> =
-                (0..ncols).map(|i| md_escape(row.get(i).map(String::as_str).unwrap_or(""))).collect();
+        let cell = |row: &[String], i: usize, header: bool| {
+            let text = row.get(i).map(String::as_str).unwrap_or("");
+            if !header && code.contains(&i) && !text.is_empty() {
+                md_code(text).replace('|', "\\|")
+            } else {
+                md_escape(text)
+            }
+        };
+        let line = |row: &[String], header: bool| {
+            let cells: Vec<String> = (0..ncols).map(|i| cell(row, i, header)).collect();
             format!("| {} |", cells.join(" | "))
         };
-        writeln!(w, "{}", line(&self.header))?;
+        writeln!(w, "{}", line(&self.header, true))?;
         let align: Vec<&str> = (0..ncols)
             .map(|i| {
                 let numeric = !self.rows.is_empty() && self.rows.iter().all(|r| r.get(i).is_none_or(|c| is_numeric(c)));
@@ -94,10 +106,25 @@ impl Table {
             .collect();
         writeln!(w, "| {} |", align.join(" | "))?;
         for row in &self.rows {
-            writeln!(w, "{}", line(row))?;
+            writeln!(w, "{}", line(row, false))?;
         }
         Ok(())
     }
+}
+
+/// `text` as a Markdown code span: between backtick runs longer than any inside it, line breaks as spaces.
+pub fn md_code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    // A space inside the fence keeps a leading or trailing backtick from joining it.
+    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 /// A cell that reads as a number (`1,234`, `+5`, `-0.3`, or empty): right-aligned.
@@ -146,5 +173,13 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "| PATH | Δ |\n| --- | ---: |\n| sys.modules\\['\\_\\_main\\_\\_'\\].x\\|y | +1,024 |\n| \\<b\\> | -3 |\n"
         );
+        let mut out = Vec::new();
+        t.write_markdown_with(&mut out, &[0]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "| PATH | Δ |\n| --- | ---: |\n| `sys.modules['__main__'].x\\|y` | +1,024 |\n| `<b>` | -3 |\n"
+        );
+        assert_eq!(md_code("a`b"), "``a`b``");
+        assert_eq!(md_code("`x"), "`` `x ``");
     }
 }
