@@ -582,8 +582,10 @@ fn owner_deltas<P: ProcessImage + ?Sized>(
     kept
 }
 
-/// Per row: whether a descendant row (in the dominator tree of the dump where both grew, or both shrank) accounts
-/// for at least [`EXPLAINED`] of its change.
+/// Per row: whether it is left out of the owners. A row is left out when a descendant row (in the dominator tree of
+/// the dump where both grew, or both shrank) accounts for at least [`EXPLAINED`] of its change (the descendant says
+/// better where the memory went), or when an ancestor row that stays changed the same way (the ancestor's change
+/// already counts it).
 fn explained_owners<P: ProcessImage + ?Sized>(
     rows: &[OwnerDelta],
     pairs: &[(String, Option<ObjectId>, Option<ObjectId>)],
@@ -591,6 +593,8 @@ fn explained_owners<P: ProcessImage + ?Sized>(
     new: &Dump<'_, '_, '_, P>,
 ) -> Vec<bool> {
     let mut explained = vec![false; rows.len()];
+    // Per dump: each row's ancestor rows, nearest first, with its change in that dump's direction.
+    let mut lineage: Vec<(i64, Vec<usize>)> = Vec::new();
     for (grow, d) in [(true, new), (false, old)] {
         let node = |i: usize| if grow { pairs[i].2 } else { pairs[i].1 };
         let row_of: HashMap<ObjectId, usize> = (0..rows.len()).filter_map(|i| node(i).map(|id| (id, i))).collect();
@@ -598,6 +602,7 @@ fn explained_owners<P: ProcessImage + ?Sized>(
         for (i, r) in rows.iter().enumerate() {
             let change = if grow { r.delta_bytes } else { -r.delta_bytes };
             let Some(mut v) = node(i).filter(|_| change > 0) else { continue };
+            let mut ancestors = Vec::new();
             // The dominator tree is at most as deep as the heap is large; the ancestors that matter are near.
             for _ in 0..256 {
                 let Some(up) = dom.immediate_dominator(v).filter(|&u| (u as usize) < d.alive.snapshot().len()) else {
@@ -605,15 +610,25 @@ fn explained_owners<P: ProcessImage + ?Sized>(
                 };
                 if let Some(&a) = row_of.get(&up) {
                     let up_change = if grow { rows[a].delta_bytes } else { -rows[a].delta_bytes };
-                    if up_change > 0 && change as f64 >= EXPLAINED * up_change as f64 {
-                        explained[a] = true;
+                    if up_change > 0 {
+                        ancestors.push(a);
+                        if change as f64 >= EXPLAINED * up_change as f64 {
+                            explained[a] = true;
+                        }
                     }
                 }
                 v = up;
             }
+            lineage.push((i as i64, ancestors));
         }
     }
-    explained
+    let mut out = explained.clone();
+    for (i, ancestors) in lineage {
+        if ancestors.iter().any(|&a| !explained[a]) {
+            out[i as usize] = true;
+        }
+    }
+    out
 }
 
 fn signed(n: i64) -> String {
