@@ -8,6 +8,7 @@ pub mod alive;
 pub mod cycles;
 pub mod export;
 mod format;
+pub mod full;
 pub mod garbage;
 pub mod info;
 pub mod layout;

@@ -8,6 +8,7 @@ pub mod heap;
 pub mod index;
 pub mod info;
 pub mod query;
+pub mod report;
 pub mod show;
 pub mod stacks;
 pub mod summary;
