@@ -121,7 +121,21 @@ fn process(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     card(w, "Footprint", span_bytes(s.objects.footprint, None))?;
     card(w, "Threads", format!("{} ({} Python)", p.threads, r.stacks.threads.len()))?;
     card(w, "Garbage", span_count(r.garbage.count, None))?;
-    writeln!(w, "</div>\n<table class=\"facts\">")?;
+    writeln!(w, "</div>")?;
+    if let Some(top) = r.leaks.suspects.first() {
+        writeln!(
+            w,
+            "<p class=\"headline\">Largest leak suspect: <a href=\"#top-suspect\">the <code>{}</code> at {} retains \
+             {} ({:.1} % of the reachable heap)</a>, accumulating in the <code>{}</code> at {}.</p>",
+            escape_html(&top.type_name),
+            addr(top.address),
+            span_bytes(top.retained_bytes, None),
+            100.0 * top.share,
+            escape_html(&top.accumulation.type_name),
+            addr(top.accumulation.address)
+        )?;
+    }
+    writeln!(w, "<table class=\"facts\">")?;
     let row = |w: &mut dyn Write, k: &str, v: &str| writeln!(w, "<tr><th>{k}</th><td>{}</td></tr>", escape_html(v));
     row(w, "Core file", &format!("{} ({})", p.core, human_bytes(p.core_size)))?;
     row(w, "Process id", &opt(p.pid))?;
