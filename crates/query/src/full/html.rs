@@ -407,7 +407,7 @@ fn garbage(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "<h3>Reference cycles</h3>")?;
     writeln!(
         w,
-        "<p>{} reference cycles: {} live, {} garbage. The {} largest:</p>",
+        "<p>{} reference cycles: {} live, {} garbage. The largest of each, {} in all:</p>",
         span_count(c.count, None),
         span_count(c.live, None),
         span_count(c.garbage, None),

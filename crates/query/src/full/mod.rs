@@ -193,7 +193,7 @@ impl FullReport {
             .collect();
         let g = garbage(snap);
         let garbage = GarbageReport::of(snap, &g);
-        let cycles = CyclesReport::collect(alive, &g, opts.pictures);
+        let cycles = pick_cycles(CyclesReport::collect(alive, &g, usize::MAX), opts.pictures);
         let cycle_pictures = cycles
             .cycles
             .iter()
@@ -238,6 +238,28 @@ fn owners<P: ProcessImage + ?Sized>(alive: &Alive<'_>, paths: &Paths<'_, '_, '_,
         }
     }
     report
+}
+
+/// The `n` cycles drawn: the largest garbage ones and the largest live ones, half each (more of one kind when the
+/// other has fewer), largest first. The largest cycles overall are live (a module's functions, its dict and its
+/// types), and would leave the garbage, a leak's usual shape, undrawn.
+fn pick_cycles(all: CyclesReport, n: usize) -> CyclesReport {
+    let garbage_total = all.cycles.iter().filter(|c| c.status == "garbage").count();
+    let live_total = all.cycles.len() - garbage_total;
+    let garbage_n = (n / 2).min(garbage_total);
+    let live_n = (n - garbage_n).min(live_total);
+    let garbage_n = (n - live_n).min(garbage_total);
+    let (mut live, mut garbage) = (0, 0);
+    let cycles = all
+        .cycles
+        .into_iter()
+        .filter(|c| {
+            let (taken, max) = if c.status == "garbage" { (&mut garbage, garbage_n) } else { (&mut live, live_n) };
+            *taken += 1;
+            *taken <= max
+        })
+        .collect();
+    CyclesReport { cycles, ..all }
 }
 
 /// The sum of what a list of owners retains, the tree below them not counted twice.

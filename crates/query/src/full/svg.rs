@@ -163,8 +163,8 @@ pub(super) fn cycle_graph(p: &CyclePicture) -> String {
     const MAX_CHARS: usize = 28;
     let n = p.nodes.len().max(1);
     let (box_w, box_h) = (MAX_CHARS as f64 * CHAR_W + 16.0, 50.0);
-    let rx = if n == 1 { 0.0 } else { (n as f64 * 40.0).max(140.0) };
-    let ry = if n == 1 { 0.0 } else { (n as f64 * 24.0).max(80.0) };
+    let rx = if n == 1 { 0.0 } else { (n as f64 * 42.0).max(180.0) };
+    let ry = if n == 1 { 0.0 } else { (n as f64 * 26.0).max(110.0) };
     let margin = 30.0;
     let width = 2.0 * rx + box_w + 2.0 * margin;
     let height = 2.0 * ry + box_h + 2.0 * margin + if n == 1 { 50.0 } else { 20.0 };
