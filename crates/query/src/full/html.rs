@@ -11,7 +11,7 @@ use std::io::{self, Write};
 
 use heapscope_coredump::Addr;
 
-use super::{owners_total, svg, FullReport};
+use super::{owners_total, svg, unlisted, FullReport};
 use crate::alive::Owner;
 use crate::format::{count, human_bytes, human_count};
 
@@ -232,8 +232,8 @@ fn owners(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
         span_bytes(t.reachable.1, None)
     )?;
     writeln!(w, "<div class=\"tree\">")?;
-    for o in &t.owners {
-        owner(o, w)?;
+    for (i, o) in t.owners.iter().enumerate() {
+        owner(o, i == 0, w)?;
     }
     let (c, b) = owners_total(&t.owners);
     if t.reachable.1 > b {
@@ -247,8 +247,8 @@ fn owners(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "</div>")
 }
 
-/// One owner as a `<details>` (with its children) or a leaf line.
-fn owner(o: &Owner, w: &mut dyn Write) -> io::Result<()> {
+/// One owner as a `<details>` (with its children; `open` at first) or a leaf line.
+fn owner(o: &Owner, open: bool, w: &mut dyn Write) -> io::Result<()> {
     let line = format!(
         "<span class=\"size\">{}</span> <code class=\"type\">{}</code> {} <span class=\"muted\">{} objects</span>{}",
         span_bytes(o.retained_bytes, None),
@@ -263,9 +263,19 @@ fn owner(o: &Owner, w: &mut dyn Write) -> io::Result<()> {
     if o.children.is_empty() {
         return writeln!(w, "<div class=\"node leaf\">{line}</div>");
     }
-    writeln!(w, "<details class=\"node\"><summary>{line}</summary>")?;
-    for c in &o.children {
-        owner(c, w)?;
+    let open = if open { " open" } else { "" };
+    writeln!(w, "<details class=\"node\"{open}><summary>{line}</summary>")?;
+    for (i, c) in o.children.iter().enumerate() {
+        owner(c, !open.is_empty() && i == 0, w)?;
+    }
+    let (count, bytes) = unlisted(o);
+    if count > 0 {
+        writeln!(
+            w,
+            "<div class=\"node others\"><span class=\"size\">{}</span> in {} more objects below it</div>",
+            span_bytes(bytes, None),
+            span_count(count, None)
+        )?;
     }
     writeln!(w, "</details>")
 }

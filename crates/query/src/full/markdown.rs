@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::{owners_total, FullReport};
+use super::{owners_total, unlisted, FullReport};
 use crate::alive::Owner;
 use crate::format::{count, human_bytes, human_count};
 
@@ -148,6 +148,20 @@ fn owners(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
         )?;
         for c in &o.children {
             rows(w, c, depth + 1)?;
+        }
+        let (count, bytes) = unlisted(o);
+        if !o.children.is_empty() && count > 0 {
+            let indent = "&nbsp;&nbsp;".repeat((depth + 1) * 2);
+            row(
+                w,
+                [
+                    human_bytes(bytes),
+                    crate::format::count(count),
+                    format!("{indent}└ *more*"),
+                    String::new(),
+                    String::new(),
+                ],
+            )?;
         }
         Ok(())
     }

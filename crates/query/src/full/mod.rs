@@ -262,6 +262,13 @@ fn pick_cycles(all: CyclesReport, n: usize) -> CyclesReport {
     CyclesReport { cycles, ..all }
 }
 
+/// What an owner retains besides itself and the children listed: objects and bytes (the children beyond the
+/// first ones, and their trees).
+fn unlisted(o: &Owner) -> (u64, u64) {
+    let (c, b) = owners_total(&o.children);
+    (o.retained_count.saturating_sub(1 + c), o.retained_bytes.saturating_sub(o.size + b))
+}
+
 /// The sum of what a list of owners retains, the tree below them not counted twice.
 fn owners_total(owners: &[Owner]) -> (u64, u64) {
     owners.iter().fold((0, 0), |(c, b), o| (c + o.retained_count, b + o.retained_bytes))
