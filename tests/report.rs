@@ -176,6 +176,8 @@ fn check_html(name: &str, must_have_suspect: bool) {
     let foreign: Vec<&String> = loaded.requests.iter().filter(|u| !u.starts_with("file:")).collect();
     assert!(foreign.is_empty(), "{name}: the page requested {foreign:?}");
     let dom = &loaded.dom;
+    // The script ran under the page's Content-Security-Policy: it titles every sortable column.
+    assert!(dom.contains("title=\"Sort by Bytes\""), "{name}: the page's script did not run");
 
     let summary = json(&fx, "summary", &[]);
     let leaks = json(&fx, "leaks", &[]);
