@@ -60,6 +60,12 @@ pub enum Command {
     /// Example: heapscope query CORE 'SELECT type, count(*) AS n, sum(size) AS bytes FROM objects GROUP BY type
     /// ORDER BY bytes DESC LIMIT 10'
     Query(QueryArgs),
+    /// Every finding on one page: process, memory by type, biggest owners, leak suspects with their paths drawn,
+    /// leak roots, garbage and cycles, thread stacks. A self-contained HTML file (nothing is fetched when it is
+    /// opened), or GitHub-flavoured Markdown for a ticket.
+    ///
+    /// Example: heapscope report CORE -o report.html
+    Report(ReportArgs),
     /// Write the heap as tables (objects, edges, types, roots), one file per table, for pandas, polars, DuckDB or
     /// Spark. docs/tables.md describes the columns.
     Export(ExportArgs),
@@ -115,7 +121,7 @@ pub enum Format {
     Json,
     /// A Graphviz digraph (`path` and `cycles` only): render it with `dot -Tsvg`.
     Dot,
-    /// GitHub-flavoured Markdown, for a ticket (`diff` only).
+    /// GitHub-flavoured Markdown, for a ticket (`diff` only; `report` has its own --format md).
     Md,
 }
 
@@ -455,6 +461,43 @@ pub struct QueryArgs {
     /// --redact.
     #[command(flatten)]
     pub privacy: Privacy,
+
+    /// List on stderr the objects that could not be decoded, and every warning.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page (inline CSS, JS and SVG).
+    Html,
+    /// GitHub-flavoured Markdown.
+    Md,
+}
+
+/// `heapscope report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The core and its binaries.
+    #[command(flatten)]
+    pub core: CoreArgs,
+
+    /// Write the report to FILE (whole or not at all: a temporary file renamed into place) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
+
+    /// Rows per table (types, owners, leak roots, garbage types); the rest is summed in an "others" row.
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub top: u32,
 
     /// List on stderr the objects that could not be decoded, and every warning.
     #[arg(long, short)]

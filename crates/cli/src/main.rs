@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Index(a) => commands::index::run(a, &mut out),
         Command::Query(a) => commands::query::run(a, &mut out),
         Command::Export(a) => commands::export::run(a, &mut out),
+        Command::Report(a) => commands::report::run(a, &mut out),
     }
     .and_then(|()| out.flush().map_err(Into::into));
     match result {

@@ -160,6 +160,59 @@ impl Report for CyclesReport {
     }
 }
 
+/// What a cycle's picture shows: some of its objects and the live references among them.
+#[derive(Debug, Clone)]
+pub struct CycleDrawing {
+    /// The objects drawn: the cycle's first ones, at most the number asked for.
+    pub nodes: Vec<ObjectId>,
+    /// The live references among them, each with its label written the Python way.
+    pub edges: Vec<(ObjectId, ObjectId, String)>,
+}
+
+impl CycleRow {
+    /// At most `max_nodes` objects of the cycle and the live references among them, labelled (dict keys as their
+    /// length and hash with `redact`). The objects are the first ones a breadth-first walk from the cycle's first
+    /// object meets along those references, so that a part of a large cycle is drawn connected.
+    pub fn drawing<P: ProcessImage + ?Sized>(
+        &self,
+        heap: &Heap<'_, P>,
+        alive: &Alive<'_>,
+        max_nodes: usize,
+        redact: bool,
+    ) -> CycleDrawing {
+        let snap = alive.snapshot();
+        let g = snap.graph();
+        // `members` is ascending: membership is a binary search.
+        let mut nodes: Vec<ObjectId> = self.members.first().copied().into_iter().collect();
+        let mut next = 0;
+        while next < nodes.len() && nodes.len() < max_nodes {
+            let m = nodes[next];
+            next += 1;
+            for e in g.edge_range(m) {
+                let t = g.targets()[e];
+                if nodes.len() < max_nodes
+                    && alive.is_live_edge(e)
+                    && self.members.binary_search(&t).is_ok()
+                    && !nodes.contains(&t)
+                {
+                    nodes.push(t);
+                }
+            }
+        }
+        let mut edges = Vec::new();
+        for &m in &nodes {
+            for e in g.edge_range(m) {
+                let t = g.targets()[e];
+                if !nodes.contains(&t) || !alive.is_live_edge(e) {
+                    continue;
+                }
+                edges.push((m, t, label_text_with(heap, snap.addr(m), snap.edge(e).0, redact)));
+            }
+        }
+        CycleDrawing { nodes, edges }
+    }
+}
+
 /// A [`CyclesReport`] that can also be drawn: its table and JSON are the report's.
 pub struct DrawnCycles<'r, 'h, 's, P: ProcessImage + ?Sized> {
     report: &'r CyclesReport,
@@ -197,28 +250,19 @@ impl<P: ProcessImage + ?Sized> Report for DrawnCycles<'_, '_, '_, P> {
         writeln!(w, "digraph cycles {{")?;
         writeln!(w, "  node [shape=box, fontname=\"monospace\", fontsize=10];")?;
         for (i, c) in report.cycles.iter().enumerate() {
-            let shown: Vec<ObjectId> = c.members.iter().copied().take(max_nodes).collect();
+            let drawing = c.drawing(heap, alive, max_nodes, redact);
             writeln!(w, "  subgraph cluster_{i} {{")?;
             writeln!(
                 w,
                 "    label={};",
                 dot_str(&format!("{} cycle of {}: {}", c.status, c.size, signature_text_short(&c.types, 8)))
             )?;
-            for &m in &shown {
+            for &m in &drawing.nodes {
                 writeln!(w, "    {} [label={}];", node_id(snap, m), dot_str(&node_label(snap, m)))?;
             }
             writeln!(w, "  }}")?;
-            let g = snap.graph();
-            for &m in &shown {
-                let range = g.edge_range(m);
-                for e in range {
-                    let t = g.targets()[e];
-                    if !shown.contains(&t) || !alive.is_live_edge(e) {
-                        continue;
-                    }
-                    let label = label_text_with(heap, snap.addr(m), snap.edge(e).0, redact);
-                    writeln!(w, "  {} -> {} [label={}];", node_id(snap, m), node_id(snap, t), dot_str(&label))?;
-                }
+            for (from, to, label) in &drawing.edges {
+                writeln!(w, "  {} -> {} [label={}];", node_id(snap, *from), node_id(snap, *to), dot_str(label))?;
             }
         }
         writeln!(w, "}}")

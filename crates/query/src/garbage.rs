@@ -93,7 +93,11 @@ pub struct GarbageReport {
 impl GarbageReport {
     /// Runs the simulated collection on `snapshot`.
     pub fn collect(snapshot: &Snapshot) -> GarbageReport {
-        let g: Garbage = garbage(snapshot);
+        GarbageReport::of(snapshot, &garbage(snapshot))
+    }
+
+    /// The report of a collection already simulated on `snapshot`.
+    pub fn of(snapshot: &Snapshot, g: &Garbage) -> GarbageReport {
         let (_, sizes, _) = snapshot.columns();
         let mut by_type: HashMap<&str, (u64, u64)> = HashMap::new();
         for &id in &g.unreachable {

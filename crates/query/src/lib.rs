@@ -9,6 +9,7 @@ pub mod cycles;
 pub mod diff;
 pub mod export;
 mod format;
+pub mod full;
 pub mod garbage;
 pub mod info;
 pub mod layout;

@@ -2,7 +2,7 @@
 //!
 //! A report is plain serde data; its JSON is written by the one [`write_json`] (pretty, then a newline), its table by
 //! its own [`Report::write_table`], and a report with a picture (a path, cycles) also writes Graphviz DOT; a report
-//! meant for a ticket (`diff`, `report`) also writes GitHub-flavoured Markdown. The binary
+//! meant for a ticket (`diff`, `report`) also writes GitHub-flavoured Markdown, and `report` a self-contained HTML page. The binary
 //! picks the format, asks [`Report::FORMATS`] whether the report has it, and calls the writer: no command matches on
 //! the format itself.
 
@@ -22,6 +22,8 @@ pub enum Format {
     Dot,
     /// GitHub-flavoured Markdown, for a ticket.
     Markdown,
+    /// One self-contained HTML page, for a browser.
+    Html,
 }
 
 impl Format {
@@ -32,6 +34,7 @@ impl Format {
             Format::Json => "json",
             Format::Dot => "dot",
             Format::Markdown => "md",
+            Format::Html => "html",
         }
     }
 }
@@ -62,6 +65,12 @@ pub trait Report: Serialize {
         Err(io::Error::new(io::ErrorKind::Unsupported, "this report has no Markdown output"))
     }
 
+    /// Writes the report as one self-contained HTML page, for a report whose [`Report::FORMATS`] list it.
+    fn write_html(&self, w: &mut dyn Write) -> io::Result<()> {
+        let _ = w;
+        Err(io::Error::new(io::ErrorKind::Unsupported, "this report has no HTML output"))
+    }
+
     /// Writes the report in `format`; a format the report does not have is an error of kind
     /// [`io::ErrorKind::Unsupported`] (check [`Report::FORMATS`] first for a better message).
     fn write(&self, format: Format, w: &mut dyn Write) -> io::Result<()>
@@ -76,6 +85,7 @@ pub trait Report: Serialize {
             Format::Json => write_json(self, w),
             Format::Dot => self.write_dot(w),
             Format::Markdown => self.write_markdown(w),
+            Format::Html => self.write_html(w),
         }
     }
 }
@@ -112,7 +122,7 @@ mod tests {
         let r = Plain { n: 3 };
         assert_eq!(written(&r, Format::Table).unwrap(), "N 3\n");
         assert_eq!(written(&r, Format::Json).unwrap(), "{\n  \"n\": 3\n}\n");
-        for f in [Format::Dot, Format::Markdown] {
+        for f in [Format::Dot, Format::Markdown, Format::Html] {
             let e = written(&r, f).unwrap_err();
             assert_eq!(e.kind(), io::ErrorKind::Unsupported);
         }

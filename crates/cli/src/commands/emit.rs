@@ -35,6 +35,7 @@ fn check_formats(command: &str, f: args::Format, formats: &[Format]) -> anyhow::
     let users = match wanted {
         Format::Dot => format!(": --format dot is for {DOT_COMMANDS}"),
         Format::Markdown => ": --format md is for `diff` and `report`".to_owned(),
+        Format::Html => ": --format html is for `report`".to_owned(),
         Format::Table | Format::Json => String::new(),
     };
     anyhow::bail!(

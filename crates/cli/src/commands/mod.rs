@@ -10,6 +10,7 @@ pub mod index;
 pub mod info;
 pub mod memory;
 pub mod query;
+pub mod report;
 pub mod show;
 pub mod stacks;
 pub mod summary;

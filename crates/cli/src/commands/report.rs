@@ -1,0 +1,53 @@
+//! `heapscope report CORE [-o FILE] [--format html|md]`: every finding on one page.
+
+use std::io::Write;
+
+use anyhow::Context;
+use heapscope_analysis::alive::Alive;
+use heapscope_cpython::frames::StackOptions;
+use heapscope_cpython::objects::Heap;
+use heapscope_query::alive::Paths;
+use heapscope_query::full::{FullOptions, FullReport, ProcessFacts};
+use heapscope_query::info::InfoReport;
+use heapscope_query::report::{Format, Report};
+use heapscope_query::stacks::StacksReport;
+
+use crate::args::{ReportArgs, ReportFormat};
+
+/// Frames shown per thread (a runaway recursion would otherwise fill the page).
+const MAX_FRAMES: usize = 1000;
+
+/// Runs `report`: opens the snapshot (a saved one when there is one), runs every analysis the report shows, writes
+/// it to stdout or, whole or not at all, to `-o FILE`; then the diagnostics (exit 2 if some objects could not be
+/// decoded).
+pub fn run(a: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let format = match a.format {
+        ReportFormat::Html => Format::Html,
+        ReportFormat::Md => Format::Markdown,
+    };
+    let opened = super::heap::open_core(&a.core)?;
+    let alive = Alive::new(&opened.snapshot).context("cannot compute the dominator tree")?;
+    let heap = Heap::new(&opened.process, &opened.layout);
+    let paths = Paths::new(&alive, &heap).redact(a.privacy.redact);
+    let info = InfoReport::collect(&opened.process, Ok(opened.python.clone()));
+    let facts = ProcessFacts::new(&info, &opened.python);
+    let mut stack_opts = StackOptions { max_depth: MAX_FRAMES, ..StackOptions::default() };
+    stack_opts.preview.redact = a.privacy.redact;
+    let stacks = StacksReport::collect(
+        &opened.process,
+        opened.python.clone(),
+        &opened.layout,
+        opened.layout_warnings.clone(),
+        &stack_opts,
+    );
+    let opts = FullOptions { top: a.top as usize, redact: a.privacy.redact, ..FullOptions::default() };
+    let mut report = FullReport::collect(facts, stacks, &alive, &heap, &paths, &opts);
+    report.summary.unverified_version = opened.layout.basis.unverified.clone();
+    match &a.output {
+        Some(path) => {
+            super::export::write_atomically(path, |w| Ok(report.write(format, w)?))?;
+        }
+        None => report.write(format, out)?,
+    }
+    super::heap::finish(&opened, a.verbose, out)
+}
