@@ -56,6 +56,25 @@ impl Fixture {
         serde_json::from_slice(&json).expect("truth is JSON")
     }
 
+    /// The truth's `mallocstats`: `sys._debugmallocstats()` at the dump, parsed (size classes with pools, blocks in
+    /// use and free; arenas; the byte totals, which reconcile). Schema: testdata/README.md.
+    pub fn mallocstats(&self) -> Value {
+        let mut truth = self.truth();
+        let ms = truth["mallocstats"].take();
+        assert!(ms.is_object(), "{}: the truth has no mallocstats (regenerate the fixture)", self.name);
+        ms
+    }
+
+    /// The truth's `waste["scenarios"]`: scenario name (`WASTE_DUPS`, `WASTE_POINTS`, …) → `{kind, container,
+    /// count, measured_saving_bytes, …}`, the savings measured in a forked copy of the process. Schema:
+    /// testdata/README.md.
+    pub fn waste(&self) -> Value {
+        let mut truth = self.truth();
+        let w = truth["waste"]["scenarios"].take();
+        assert!(w.is_object(), "{}: the truth has no waste scenarios (regenerate the fixture)", self.name);
+        w
+    }
+
     /// True for a fixture shipped with its binaries (the core alone is not enough).
     pub fn has_sysroot(&self) -> bool {
         self.dir.join("sysroot.tar.zst").exists()
