@@ -5,7 +5,10 @@
 //!   `sys._debugmallocstats()` prints as `Total`) is the arenas' bytes: every pool header was read;
 //! - every object of the snapshot is counted once, in an arena or outside, and the objects in arenas are no more
 //!   than the blocks in use;
-//! - each thread of the core (`info`) has its stack mapping.
+//! - the threads' stacks are in mappings of their own kind: at least one, at most one per thread of the core;
+//! - pymalloc's arenas, and per size class its pools, blocks in use and blocks available, against what the process
+//!   printed with `sys._debugmallocstats()` a few statements before the dump (the truth's `mallocstats`): equal in
+//!   all but the few size classes where blocks were freed in between (see `against_debugmallocstats`).
 
 mod common;
 
@@ -37,9 +40,68 @@ fn check(name: &str) {
 
     let threads = info_json(&fx.core(), &[])["threads"].as_array().unwrap().len() as u64;
     let stacks = m["mappings"].as_array().unwrap().iter().find(|r| r["kind"] == "thread stacks").unwrap();
-    assert_eq!(n(&stacks["mappings"]), threads, "{name}: {stacks}");
+    // Adjacent thread stacks are one mapping when their guard pages are guard regions inside it (glibc 2.42+).
+    assert!((1..=threads).contains(&n(&stacks["mappings"])), "{name}: {threads} threads, {stacks}");
     let mapped: u64 = m["mappings"].as_array().unwrap().iter().map(|r| n(&r["bytes"])).sum();
     assert_eq!(mapped, n(&t["mapped_bytes"]), "{name}");
 }
 
 crate::per_fixture!(check);
+
+/// pymalloc's figures against what the process printed with `sys._debugmallocstats()` a few statements before the
+/// dump (the truth's `mallocstats`). The workload frees 1,006 blocks between that call and the dump: the locals of
+/// its `_truth` function, `freed` (a list of 1,000 ids, ints of 32 bytes) and `excl` (a set), die when it returns,
+/// after the call (sometimes emptying an arena). Until the fixtures are made again with those locals deleted before
+/// the call, the figures cannot be equal everywhere; what the
+/// test holds to: per size class, the core has at most the pools and blocks in use the truth had, a class with as
+/// many pools has the same number of blocks in all (in use + available: blocks were freed, none appeared), every
+/// other class is equal, and the classes that differ are few; the totals add up the same way.
+fn against_debugmallocstats(name: &str) {
+    let fx = fixture(name);
+    let ms = fx.mallocstats();
+    let un = fx.unpacked();
+    let m: Value =
+        serde_json::from_slice(&un.heapscope_report("memory", ["--format", "json", "--no-cache"]).stdout).unwrap();
+    let p = &m["pymalloc"];
+    let n = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("{name}: not a number: {v}"));
+    let (arenas, truth_arenas) = (n(&p["arenas"]["count"]), n(&ms["arenas_allocated_current"]));
+    assert!(arenas <= truth_arenas && truth_arenas - arenas <= 1, "{name}: {arenas} arenas, the truth {truth_arenas}");
+    let classes = |v: &Value| -> Vec<(u64, u64, u64, u64)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (n(&c["size"]), n(&c["pools"]), n(&c["blocks_in_use"]), n(&c["blocks_free"])))
+            .collect()
+    };
+    let (got, want) = (classes(&p["size_classes"]), classes(&ms["size_classes"]));
+    assert_eq!(got.len(), want.len(), "{name}");
+    let (mut differ, mut freed) = (Vec::new(), 0);
+    for (g, t) in got.iter().zip(&want) {
+        assert_eq!(g.0, t.0, "{name}");
+        if g == t {
+            continue;
+        }
+        assert!(g.1 <= t.1 && g.2 <= t.2, "{name}: class {}: (pools, in use, available) {g:?}, the truth {t:?}", g.0);
+        if g.1 == t.1 {
+            assert_eq!(g.2 + g.3, t.2 + t.3, "{name}: class {}: {g:?}, the truth {t:?}", g.0);
+        }
+        differ.push(g.0);
+        freed += t.2 - g.2;
+    }
+    let in_use: u64 = want.iter().map(|c| c.2).sum();
+    println!(
+        "{name}: {} of 32 size classes equal; {freed} blocks freed after the truth ({:.2} % of {in_use})",
+        32 - differ.len(),
+        100.0 * freed as f64 / in_use as f64
+    );
+    assert!(differ.len() <= 4, "{name}: size classes {differ:?} differ");
+    assert!(freed * 100 <= in_use, "{name}: {freed} blocks fewer in use than the truth's {in_use}");
+    // The totals follow from the classes as CPython computes them.
+    assert_eq!(n(&p["total_bytes"]), n(&p["arenas"]["bytes"]), "{name}");
+    assert_eq!(n(&ms["total"]), n(&ms["arenas"]["bytes"]), "{name}: the truth's own total");
+}
+
+mod debugmallocstats {
+    use super::*;
+    crate::per_fixture!(against_debugmallocstats);
+}

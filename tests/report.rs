@@ -12,6 +12,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -302,14 +303,16 @@ fn check_markdown(name: &str) {
     let leaks = json(&fx, "leaks", &[]);
     let garbage = json(&fx, "garbage", &[]);
     let cycles = json(&fx, "cycles", &["--limit", "1"]);
+    let waste = json(&fx, "waste", &[]);
     let (tables, code) = markdown_tables(&md);
-    // Process, types, owners always; suspects, leak roots, garbage types and cycles when there are any.
+    // Process, types, owners always; suspects, leak roots, garbage types, cycles and waste advice when there are any.
     let some = |v: &Value| usize::from(v.as_array().is_some_and(|a| !a.is_empty()));
     let expected = 3
         + some(&leaks["suspects"])
         + some(&leaks["roots"])
         + some(&garbage["types"])
-        + usize::from(cycles["count"].as_u64() > Some(0));
+        + usize::from(cycles["count"].as_u64() > Some(0))
+        + some(&waste["advice"]);
     assert_eq!(tables.len(), expected, "{name}: tables in\n{md}");
     for (i, t) in tables.iter().enumerate() {
         let head = t.head;
@@ -338,6 +341,63 @@ fn markdown_py312_cache() {
 #[test]
 fn markdown_py38() {
     check_markdown("py38");
+}
+
+/// `report --baseline OLD` on the diff fixture (one process dumped twice, its cache grown): the page gains a
+/// "What grew" section, opens in Chromium without a console message or a request, and names the grown cache first
+/// among the owners, with the growth `diff` reports; the Markdown gains the section's tables, well-formed.
+#[test]
+fn with_a_baseline() {
+    let (old, new, truth) = common::diff_fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let diff: Value = serde_json::from_slice(
+        &common::heapscope_ok([
+            OsStr::new("diff"),
+            old.core().as_os_str(),
+            new.core().as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ])
+        .into_bytes(),
+    )
+    .unwrap();
+    let top = &diff["owners"][0];
+    assert_eq!(top["path"], truth["cache"]["path"]);
+    let page = dir.path().join("report.html");
+    let md = dir.path().join("report.md");
+    for (out, format) in [(&page, "html"), (&md, "md")] {
+        common::heapscope_ok([
+            OsStr::new("report"),
+            new.core().as_os_str(),
+            "--baseline".as_ref(),
+            old.core().as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ]);
+    }
+    let loaded = load(&page);
+    assert!(loaded.console.is_empty(), "console messages: {:#?}", loaded.console);
+    assert!(loaded.requests.iter().all(|u| u.starts_with("file:")), "{:?}", loaded.requests);
+    let dom = &loaded.dom;
+    let section = &dom[dom.find("<section id=\"growth\">").expect("a growth section")..];
+    let first_row = &section[section.find("id=\"growth-owners\"").expect("an owners table")..];
+    let first_row = &first_row[first_row.find("<tbody>").unwrap()..];
+    let td = &first_row[first_row.find("<td").unwrap()..];
+    assert_eq!(attr_in(&td[..td.find('>').unwrap()], "data-value"), Some(top["delta_bytes"].to_string()));
+    let path = truth["cache"]["path"].as_str().unwrap();
+    let cell = first_row.find("</tr>").map(|e| &first_row[..e]).unwrap();
+    assert!(unescape(cell).contains(path), "{cell}");
+
+    let md = std::fs::read_to_string(&md).unwrap();
+    let grew = &md[md.find("\n## What grew\n").expect("a What grew section")..];
+    let (tables, code) = markdown_tables(grew);
+    assert!(tables.len() >= 2, "{grew}");
+    for t in &tables {
+        assert!(t.rows.iter().all(|&r| r == t.head), "{grew}");
+    }
+    assert!(code.iter().any(|c| c == path), "{grew}");
 }
 
 /// The checks on Chromium's output see what they are meant to: a page without the report's

@@ -17,7 +17,11 @@ fn mallocstats_reconcile() {
     for fx in common::fixtures() {
         let truth = fx.truth();
         let ms = fx.mallocstats();
-        assert!(truth["mallocstats_raw"].as_str().is_some_and(|s| s.starts_with("Small block threshold")), "{}", fx.name);
+        assert!(
+            truth["mallocstats_raw"].as_str().is_some_and(|s| s.starts_with("Small block threshold")),
+            "{}",
+            fx.name
+        );
         let classes = ms["size_classes"].as_array().unwrap();
         let (mut used, mut free) = (0, 0);
         for c in classes {
@@ -43,13 +47,8 @@ fn mallocstats_reconcile() {
         assert_eq!(n(&ms["unused_pools"]["pool_size"]), pool, "{}", fx.name);
         assert_eq!(ms["arena_map"].is_null(), minor <= 9, "{}", fx.name);
         // the objects of the truth that pymalloc holds fit in its allocated blocks
-        let small: u64 = truth["objects"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|o| o["size"].as_u64())
-            .filter(|&s| s <= 512)
-            .sum();
+        let small: u64 =
+            truth["objects"].as_array().unwrap().iter().filter_map(|o| o["size"].as_u64()).filter(|&s| s <= 512).sum();
         assert!(small <= used, "{}: {small} bytes of small objects > {used} in allocated blocks", fx.name);
     }
 }

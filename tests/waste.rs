@@ -3,7 +3,7 @@
 //! - `records`: the workload's `RECORDS`, 3,000 dicts with the keys id, name, score and tags, are one group: its
 //!   count is the number of dicts the truth lists among `RECORDS`' referents, and its example is one of them;
 //! - `duplicates`: each record's `tags` is a one-str tuple `('t0',)` … `('t6',)` built anew for each record, so the
-//!   duplicate tuple groups made of records' tags hold all 3,000 of them, 7 values, `(n − 1) × size` bytes each;
+//!   duplicate tuple groups made of records' tags hold all 3,000 of them, 7 values, `(n − 1) × size` bytes each (`size_bytes`);
 //! - every piece of advice saves bytes, names an example object of the heap, and comes largest first.
 
 mod common;
@@ -60,8 +60,107 @@ fn check(name: &str) {
     let members: u64 = groups.iter().map(|g| g["count"].as_u64().unwrap()).sum();
     assert_eq!(members, 3000, "{name}");
     for g in groups {
-        assert_eq!(g["bytes_saved"].as_u64(), Some((g["count"].as_u64().unwrap() - 1) * size), "{name}: {g}");
+        assert_eq!(g["size_bytes"].as_u64(), Some((g["count"].as_u64().unwrap() - 1) * size), "{name}: {g}");
     }
 }
 
 crate::per_fixture!(check);
+
+/// Estimates known to miss the measured saving by more than 10 %, with why: each is checked to still miss, so the
+/// list stays true.
+const KNOWN_MISSES: &[(&str, &str, &str)] = &[(
+    "py311",
+    "WASTE_POINTS",
+    "3.11's instance values (the pre-header's values array) cost more per instance than the footprint counts: the \
+     estimate is 34 % below the saving measured",
+)];
+
+/// Every scenario of the workload's `WASTE_*` (the truth's `waste`), against the saving measured in a forked copy of
+/// the process that applied the change: the advice that names the scenario's objects estimates it within 10 %.
+/// The duplicate strs are found exactly: n = 10,000 and (n − 1) × `sys.getsizeof` bytes. (The sparse list is left
+/// out: CPython shrinks a list on `del l[10:]`, and the few bytes it keeps are below what `waste` reports; the
+/// saving measured is a page glibc happened to release.)
+fn against_measured_savings(name: &str) {
+    let fx = fixture(name);
+    let truth = fx.truth();
+    let scenarios = fx.waste();
+    let un = fx.unpacked();
+    let w: Value = serde_json::from_slice(
+        &un.heapscope_report("waste", ["--format", "json", "--no-cache", "--limit", "1000"]).stdout,
+    )
+    .unwrap();
+    let advice = w["advice"].as_array().unwrap();
+    let referents = |a: u64| -> HashSet<u64> {
+        truth["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["address"].as_u64() == Some(a))
+            .map(|o| o["referents"].as_array().unwrap().iter().map(|r| r.as_u64().unwrap()).collect())
+            .unwrap_or_default()
+    };
+    let mut report = Vec::new();
+    for (scenario, s) in scenarios.as_object().unwrap() {
+        let kind = s["kind"].as_str().unwrap();
+        if kind == "sparse_list" {
+            continue;
+        }
+        let container = s["container"].as_u64().unwrap();
+        let measured = s["measured_saving_bytes"].as_u64().unwrap();
+        let found = match kind {
+            k if k.starts_with("duplicate_") => {
+                let members: HashSet<u64> =
+                    s["addresses"].as_array().unwrap().iter().map(|a| a.as_u64().unwrap()).collect();
+                advice.iter().find(|a| a["kind"] == "duplicates" && members.contains(&a["example"].as_u64().unwrap()))
+            }
+            "slots_candidate" => advice.iter().find(|a| a["kind"] == "slots" && a["type"] == s["type"]),
+            "boxed_floats" => {
+                advice.iter().find(|a| a["kind"] == "boxed numbers" && a["example"].as_u64() == Some(container))
+            }
+            "identical_key_dicts" => {
+                let members = referents(container);
+                advice.iter().find(|a| a["kind"] == "records" && members.contains(&a["example"].as_u64().unwrap()))
+            }
+            k if k.starts_with("sparse_") => {
+                advice.iter().find(|a| a["kind"] == "sparse" && a["example"].as_u64() == Some(container))
+            }
+            other => panic!("{name}: unknown scenario kind {other}"),
+        };
+        let a = found.unwrap_or_else(|| panic!("{name}: no advice for {scenario} ({kind}): {w:#}"));
+        let estimate = a["bytes_saved"].as_u64().unwrap();
+        let error = (estimate as f64 - measured as f64).abs() / measured as f64;
+        report.push(format!(
+            "{scenario}: estimate {estimate}, measured {measured} ({:+.1} %)",
+            100.0 * (estimate as f64 / measured as f64 - 1.0)
+        ));
+        if let Some(&(_, _, why)) = KNOWN_MISSES.iter().find(|m| m.0 == name && m.1 == scenario) {
+            // Still missed (else the entry goes): the note of the issue says by how much.
+            assert!(error > 0.10, "{name}: {scenario} is now within 10 %: remove it from KNOWN_MISSES");
+            report.push(format!("  (known miss: {why})"));
+            continue;
+        }
+        assert!(error <= 0.10, "{name}: {scenario}: estimate {estimate} vs measured {measured}\n{}", report.join("\n"));
+        // The truth counts the scenario's own objects; an equal tuple or frozenset elsewhere in the heap (a
+        // constant of some code object) is a duplicate too.
+        let (got, want) = (a["count"].as_u64().unwrap(), s["count"].as_u64().unwrap());
+        match kind {
+            "duplicate_str" | "slots_candidate" | "identical_key_dicts" => assert_eq!(got, want, "{name}: {scenario}"),
+            k if k.starts_with("duplicate_") => assert!((want..=want + 2).contains(&got), "{name}: {scenario}: {got}"),
+            _ => {}
+        }
+        if kind == "duplicate_str" {
+            let n = s["count"].as_u64().unwrap();
+            assert_eq!(
+                a["size_bytes"].as_u64(),
+                Some((n - 1) * s["object_size"].as_u64().unwrap()),
+                "{name}: {scenario}"
+            );
+        }
+    }
+    eprintln!("{name}:\n  {}", report.join("\n  "));
+}
+
+mod measured {
+    use super::*;
+    crate::per_fixture!(against_measured_savings);
+}

@@ -72,7 +72,7 @@ pub enum Command {
 }
 
 /// Where the core is and where the binaries it mapped can be found.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CoreArgs {
     /// The core file (from gcore, the kernel, or `coredumpctl dump`).
     ///
@@ -498,6 +498,11 @@ pub struct ReportArgs {
     /// Rows per table (types, owners, leak roots, garbage types); the rest is summed in an "others" row.
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub top: u32,
+
+    /// Add what grew since OLD, an earlier dump of the same process (as `heapscope diff OLD CORE` shows it). OLD is
+    /// read with the same --sysroot and --search-path, and its saved snapshot is used when there is one.
+    #[arg(long, value_name = "OLD")]
+    pub baseline: Option<PathBuf>,
 
     /// List on stderr the objects that could not be decoded, and every warning.
     #[arg(long, short)]

@@ -115,16 +115,20 @@ impl Table {
 /// `text` as a Markdown code span: between backtick runs longer than any inside it, line breaks as spaces.
 pub fn md_code(text: &str) -> String {
     let text = text.replace(['\n', '\r'], " ");
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
+    let fence = "`".repeat(longest_run(&text, '`') + 1);
+    // A space inside the fence keeps a leading or trailing backtick from joining it.
+    let pad = if text.starts_with('`') || text.ends_with('`') || text.is_empty() { " " } else { "" };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// The longest run of `ch` in `s`.
+pub(crate) fn longest_run(s: &str, ch: char) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for c in s.chars() {
+        run = if c == ch { run + 1 } else { 0 };
         longest = longest.max(run);
     }
-    let fence = "`".repeat(longest + 1);
-    // A space inside the fence keeps a leading or trailing backtick from joining it.
-    let pad = if text.starts_with('`') || text.ends_with('`') { " " } else { "" };
-    format!("{fence}{pad}{text}{pad}{fence}")
+    longest
 }
 
 /// A cell that reads as a number (`1,234`, `+5`, `-0.3`, or empty): right-aligned.
@@ -136,14 +140,14 @@ fn is_numeric(cell: &str) -> bool {
 /// Escapes text for Markdown (in a table cell or a paragraph): every character that could start markup or end a
 /// cell is backslash-escaped, and line breaks become spaces, so text from the core reads as text.
 pub fn md_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '~' | '!' | '&' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '!' | '~' | '{' | '}' | '(' | ')' => {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' => out.push(' '),
+            '\n' | '\r' | '\t' => out.push(' '),
             c => out.push(c),
         }
     }

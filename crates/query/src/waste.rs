@@ -3,7 +3,8 @@
 //!
 //! - **duplicates**: equal `str`, `bytes`, `tuple` and `frozenset` values held as separate objects (content hashed:
 //!   a tuple's or frozenset's items by value when they are str, bytes, int, float or such containers, else by
-//!   identity). Saved: `(n − 1) × sys.getsizeof`, by sharing one object (`sys.intern`, a cache).
+//!   identity). Saved: every copy but one, by sharing one object (`sys.intern`, a cache); `size_bytes` gives
+//!   `(n − 1) × sys.getsizeof`.
 //! - **sparse**: lists, dicts and sets whose table is far larger than their items need (`Heap::slack`: a list's
 //!   unused `allocated` slots; a set or dict table beyond what a copy would allocate). Saved: the unused table.
 //! - **slots**: classes with at least [`MIN_GROUP`] instances whose attribute names are the same: a class with
@@ -18,7 +19,8 @@
 //! malloc chunk (8 bytes of header, 16-byte steps). Advice of different kinds may overlap (a duplicate str inside a
 //! record): their savings do not add up.
 //!
-//! JSON: `{"python", "advice": [{"kind", "bytes_saved", "count", "example", "type", "path", "change", "evidence"}],
+//! JSON: `{"python", "advice": [{"kind", "bytes_saved", "size_bytes" (duplicates), "count", "example", "type", "path",
+//! "change", "evidence"}],
 //! "notes"}`.
 
 use std::collections::HashMap;
@@ -54,8 +56,11 @@ const MAX_VALUE_BYTES: usize = 1 << 20;
 pub struct Advice {
     /// `duplicates`, `sparse`, `slots`, `boxed numbers` or `records`.
     pub kind: String,
-    /// Estimated bytes the change saves.
+    /// Estimated bytes the change saves, as the allocator counts them.
     pub bytes_saved: u64,
+    /// `duplicates`: `(n − 1) × sys.getsizeof`, the bytes of the copies as Python counts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
     /// Objects concerned (copies, containers, instances, items, dicts).
     pub count: u64,
     /// One of them.
@@ -111,6 +116,7 @@ impl<P: ProcessImage + ?Sized> Cx<'_, '_, '_, P> {
         Advice {
             kind: kind.to_owned(),
             bytes_saved: saved,
+            size_bytes: None,
             count: n,
             example: Some(self.snap.addr(example)),
             type_name: self.names[example as usize].to_owned(),
@@ -241,10 +247,11 @@ fn duplicates<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, limit: usize) ->
             groups.entry((k, sizes[id as usize])).or_default().push(id);
         }
     }
+    // Saved: every copy but one, as the allocator hands each out.
     let mut dup: Vec<(u64, Vec<ObjectId>)> = groups
         .into_iter()
         .filter(|(_, ids)| ids.len() > 1)
-        .map(|((_, size), ids)| ((ids.len() as u64 - 1) * size, ids))
+        .map(|(_, ids)| (ids[1..].iter().map(|&id| allocated(cx.footprint(id))).sum(), ids))
         .collect();
     dup.sort_by(|a, b| b.0.cmp(&a.0).then(a.1[0].cmp(&b.1[0])));
     dup.truncate(limit);
@@ -260,7 +267,9 @@ fn duplicates<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, limit: usize) ->
             };
             let evidence =
                 format!("{} equal copies of {} ({} bytes each)", count(n), cx.preview(ex), count(sizes[ex as usize]));
-            cx.advice("duplicates", saved, n, ex, change, evidence)
+            let mut a = cx.advice("duplicates", saved, n, ex, change, evidence);
+            a.size_bytes = Some((n - 1) * sizes[ex as usize]);
+            a
         })
         .collect()
 }
@@ -429,8 +438,9 @@ fn records<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>) -> Vec<Advice> {
         if ids.len() < MIN_GROUP {
             continue;
         }
-        // A namedtuple of n fields: a tuple (GC header, 24-byte header, n words).
-        let tuple = allocated(cx.gc_head + 24 + 8 * keys.len() as u64);
+        // A namedtuple of n fields: an instance of a tuple subclass, which `PyType_GenericAlloc` allocates with room
+        // for one item more than it holds (GC header, 24-byte header, n + 1 words).
+        let tuple = allocated(cx.gc_head + 24 + 8 * (keys.len() as u64 + 1));
         let saved: u64 = ids.iter().map(|&id| allocated(cx.footprint(id)).saturating_sub(tuple)).sum();
         let fields = if cx.redact { format!("{} fields", keys.len()) } else { format!("the fields {keys:?}") };
         let change = format!("use a namedtuple or a @dataclass(slots=True) with {fields}");

@@ -38,7 +38,7 @@ fn interpreter(o: &Opened) -> (String, String) {
 }
 
 /// Refuses two dumps that are not of the same executable and Python version.
-fn same_program(old: &Opened, new: &Opened, a: &DiffArgs) -> anyhow::Result<()> {
+fn same_program(old: &Opened, new: &Opened, old_path: &Path, new_path: &Path) -> anyhow::Result<()> {
     let ((ov, ob), (nv, nb)) = (interpreter(old), interpreter(new));
     let same_binary = match (old.python.object, new.python.object) {
         (Some(i), Some(j)) => {
@@ -55,8 +55,8 @@ fn same_program(old: &Opened, new: &Opened, a: &DiffArgs) -> anyhow::Result<()> 
             "{} and {} are not dumps of the same program: the first runs Python {ov} from {ob}, the second Python \
              {nv} from {nb}; `heapscope diff` compares two dumps of one process (or of one build of a program), and \
              `heapscope summary` describes each on its own",
-            a.old.display(),
-            a.new.display()
+            old_path.display(),
+            new_path.display()
         );
     }
     Ok(())
@@ -66,23 +66,39 @@ fn pid(o: &Opened) -> Option<i64> {
     o.process.core().process().map(|p| i64::from(p.pid))
 }
 
-/// `heapscope diff OLD NEW`.
-pub fn run(a: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    check::<DiffReport>("diff", a.format)?;
-    let old = super::heap::open_core(&core_args(a, &a.old)).with_context(|| format!("OLD {}", a.old.display()))?;
-    let new = super::heap::open_core(&core_args(a, &a.new)).with_context(|| format!("NEW {}", a.new.display()))?;
-    same_program(&old, &new, a)?;
+/// Compares two opened dumps (refusing two of different programs): what `diff` and `report --baseline` show.
+pub fn compare(
+    old: &Opened,
+    new: &Opened,
+    (old_path, new_path): (&Path, &Path),
+    redact: bool,
+    limit: usize,
+) -> anyhow::Result<DiffReport> {
+    same_program(old, new, old_path, new_path)?;
     let alive_old = Alive::new(&old.snapshot).context("cannot compute the dominator tree of OLD")?;
     let alive_new = Alive::new(&new.snapshot).context("cannot compute the dominator tree of NEW")?;
     let heap_old = Heap::new(&old.process, &old.layout);
     let heap_new = Heap::new(&new.process, &new.layout);
-    let paths_old = Paths::new(&alive_old, &heap_old).redact(a.privacy.redact);
-    let paths_new = Paths::new(&alive_new, &heap_new).redact(a.privacy.redact);
+    let paths_old = Paths::new(&alive_old, &heap_old).redact(redact);
+    let paths_new = Paths::new(&alive_new, &heap_new).redact(redact);
     let dump =
         |core: &Path, o: &Opened, alive, paths| Dump { core: core.display().to_string(), pid: pid(o), alive, paths };
-    let (d_old, d_new) = (dump(&a.old, &old, &alive_old, &paths_old), dump(&a.new, &new, &alive_new, &paths_new));
+    let (d_old, d_new) = (dump(old_path, old, &alive_old, &paths_old), dump(new_path, new, &alive_new, &paths_new));
     let same_process = d_old.pid.is_some() && d_old.pid == d_new.pid;
-    let report = DiffReport::collect(&d_old, &d_new, same_process, DiffOptions { limit: a.limit });
+    Ok(DiffReport::collect(&d_old, &d_new, same_process, DiffOptions { limit }))
+}
+
+/// Opens one of the two cores of a comparison, naming it in errors.
+pub fn open(which: &str, a: &CoreArgs) -> anyhow::Result<Opened> {
+    super::heap::open_core(a).with_context(|| format!("{which} {}", a.core.display()))
+}
+
+/// `heapscope diff OLD NEW`.
+pub fn run(a: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    check::<DiffReport>("diff", a.format)?;
+    let old = open("OLD", &core_args(a, &a.old))?;
+    let new = open("NEW", &core_args(a, &a.new))?;
+    let report = compare(&old, &new, (&a.old, &a.new), a.privacy.redact, a.limit)?;
     emit(&report, "diff", a.format, out)?;
     let finished_old = super::heap::finish(&old, a.verbose, out).with_context(|| format!("in OLD {}", a.old.display()));
     let finished_new = super::heap::finish(&new, a.verbose, out).with_context(|| format!("in NEW {}", a.new.display()));

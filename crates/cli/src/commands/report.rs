@@ -12,7 +12,10 @@ use heapscope_query::info::InfoReport;
 use heapscope_query::report::{Format, Report};
 use heapscope_query::stacks::StacksReport;
 
-use crate::args::{ReportArgs, ReportFormat};
+use crate::args::{CoreArgs, ReportArgs, ReportFormat};
+
+/// Owners and examples of the comparison with `--baseline`.
+const BASELINE_ROWS: usize = 20;
 
 /// Frames shown per thread (a runaway recursion would otherwise fill the page).
 const MAX_FRAMES: usize = 1000;
@@ -43,11 +46,24 @@ pub fn run(a: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let opts = FullOptions { top: a.top as usize, redact: a.privacy.redact, ..FullOptions::default() };
     let mut report = FullReport::collect(facts, stacks, &alive, &heap, &paths, &opts);
     report.summary.unverified_version = opened.layout.basis.unverified.clone();
+    let baseline = match &a.baseline {
+        Some(old_core) => {
+            let old_args = CoreArgs { core: old_core.clone(), snapshot: None, ..a.core.clone() };
+            let old = super::diff::open("the baseline", &old_args)?;
+            report.baseline =
+                Some(super::diff::compare(&old, &opened, (old_core, &a.core.core), a.privacy.redact, BASELINE_ROWS)?);
+            Some(old)
+        }
+        None => None,
+    };
     match &a.output {
         Some(path) => {
             super::export::write_atomically(path, |w| Ok(report.write(format, w)?))?;
         }
         None => report.write(format, out)?,
+    }
+    if let Some(old) = &baseline {
+        super::heap::finish(old, a.verbose, out).context("in the baseline")?;
     }
     super::heap::finish(&opened, a.verbose, out)
 }

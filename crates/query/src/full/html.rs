@@ -29,7 +29,14 @@ const SECTIONS: &[Section] = &[
     ("leaks", "Leak suspects", leaks),
     ("garbage", "Garbage & cycles", garbage),
     ("stacks", "Thread stacks", stacks),
+    ("waste", "What to change", waste),
+    ("growth", "What grew", growth),
 ];
+
+/// Whether the report has something for section `id` (only a report with a baseline has `growth`).
+fn shown(r: &FullReport, id: &str) -> bool {
+    id != "growth" || r.baseline.is_some()
+}
 
 /// Escapes `&`, `<`, `>`, `"` and `'`: the text is safe in an element and in a quoted attribute, in HTML and SVG.
 pub fn escape_html(s: &str) -> Cow<'_, str> {
@@ -77,6 +84,165 @@ fn addr(a: Addr) -> String {
     format!("<code class=\"addr\">{a}</code>")
 }
 
+/// A signed count or byte delta, exact value in `data-value` and `title`, in a table cell.
+fn td_delta(v: i64, bytes: bool) -> String {
+    let sign = if v > 0 {
+        "+"
+    } else if v < 0 {
+        "−"
+    } else {
+        ""
+    };
+    let shown = if bytes { human_bytes(v.unsigned_abs()) } else { human_count(v.unsigned_abs()) };
+    let class = if v > 0 {
+        "num grew"
+    } else if v < 0 {
+        "num shrank"
+    } else {
+        "num"
+    };
+    format!("<td class=\"{class}\" data-value=\"{v}\" title=\"{sign}{}\">{sign}{shown}</td>", count(v.unsigned_abs()))
+}
+
+fn waste(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
+    let advice = &r.waste.advice;
+    if advice.is_empty() {
+        return writeln!(w, "<p>No waste found.</p>");
+    }
+    writeln!(
+        w,
+        "<p>What to change to use less memory, with the bytes each change would save (as the allocator counts them).          Savings of different kinds may overlap. <code>heapscope waste CORE</code> lists more.</p>"
+    )?;
+    writeln!(w, "<table class=\"sortable\" id=\"waste-table\">")?;
+    writeln!(
+        w,
+        "<thead><tr><th data-sort=\"num\">Saves</th><th data-sort=\"text\">Kind</th><th data-sort=\"num\">Count</th>\
+         <th data-sort=\"text\">Change</th><th data-sort=\"text\">Evidence</th></tr></thead>\n<tbody>"
+    )?;
+    for a in advice {
+        let example = a
+            .path
+            .as_deref()
+            .map(|p| format!("<div class=\"path\">e.g. <code>{}</code></div>", escape_html(p)))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "<tr>{}<td>{}</td>{}<td>{}</td><td>{}{example}</td></tr>",
+            td_bytes(a.bytes_saved),
+            escape_html(&a.kind),
+            td_count(a.count),
+            escape_html(&a.change),
+            escape_html(&a.evidence)
+        )?;
+    }
+    writeln!(w, "</tbody></table>")
+}
+
+fn growth(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
+    let Some(d) = &r.baseline else { return Ok(()) };
+    writeln!(
+        w,
+        "<p>Since <code>{}</code> (pid {}): {} objects, {}.</p>",
+        escape_html(&d.old.core),
+        opt(d.old.pid),
+        td_inline(d.new.objects as i64 - d.old.objects as i64, false),
+        td_inline(d.new.bytes as i64 - d.old.bytes as i64, true)
+    )?;
+    for n in &d.notes {
+        writeln!(w, "<p class=\"muted\">{}</p>", escape_html(n))?;
+    }
+    writeln!(w, "<h3>By owner</h3>")?;
+    if d.owners.is_empty() {
+        writeln!(w, "<p>No owner changed.</p>")?;
+    } else {
+        writeln!(w, "<table class=\"sortable\" id=\"growth-owners\">")?;
+        writeln!(
+            w,
+            "<thead><tr><th data-sort=\"num\">Δ retained</th><th data-sort=\"num\">Before</th>\
+             <th data-sort=\"num\">Now</th><th data-sort=\"text\">Type</th><th data-sort=\"text\">Path</th></tr>\
+             </thead>\n<tbody>"
+        )?;
+        for o in &d.owners {
+            writeln!(
+                w,
+                "<tr>{}{}{}<td><code>{}</code></td><td><code>{}</code></td></tr>",
+                td_delta(o.delta_bytes, true),
+                td_bytes(o.old_retained_bytes),
+                td_bytes(o.new_retained_bytes),
+                escape_html(&o.type_name),
+                escape_html(&o.path)
+            )?;
+        }
+        writeln!(w, "</tbody></table>")?;
+    }
+    writeln!(w, "<h3>By type</h3>")?;
+    writeln!(w, "<table class=\"sortable\" id=\"growth-types\">")?;
+    writeln!(
+        w,
+        "<thead><tr><th data-sort=\"text\">Type</th><th data-sort=\"num\">Δ objects</th>\
+         <th data-sort=\"num\">Δ bytes</th><th data-sort=\"num\">Objects now</th><th data-sort=\"num\">Bytes now</th>\
+         </tr></thead>\n<tbody>"
+    )?;
+    let changed: Vec<_> = d.types.iter().filter(|t| t.delta_count != 0 || t.delta_bytes != 0).collect();
+    for t in changed.iter().take(r.options.top) {
+        writeln!(
+            w,
+            "<tr data-type=\"{name}\"><td><code>{name}</code></td>{}{}{}{}</tr>",
+            td_delta(t.delta_count, false),
+            td_delta(t.delta_bytes, true),
+            td_count(t.new_count),
+            td_bytes(t.new_bytes),
+            name = escape_html(&t.type_name)
+        )?;
+    }
+    writeln!(w, "</tbody></table>")?;
+    if changed.len() > r.options.top {
+        writeln!(
+            w,
+            "<p class=\"muted\">{} more types changed: <code>heapscope diff OLD NEW</code> lists them all.</p>",
+            count((changed.len() - r.options.top) as u64)
+        )?;
+    }
+    if d.objects_matched {
+        writeln!(w, "<h3>New and freed objects</h3>\n<ul>")?;
+        for (what, c) in [("New objects that survive", &d.new_objects), ("Freed objects", &d.freed_objects)] {
+            let types: Vec<String> = c
+                .types
+                .iter()
+                .take(5)
+                .map(|t| format!("{} <code>{}</code>", count(t.count), escape_html(&t.type_name)))
+                .collect();
+            writeln!(
+                w,
+                "<li>{what}: {} ({}){}{}</li>",
+                span_count(c.count, None),
+                span_bytes(c.bytes, None),
+                if types.is_empty() { "" } else { ": " },
+                types.join(", ")
+            )?;
+        }
+        writeln!(
+            w,
+            "<li>{} addresses hold another object of the same type than before (freed, then reused).</li>\n</ul>",
+            span_count(d.reused_addresses.count, None)
+        )?;
+    }
+    Ok(())
+}
+
+/// A signed delta in running text.
+fn td_inline(v: i64, bytes: bool) -> String {
+    let sign = if v > 0 {
+        "+"
+    } else if v < 0 {
+        "−"
+    } else {
+        ""
+    };
+    let shown = if bytes { human_bytes(v.unsigned_abs()) } else { human_count(v.unsigned_abs()) };
+    format!("<span class=\"num\" data-value=\"{v}\" title=\"{sign}{}\">{sign}{shown}</span>", count(v.unsigned_abs()))
+}
+
 /// Writes the page.
 pub(super) fn write(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     let title = format!("heapscope report: Python {} (pid {})", r.process.python, opt(r.process.pid));
@@ -90,11 +256,11 @@ pub(super) fn write(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "<title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>", escape_html(&title))?;
     writeln!(w, "<header><h1>{}</h1>", escape_html(&title))?;
     writeln!(w, "<nav>")?;
-    for (id, name, _) in SECTIONS {
+    for (id, name, _) in SECTIONS.iter().filter(|s| shown(r, s.0)) {
         writeln!(w, "<a href=\"#{id}\">{name}</a>")?;
     }
     writeln!(w, "</nav></header>\n<main>")?;
-    for (id, name, section) in SECTIONS {
+    for (id, name, section) in SECTIONS.iter().filter(|s| shown(r, s.0)) {
         writeln!(w, "<section id=\"{id}\">\n<h2>{name}</h2>")?;
         section(r, w)?;
         writeln!(w, "</section>")?;

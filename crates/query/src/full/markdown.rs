@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use super::{owners_total, unlisted, FullReport};
 use crate::alive::Owner;
 use crate::format::{count, human_bytes, human_count};
+use crate::table::longest_run;
 
 /// A section: its heading and its writer. A new section is one more row and one more function.
 type Section = (&'static str, fn(&FullReport, &mut dyn Write) -> io::Result<()>);
@@ -18,12 +19,14 @@ const SECTIONS: &[Section] = &[
     ("Leak suspects", leaks),
     ("Garbage and cycles", garbage),
     ("Thread stacks", stacks),
+    ("What to change", waste),
+    ("What grew", growth),
 ];
 
 /// Writes the report.
 pub(super) fn write(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "# heapscope report: Python {}", text(&r.process.python))?;
-    for (title, section) in SECTIONS {
+    for (title, section) in SECTIONS.iter().filter(|s| s.0 != "What grew" || r.baseline.is_some()) {
         writeln!(w, "\n## {title}\n")?;
         section(r, w)?;
     }
@@ -35,29 +38,52 @@ pub(super) fn write(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     )
 }
 
-/// Text in a table cell or a paragraph: Markdown punctuation backslash-escaped, newlines as spaces.
-pub(super) fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '!' | '~' | '{' | '}' | '(' | ')' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
+fn waste(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
+    if r.waste.advice.is_empty() {
+        return writeln!(w, "No waste found.");
     }
-    out
+    writeln!(w, "Savings of different kinds may overlap; `heapscope waste CORE` lists more.\n")?;
+    header(w, &[("Saves", true), ("Kind", false), ("Count", true), ("Change", false), ("Example", false)])?;
+    for a in &r.waste.advice {
+        row(
+            w,
+            [
+                count(a.bytes_saved),
+                text(&a.kind),
+                count(a.count),
+                text(&a.change),
+                a.path.as_deref().map(code).unwrap_or_default(),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
-/// Inline code that shows `s` as it is, also in a table cell: fenced by one backtick more than the longest run of
-/// backticks inside, padded when it starts or ends with one, `|` escaped (GFM splits cells before code spans).
+fn growth(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
+    let Some(d) = &r.baseline else { return Ok(()) };
+    // The diff's own Markdown, its headings one level down.
+    let mut body = Vec::new();
+    crate::report::Report::write_markdown(d, &mut body)?;
+    let body = String::from_utf8_lossy(&body);
+    for line in body.lines().skip_while(|l| l.starts_with("## ") || l.is_empty()) {
+        if line.starts_with('#') {
+            writeln!(w, "#{line}")?;
+        } else {
+            writeln!(w, "{line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Text in a table cell or a paragraph: Markdown punctuation backslash-escaped, newlines as spaces.
+pub(super) fn text(s: &str) -> String {
+    crate::md_escape(s)
+}
+
+/// Inline code that shows `s` as it is, also in a table cell: [`crate::md_code`], `|` escaped (GFM splits cells
+/// before code spans).
 pub(super) fn code(s: &str) -> String {
-    let s: String = s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
-    let fence = "`".repeat(longest_run(&s, '`') + 1);
-    let pad = if s.starts_with('`') || s.ends_with('`') || s.is_empty() { " " } else { "" };
-    format!("{fence}{pad}{}{pad}{fence}", s.replace('|', "\\|"))
+    crate::md_code(s).replace('|', "\\|")
 }
 
 /// A table row.
@@ -338,15 +364,6 @@ fn stacks(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "\n> **Error:** {}", text(p))?;
     }
     Ok(())
-}
-
-fn longest_run(s: &str, ch: char) -> usize {
-    let (mut longest, mut run) = (0, 0);
-    for c in s.chars() {
-        run = if c == ch { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    longest
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! (from [`InfoReport`]), the type histogram ([`SummaryReport`]), the biggest owners as the dominator tree
 //! ([`TopReport`]), the leak suspects and roots ([`LeaksReport`]) with the path of each suspect's accumulation point
 //! drawn, the garbage ([`GarbageReport`]) and the largest reference cycles ([`CyclesReport`]) drawn, and the thread
-//! stacks ([`StacksReport`]). The renderers ([`html`], [`markdown`]) write one section per function, in the order
+//! stacks ([`StacksReport`]), the waste advice ([`WasteReport`]) and, given a baseline dump, what grew since
+//! ([`DiffReport`]). The renderers ([`html`], [`markdown`]) write one section per function, in the order
 //! of their `SECTIONS` table, and show the first [`FullOptions::top`] rows of each table with an "others" row for
 //! the rest: the page stays bounded whatever the heap's size, and points to `export` and `query` for everything.
 
@@ -23,11 +24,13 @@ use serde::Serialize;
 
 use crate::alive::{LeaksReport, Owner, PathReport, Paths, TopBy, TopOptions, TopReport};
 use crate::cycles::{signature_text_short, CyclesReport};
+use crate::diff::DiffReport;
 use crate::garbage::GarbageReport;
 use crate::info::InfoReport;
 use crate::report::{Format, Report};
 use crate::stacks::StacksReport;
 use crate::summary::SummaryReport;
+use crate::waste::WasteReport;
 
 pub use html::escape_html;
 
@@ -52,6 +55,9 @@ impl Default for FullOptions {
         FullOptions { top: 50, pictures: 10, cycle_nodes: 12, threshold: 0.1, redact: false }
     }
 }
+
+/// Pieces of waste advice shown.
+const WASTE_ADVICE: usize = 15;
 
 /// Levels of the dominator tree shown below each of the first owners, and children per level.
 const TREE_DEPTH: usize = 2;
@@ -158,6 +164,10 @@ pub struct FullReport {
     pub cycle_pictures: Vec<CyclePicture>,
     /// Every thread's Python stack.
     pub stacks: StacksReport,
+    /// What to change to use less memory.
+    pub waste: WasteReport,
+    /// With `--baseline OLD`: what grew since OLD.
+    pub baseline: Option<DiffReport>,
 }
 
 impl FullReport {
@@ -220,6 +230,8 @@ impl FullReport {
             cycles,
             cycle_pictures,
             stacks,
+            waste: WasteReport::collect(alive, heap, paths, WASTE_ADVICE, opts.redact),
+            baseline: None,
         }
     }
 }
@@ -304,9 +316,13 @@ mod tests {
 
     const EVIL: &str = "<script>alert('x')</script>";
 
+    /// Text from a hostile core: markup, quotes, an ampersand, a pipe and a backtick.
+    fn evil(s: &str) -> String {
+        format!("{EVIL}{s}\"'&|`")
+    }
+
     /// A report whose every string from the core is markup.
     fn hostile() -> FullReport {
-        let evil = |s: &str| format!("{EVIL}{s}\"'&|`");
         let python = Detection {
             version: PythonVersion { major: 3, minor: 12, micro: 1, level: ReleaseLevel::Final, serial: 0 },
             version_source: VersionSource::PyVersionSymbol,
@@ -440,6 +456,72 @@ mod tests {
                 warnings: Vec::new(),
                 unverified_version: None,
             },
+            waste: WasteReport {
+                python: "3.12.1".into(),
+                advice: vec![crate::waste::Advice {
+                    kind: "duplicates".into(),
+                    bytes_saved: 640,
+                    size_bytes: Some(560),
+                    count: 11,
+                    example: Some(Addr(0x10)),
+                    type_name: evil("waste type"),
+                    path: Some(evil("waste path")),
+                    change: evil("change"),
+                    evidence: evil("evidence"),
+                }],
+                notes: vec![evil("waste note")],
+            },
+            baseline: Some(hostile_diff()),
+        }
+    }
+
+    fn hostile_diff() -> DiffReport {
+        use crate::diff::{
+            DumpFacts, ObjectChange, ObjectExample, OwnerDelta, Reused, Surviving, TypeDelta, TypeTotal,
+        };
+        let facts =
+            |side: &str| DumpFacts { core: evil(side), pid: Some(1), python: "3.12.1".into(), objects: 10, bytes: 100 };
+        let change = ObjectChange {
+            count: 1,
+            bytes: 10,
+            types: vec![TypeTotal { type_name: evil("changed type"), count: 1, bytes: 10 }],
+            examples: vec![ObjectExample {
+                address: Addr(0x10),
+                type_name: evil("example"),
+                size: 10,
+                path: Some(evil("example path")),
+            }],
+        };
+        DiffReport {
+            old: facts("old"),
+            new: facts("new"),
+            objects_matched: true,
+            types: vec![TypeDelta {
+                type_name: evil("grown type"),
+                old_count: 1,
+                new_count: 2,
+                delta_count: 1,
+                old_bytes: 10,
+                new_bytes: 20,
+                delta_bytes: 10,
+            }],
+            owners: vec![OwnerDelta {
+                path: evil("owner path"),
+                type_name: evil("owner type"),
+                old_address: Some(Addr(0x10)),
+                new_address: Some(Addr(0x10)),
+                old_retained_bytes: 10,
+                new_retained_bytes: 20,
+                delta_bytes: 10,
+                old_retained_count: 1,
+                new_retained_count: 2,
+                delta_count: 1,
+            }],
+            new_objects: change.clone(),
+            freed_objects: change,
+            surviving: Surviving { count: 9, bytes: 90 },
+            reused_addresses: Reused { count: 1, examples: vec![Addr(0x10)] },
+            notes: vec![evil("diff note")],
         }
     }
 
