@@ -84,22 +84,23 @@ fn addr(a: Addr) -> String {
     format!("<code class=\"addr\">{a}</code>")
 }
 
+/// A signed count or byte delta: its sign (a minus sign for less) and its magnitude rounded.
+fn signed(v: i64, bytes: bool) -> (&'static str, String) {
+    let sign = match v.signum() {
+        1 => "+",
+        -1 => "−",
+        _ => "",
+    };
+    (sign, if bytes { human_bytes(v.unsigned_abs()) } else { human_count(v.unsigned_abs()) })
+}
+
 /// A signed count or byte delta, exact value in `data-value` and `title`, in a table cell.
 fn td_delta(v: i64, bytes: bool) -> String {
-    let sign = if v > 0 {
-        "+"
-    } else if v < 0 {
-        "−"
-    } else {
-        ""
-    };
-    let shown = if bytes { human_bytes(v.unsigned_abs()) } else { human_count(v.unsigned_abs()) };
-    let class = if v > 0 {
-        "num grew"
-    } else if v < 0 {
-        "num shrank"
-    } else {
-        "num"
+    let (sign, shown) = signed(v, bytes);
+    let class = match v.signum() {
+        1 => "num grew",
+        -1 => "num shrank",
+        _ => "num",
     };
     format!("<td class=\"{class}\" data-value=\"{v}\" title=\"{sign}{}\">{sign}{shown}</td>", count(v.unsigned_abs()))
 }
@@ -232,14 +233,7 @@ fn growth(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
 
 /// A signed delta in running text.
 fn td_inline(v: i64, bytes: bool) -> String {
-    let sign = if v > 0 {
-        "+"
-    } else if v < 0 {
-        "−"
-    } else {
-        ""
-    };
-    let shown = if bytes { human_bytes(v.unsigned_abs()) } else { human_count(v.unsigned_abs()) };
+    let (sign, shown) = signed(v, bytes);
     format!("<span class=\"num\" data-value=\"{v}\" title=\"{sign}{}\">{sign}{shown}</span>", count(v.unsigned_abs()))
 }
 
