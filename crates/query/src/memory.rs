@@ -178,17 +178,19 @@ impl MemoryReport {
             if bytes > 0 {
                 let r = &mut rows[kind];
                 r.mappings += 1;
-                r.bytes += bytes;
-                r.dumped_bytes += dumped;
+                r.bytes = r.bytes.saturating_add(bytes);
+                r.dumped_bytes = r.dumped_bytes.saturating_add(dumped);
             }
         };
         for seg in core.segments() {
             let (a, b) = (seg.vaddr.0, seg.end().0);
             let dumped_end = seg.dumped_end().0;
-            let in_arenas = overlap(&arenas, a, b);
-            let in_arenas_dumped = overlap(&arenas, a, dumped_end);
+            // Arena ranges come from the core and may overlap: never count more than the segment holds.
+            let in_arenas = overlap(&arenas, a, b).min(seg.memsz);
+            let in_arenas_dumped = overlap(&arenas, a, dumped_end).min(in_arenas);
             add(0, in_arenas, in_arenas_dumped);
-            let (rest, rest_dumped) = (seg.memsz - in_arenas, (dumped_end - a).saturating_sub(in_arenas_dumped));
+            let (rest, rest_dumped) =
+                (seg.memsz - in_arenas, dumped_end.saturating_sub(a).saturating_sub(in_arenas_dumped));
             let file = core.mapped_files().iter().any(|m| m.start.0 < b && a < m.end.0);
             let kind = if sps.iter().any(|&sp| a <= sp && sp < b) {
                 3
@@ -204,8 +206,8 @@ impl MemoryReport {
         }
         let mut totals = MemoryTotals::default();
         for r in &rows {
-            totals.mapped_bytes += r.bytes;
-            totals.dumped_bytes += r.dumped_bytes;
+            totals.mapped_bytes = totals.mapped_bytes.saturating_add(r.bytes);
+            totals.dumped_bytes = totals.dumped_bytes.saturating_add(r.dumped_bytes);
         }
 
         // An object in an arena occupies its own block (its other allocations, a list's items or a dict's keys,
@@ -251,9 +253,10 @@ impl MemoryReport {
                 totals.object_bytes = objects.in_arenas.bytes;
                 totals.other_block_bytes = s.allocated_bytes.saturating_sub(objects.in_arenas.bytes);
                 totals.overhead_bytes = s.pool_header_bytes + s.quantization_bytes + s.arena_alignment_bytes;
-                totals.free_bytes = s.available_bytes + s.unused_pool_bytes;
-                let accounted =
-                    totals.object_bytes + totals.other_block_bytes + totals.overhead_bytes + totals.free_bytes;
+                totals.free_bytes = s.available_bytes.saturating_add(s.unused_pool_bytes);
+                let accounted = [totals.other_block_bytes, totals.overhead_bytes, totals.free_bytes]
+                    .iter()
+                    .fold(totals.object_bytes, |a, &b| a.saturating_add(b));
                 totals.unaccounted_bytes = (i128::from(s.arena_bytes) - i128::from(accounted)) as i64;
             }
             None => warnings.push("pymalloc's arena table was not found: no pymalloc statistics".into()),

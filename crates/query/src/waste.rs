@@ -89,12 +89,14 @@ pub struct WasteReport {
 
 /// Bytes the allocator hands out for a request of `n` bytes: a pymalloc block, or a malloc chunk.
 pub fn allocated(n: u64) -> u64 {
+    // Sizes come from the core: saturate rather than overflow on absurd ones.
+    let round = |n: u64| n.checked_next_multiple_of(16).unwrap_or(u64::MAX);
     if n == 0 {
         0
     } else if n <= 512 {
-        n.next_multiple_of(16)
+        round(n)
     } else {
-        (n + 8).next_multiple_of(16)
+        round(n.saturating_add(8))
     }
 }
 
@@ -251,7 +253,7 @@ fn duplicates<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, limit: usize) ->
     let mut dup: Vec<(u64, Vec<ObjectId>)> = groups
         .into_iter()
         .filter(|(_, ids)| ids.len() > 1)
-        .map(|(_, ids)| (ids[1..].iter().map(|&id| allocated(cx.footprint(id))).sum(), ids))
+        .map(|(_, ids)| (ids[1..].iter().fold(0u64, |a, &id| a.saturating_add(allocated(cx.footprint(id)))), ids))
         .collect();
     dup.sort_by(|a, b| b.0.cmp(&a.0).then(a.1[0].cmp(&b.1[0])));
     dup.truncate(limit);
@@ -268,7 +270,7 @@ fn duplicates<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, limit: usize) ->
             let evidence =
                 format!("{} equal copies of {} ({} bytes each)", count(n), cx.preview(ex), count(sizes[ex as usize]));
             let mut a = cx.advice("duplicates", saved, n, ex, change, evidence);
-            a.size_bytes = Some((n - 1) * sizes[ex as usize]);
+            a.size_bytes = Some((n - 1).saturating_mul(sizes[ex as usize]));
             a
         })
         .collect()
@@ -340,10 +342,10 @@ fn slots<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>) -> Vec<Advice> {
             // A materialised __dict__ that only this instance holds goes with it.
             for (t, label, _) in cx.snap.refs(id) {
                 if matches!(label, Label::Field("__dict__")) && cx.alive.strong_referrers()[t as usize] == 1 {
-                    now += allocated(cx.footprint(t));
+                    now = now.saturating_add(allocated(cx.footprint(t)));
                 }
             }
-            saved += now.saturating_sub(slotted);
+            saved = now.saturating_sub(slotted).saturating_add(saved);
         }
         let change = format!("give {name} __slots__ = {:?} (or @dataclass(slots=True))", attrs);
         let evidence = format!(
@@ -381,7 +383,7 @@ fn boxed<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, limit: usize) -> Vec<
                 }
                 // An item held only here goes with the change.
                 if cx.alive.strong_referrers()[t as usize] == 1 && cx.snap.refcounts()[t as usize] == 1 {
-                    items_bytes += allocated(cx.footprint(t));
+                    items_bytes = items_bytes.saturating_add(allocated(cx.footprint(t)));
                 }
             }
         }
@@ -390,8 +392,8 @@ fn boxed<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, limit: usize) -> Vec<
             continue;
         }
         // array('d') of n items: the object (64 bytes) and its buffer of 8 bytes per item.
-        let array = allocated(64) + allocated(8 * n);
-        let saved = (items_bytes + allocated(cx.footprint(id))).saturating_sub(array);
+        let array = allocated(64).saturating_add(allocated(n.saturating_mul(8)));
+        let saved = items_bytes.saturating_add(allocated(cx.footprint(id))).saturating_sub(array);
         found.push((saved, id, n, code));
     }
     found.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -441,7 +443,7 @@ fn records<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>) -> Vec<Advice> {
         // A namedtuple of n fields: an instance of a tuple subclass, which `PyType_GenericAlloc` allocates with room
         // for one item more than it holds (GC header, 24-byte header, n + 1 words).
         let tuple = allocated(cx.gc_head + 24 + 8 * (keys.len() as u64 + 1));
-        let saved: u64 = ids.iter().map(|&id| allocated(cx.footprint(id)).saturating_sub(tuple)).sum();
+        let saved = ids.iter().fold(0u64, |a, &id| a.saturating_add(allocated(cx.footprint(id)).saturating_sub(tuple)));
         let fields = if cx.redact { format!("{} fields", keys.len()) } else { format!("the fields {keys:?}") };
         let change = format!("use a namedtuple or a @dataclass(slots=True) with {fields}");
         let evidence = format!(
@@ -477,5 +479,18 @@ impl Report for WasteReport {
             writeln!(w, "note: {n}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocated_rounds_like_the_allocators_and_saturates() {
+        assert_eq!((allocated(0), allocated(1), allocated(24), allocated(512)), (0, 16, 32, 512));
+        assert_eq!(allocated(513), 528);
+        assert_eq!(allocated(u64::MAX), u64::MAX);
+        assert_eq!(allocated(u64::MAX - 20), u64::MAX);
     }
 }

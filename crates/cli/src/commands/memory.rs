@@ -25,7 +25,10 @@ pub fn run(a: &MemoryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
                 Some(pymalloc_stats(p, layout, &table))
             }
             Err(e) => {
-                warnings.push(format!("cannot locate pymalloc's arena table: {e}"));
+                warnings.push(format!(
+                    "cannot locate pymalloc's arena table: {e}; up to 3.11 it is found by libpython's symbols when \
+                     its file is at hand: pass --sysroot DIR (or --search-path DIR) with the interpreter's binaries"
+                ));
                 None
             }
         },

@@ -56,7 +56,7 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
                 if len > allocated {
                     return Err(DecodeError::malformed(obj, "list", format!("length {len} > allocated {allocated}")));
                 }
-                Ok(Some(Slack { len, capacity: allocated, wasted_bytes: (allocated - len) * 8 }))
+                Ok(Some(Slack { len, capacity: allocated, wasted_bytes: (allocated - len).saturating_mul(8) }))
             }
             Kind::Set | Kind::FrozenSet => {
                 let len = self.set_len(obj)?;
@@ -64,9 +64,9 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
                 let slots = mask.checked_add(1).filter(|s| s.is_power_of_two() && *s >= len).ok_or_else(|| {
                     DecodeError::malformed(obj, "set", format!("mask {mask:#x} is not a table size for {len} keys"))
                 })?;
-                let ideal = smallest_table(|s| len * 5 < s * 3);
+                let ideal = smallest_table(|s| len.saturating_mul(5) < s * 3);
                 // 16 bytes per entry: `{key, hash}`.
-                Ok(Some(Slack { len, capacity: slots, wasted_bytes: slots.saturating_sub(ideal) * 16 }))
+                Ok(Some(Slack { len, capacity: slots, wasted_bytes: slots.saturating_sub(ideal).saturating_mul(16) }))
             }
             Kind::Dict => {
                 let values = self.ptr(obj, &self.layout.dict.ma_values, "dict")?;

@@ -144,7 +144,7 @@ pub fn pymalloc_stats<P: Memory + ?Sized>(p: &P, layout: &Layout, table: &ArenaT
     }
     s.pools.sort_unstable();
     s.arena_bytes = s.arenas * g.arena_size;
-    s.unused_pool_bytes = s.unused_pools * g.pool_size;
+    s.unused_pool_bytes = s.unused_pools.saturating_mul(g.pool_size);
     for c in &s.size_classes {
         s.allocated_bytes += c.blocks_in_use * c.size;
         s.available_bytes += c.blocks_free * c.size;
