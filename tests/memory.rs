@@ -48,14 +48,13 @@ fn check(name: &str) {
 
 crate::per_fixture!(check);
 
-/// pymalloc's figures against what the process printed with `sys._debugmallocstats()` a few statements before the
-/// dump (the truth's `mallocstats`). The workload frees 1,006 blocks between that call and the dump: the locals of
-/// its `_truth` function, `freed` (a list of 1,000 ids, ints of 32 bytes) and `excl` (a set), die when it returns,
-/// after the call (sometimes emptying an arena). Until the fixtures are made again with those locals deleted before
-/// the call, the figures cannot be equal everywhere; what the
-/// test holds to: per size class, the core has at most the pools and blocks in use the truth had, a class with as
-/// many pools has the same number of blocks in all (in use + available: blocks were freed, none appeared), every
-/// other class is equal, and the classes that differ are few; the totals add up the same way.
+/// pymalloc's figures against what the process printed with `sys._debugmallocstats()` just before the dump (the
+/// truth's `mallocstats`; the workload frees its own temporaries before the call and keeps nothing it makes after it).
+/// On 3.15 the arenas and every size class (pools, blocks in use, blocks available) are equal. On 3.8–3.14 two blocks
+/// in use at the call are free at the dump, one of 32 bytes and one of 80 (not yet identified: created after the
+/// truth's object walk and freed after the call); when the 80-byte one was alone in its pool and arena, the pool and
+/// the arena go with it. So: the arenas equal or one fewer, every class equal except at most two that have exactly
+/// one block fewer in use (and at most one pool fewer), and the totals add up as CPython computes them.
 fn against_debugmallocstats(name: &str) {
     let fx = fixture(name);
     let ms = fx.mallocstats();
@@ -65,7 +64,7 @@ fn against_debugmallocstats(name: &str) {
     let p = &m["pymalloc"];
     let n = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("{name}: not a number: {v}"));
     let (arenas, truth_arenas) = (n(&p["arenas"]["count"]), n(&ms["arenas_allocated_current"]));
-    assert!(arenas <= truth_arenas && truth_arenas - arenas <= 1, "{name}: {arenas} arenas, the truth {truth_arenas}");
+    assert!(arenas == truth_arenas || arenas + 1 == truth_arenas, "{name}: {arenas} arenas, the truth {truth_arenas}");
     let classes = |v: &Value| -> Vec<(u64, u64, u64, u64)> {
         v.as_array()
             .unwrap()
@@ -75,27 +74,22 @@ fn against_debugmallocstats(name: &str) {
     };
     let (got, want) = (classes(&p["size_classes"]), classes(&ms["size_classes"]));
     assert_eq!(got.len(), want.len(), "{name}");
-    let (mut differ, mut freed) = (Vec::new(), 0);
+    let mut differ = Vec::new();
     for (g, t) in got.iter().zip(&want) {
         assert_eq!(g.0, t.0, "{name}");
         if g == t {
             continue;
         }
-        assert!(g.1 <= t.1 && g.2 <= t.2, "{name}: class {}: (pools, in use, available) {g:?}, the truth {t:?}", g.0);
-        if g.1 == t.1 {
-            assert_eq!(g.2 + g.3, t.2 + t.3, "{name}: class {}: {g:?}, the truth {t:?}", g.0);
-        }
-        differ.push(g.0);
-        freed += t.2 - g.2;
+        let one_freed = g.2 + 1 == t.2 && (g.1 == t.1 && g.3 == t.3 + 1 || g.1 + 1 == t.1);
+        assert!(one_freed, "{name}: class of {} bytes: (size, pools, in use, available) {g:?}, the truth {t:?}", t.0);
+        differ.push(t.0);
     }
-    let in_use: u64 = want.iter().map(|c| c.2).sum();
+    assert!(differ.len() <= 2, "{name}: size classes {differ:?} differ");
     println!(
-        "{name}: {} of 32 size classes equal; {freed} blocks freed after the truth ({:.2} % of {in_use})",
-        32 - differ.len(),
-        100.0 * freed as f64 / in_use as f64
+        "{name}: {} of {} size classes equal (differing: {differ:?}), {arenas} arenas",
+        got.len() - differ.len(),
+        got.len()
     );
-    assert!(differ.len() <= 4, "{name}: size classes {differ:?} differ");
-    assert!(freed * 100 <= in_use, "{name}: {freed} blocks fewer in use than the truth's {in_use}");
     // The totals follow from the classes as CPython computes them.
     assert_eq!(n(&p["total_bytes"]), n(&p["arenas"]["bytes"]), "{name}");
     assert_eq!(n(&ms["total"]), n(&ms["arenas"]["bytes"]), "{name}: the truth's own total");

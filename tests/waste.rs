@@ -66,15 +66,6 @@ fn check(name: &str) {
 
 crate::per_fixture!(check);
 
-/// Estimates known to miss the measured saving by more than 10 %, with why: each is checked to still miss, so the
-/// list stays true.
-const KNOWN_MISSES: &[(&str, &str, &str)] = &[(
-    "py311",
-    "WASTE_POINTS",
-    "3.11's instance values (the pre-header's values array) cost more per instance than the footprint counts: the \
-     estimate is 34 % below the saving measured",
-)];
-
 /// Every scenario of the workload's `WASTE_*` (the truth's `waste`), against the saving measured in a forked copy of
 /// the process that applied the change: the advice that names the scenario's objects estimates it within 10 %.
 /// The duplicate strs are found exactly: n = 10,000 and (n − 1) × `sys.getsizeof` bytes. (The sparse list is left
@@ -133,12 +124,6 @@ fn against_measured_savings(name: &str) {
             "{scenario}: estimate {estimate}, measured {measured} ({:+.1} %)",
             100.0 * (estimate as f64 / measured as f64 - 1.0)
         ));
-        if let Some(&(_, _, why)) = KNOWN_MISSES.iter().find(|m| m.0 == name && m.1 == scenario) {
-            // Still missed (else the entry goes): the note of the issue says by how much.
-            assert!(error > 0.10, "{name}: {scenario} is now within 10 %: remove it from KNOWN_MISSES");
-            report.push(format!("  (known miss: {why})"));
-            continue;
-        }
         assert!(error <= 0.10, "{name}: {scenario}: estimate {estimate} vs measured {measured}\n{}", report.join("\n"));
         // The truth counts the scenario's own objects; an equal tuple or frozenset elsewhere in the heap (a
         // constant of some code object) is a duplicate too.

@@ -338,7 +338,10 @@ fn slots<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>) -> Vec<Advice> {
         let slotted = allocated(cx.gc_head + 16 + 8 * attrs.len() as u64);
         let mut saved = 0;
         for &id in &same {
-            let mut now = allocated(cx.footprint(id));
+            // 3.11/3.12 keep the values in a block of their own: each allocation is rounded apart.
+            let values = cx.heap.detached_values_bytes(cx.snap.addr(id)).unwrap_or(0);
+            let object = cx.footprint(id).saturating_sub(values);
+            let mut now = allocated(object).saturating_add(allocated(values));
             // A materialised __dict__ that only this instance holds goes with it.
             for (t, label, _) in cx.snap.refs(id) {
                 if matches!(label, Label::Field("__dict__")) && cx.alive.strong_referrers()[t as usize] == 1 {

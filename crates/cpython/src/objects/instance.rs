@@ -129,6 +129,21 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
         })
     }
 
+    /// Bytes of the instance's values array when it is an allocation of its own, apart from the object: 3.11 and
+    /// 3.12 while no `__dict__` is materialised (the prefix and one slot per usable key, as [`Heap::instance_values_bytes`]
+    /// counts them into the footprint). 0 when there is none: no managed dict, a materialised dict, or 3.13+ inline
+    /// values, which share the object's allocation. An allocator rounds this block apart from the object's.
+    pub fn detached_values_bytes(&self, obj: Addr) -> Result<u64, DecodeError> {
+        if self.features.managed_dict.inline_values() || self.features.managed_dict == ManagedDict::None {
+            return Ok(0);
+        }
+        let ty = self.type_of(obj)?;
+        let fl = self.tp_flags(ty)?;
+        let basic = u64::try_from(self.tp_basicsize(ty)?)
+            .map_err(|_| DecodeError::malformed(obj, "instance", "negative tp_basicsize"))?;
+        self.instance_values_bytes(obj, ty, fl, basic)
+    }
+
     /// How many value slots the values of [`AttrStorage::Values`] has: 3.13+ its `capacity`, before the entries of
     /// the shared keys (`dk_nentries`).
     pub(crate) fn values_slots(&self, owner: Addr, values: Addr, keys: Addr) -> Result<u64, DecodeError> {
