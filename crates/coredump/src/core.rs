@@ -237,14 +237,37 @@ impl CoreFile {
         }
     }
 
-    /// Index of the span containing `addr`.
+    /// Index of the span containing `addr`: the span this thread found last when it still contains `addr` (reads
+    /// cluster: an object's fields, then its neighbour's), else a binary search.
     #[inline]
     fn find(&self, addr: u64) -> Option<usize> {
+        let hint = LAST_SPAN.get();
+        if let Some(s) = self.spans.get(hint) {
+            if s.start <= addr && addr < s.end {
+                return Some(hint);
+            }
+        }
         let i = self.spans.partition_point(|s| s.start <= addr).checked_sub(1)?;
         match self.spans.get(i) {
-            Some(s) if addr < s.end => Some(i),
+            Some(s) if addr < s.end => {
+                LAST_SPAN.set(i);
+                Some(i)
+            }
             _ => None,
         }
+    }
+
+    /// The `N` bytes at `addr` when the core holds them all in one span: the fast path of the fixed-size reads
+    /// (a word of an object), straight from the mapped file. `None` sends the read to [`Memory::read_into`], which
+    /// crosses spans and says why a read fails.
+    #[inline]
+    pub(crate) fn fixed<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
+        let s = self.spans.get(self.find(addr)?)?;
+        if addr.checked_add(N as u64)? > s.dumped_end {
+            return None;
+        }
+        let off = s.data.checked_add(usize::try_from(addr - s.start).ok()?)?;
+        self.bytes.get(off..off.checked_add(N)?)?.try_into().ok()
     }
 
     /// The core's bytes for `len` bytes at `addr` when they all sit in the dumped part of span `i`.
@@ -305,7 +328,69 @@ impl CoreFile {
     }
 }
 
+thread_local! {
+    /// The span index the thread's last search found (any core's: it is checked before use).
+    static LAST_SPAN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The fixed-size reads of [`Memory`] through `$fast` (a `fn(&self, u64) -> Option<[u8; N]>`), falling back to
+/// `read_into` (crossing spans, or failing with the reason).
+macro_rules! fixed_reads {
+    ($fast:ident) => {
+        #[inline]
+        fn read_u8(&self, addr: Addr) -> Result<u8, ReadError> {
+            match self.$fast::<1>(addr.0) {
+                Some(b) => Ok(b[0]),
+                None => {
+                    let mut b = [0u8; 1];
+                    self.read_into(addr, &mut b)?;
+                    Ok(b[0])
+                }
+            }
+        }
+
+        #[inline]
+        fn read_u16(&self, addr: Addr) -> Result<u16, ReadError> {
+            match self.$fast::<2>(addr.0) {
+                Some(b) => Ok(u16::from_le_bytes(b)),
+                None => {
+                    let mut b = [0u8; 2];
+                    self.read_into(addr, &mut b)?;
+                    Ok(u16::from_le_bytes(b))
+                }
+            }
+        }
+
+        #[inline]
+        fn read_u32(&self, addr: Addr) -> Result<u32, ReadError> {
+            match self.$fast::<4>(addr.0) {
+                Some(b) => Ok(u32::from_le_bytes(b)),
+                None => {
+                    let mut b = [0u8; 4];
+                    self.read_into(addr, &mut b)?;
+                    Ok(u32::from_le_bytes(b))
+                }
+            }
+        }
+
+        #[inline]
+        fn read_u64(&self, addr: Addr) -> Result<u64, ReadError> {
+            match self.$fast::<8>(addr.0) {
+                Some(b) => Ok(u64::from_le_bytes(b)),
+                None => {
+                    let mut b = [0u8; 8];
+                    self.read_into(addr, &mut b)?;
+                    Ok(u64::from_le_bytes(b))
+                }
+            }
+        }
+    };
+}
+pub(crate) use fixed_reads;
+
 impl Memory for CoreFile {
+    fixed_reads!(fixed);
+
     #[inline]
     fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
         if buf.is_empty() {

@@ -89,10 +89,33 @@ pub trait Memory {
     }
 }
 
+/// Forwards the fixed-size reads too, so a wrapper keeps the inner type's fast path.
+macro_rules! forward_fixed_reads {
+    () => {
+        #[inline]
+        fn read_u8(&self, addr: Addr) -> Result<u8, ReadError> {
+            (**self).read_u8(addr)
+        }
+        #[inline]
+        fn read_u16(&self, addr: Addr) -> Result<u16, ReadError> {
+            (**self).read_u16(addr)
+        }
+        #[inline]
+        fn read_u32(&self, addr: Addr) -> Result<u32, ReadError> {
+            (**self).read_u32(addr)
+        }
+        #[inline]
+        fn read_u64(&self, addr: Addr) -> Result<u64, ReadError> {
+            (**self).read_u64(addr)
+        }
+    };
+}
+
 impl<M: Memory + ?Sized> Memory for &M {
     fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
         (**self).read_into(addr, buf)
     }
+    forward_fixed_reads!();
     fn bytes(&self, addr: Addr, len: usize) -> Result<Cow<'_, [u8]>, ReadError> {
         (**self).bytes(addr, len)
     }
@@ -102,6 +125,7 @@ impl<M: Memory + ?Sized> Memory for Box<M> {
     fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
         (**self).read_into(addr, buf)
     }
+    forward_fixed_reads!();
     fn bytes(&self, addr: Addr, len: usize) -> Result<Cow<'_, [u8]>, ReadError> {
         (**self).bytes(addr, len)
     }
@@ -111,6 +135,7 @@ impl<M: Memory + ?Sized> Memory for std::sync::Arc<M> {
     fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
         (**self).read_into(addr, buf)
     }
+    forward_fixed_reads!();
     fn bytes(&self, addr: Addr, len: usize) -> Result<Cow<'_, [u8]>, ReadError> {
         (**self).bytes(addr, len)
     }

@@ -222,7 +222,17 @@ impl CoreProcess {
     }
 }
 
+impl CoreProcess {
+    /// [`CoreFile`]'s fast path (the core holds the bytes); the slow path reads files on disk.
+    #[inline]
+    fn fixed<const N: usize>(&self, addr: u64) -> Option<[u8; N]> {
+        self.core.fixed::<N>(addr)
+    }
+}
+
 impl Memory for CoreProcess {
+    crate::core::fixed_reads!(fixed);
+
     fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
         match self.core.read_into(addr, buf) {
             Ok(()) => Ok(()),

@@ -165,9 +165,7 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
     stats.root_objects = root_addrs.len() as u64;
     clock.lap(&mut stats, Phase::Roots);
 
-    let mut seeds: Vec<u64> = gc.iter().chain(&untracked).chain(&root_addrs).copied().collect();
-    seeds.par_sort_unstable();
-    seeds.dedup();
+    let mut seeds = merge_sorted(&merge_sorted(&gc, &untracked), &root_addrs);
     if seeds.len() > opts.max_objects {
         warnings.push(format!(
             "stopped at the limit of {} objects: {} enumerated objects (the highest addresses) were left out",
@@ -203,13 +201,14 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
         columns::mark(&mut merged.cols.flags, &merged.addrs, list, bit);
     }
     drop((gc, permanent, untracked, root_addrs));
+    // Each GC object's generation, walked along the sorted addresses (an object listed twice keeps its first).
+    generations.par_sort_by_key(|&(a, _)| a);
+    generations.dedup_by_key(|&mut (a, _)| a);
+    let gen_addrs: Vec<u64> = generations.iter().map(|&(a, _)| a).collect();
+    let mut gens = vec![NO_GENERATION; merged.addrs.len()];
+    columns::for_each_match(&merged.addrs, &gen_addrs, |id, k| gens[id] = generations[k].1);
+    drop((generations, gen_addrs));
     let index = AddrIndex::new(std::mem::take(&mut merged.addrs));
-    let mut gens = vec![NO_GENERATION; index.len()];
-    for (addr, g) in generations {
-        if let Some(id) = index.get(addr) {
-            gens[id as usize] = g;
-        }
-    }
     clock.lap(&mut stats, Phase::Columns);
 
     progress(Progress { phase: Phase::Graph, done: 0, total: 0 });
@@ -340,11 +339,26 @@ impl<P: ProcessImage + ?Sized + Sync> Decoder for ObjectDecoder<'_, '_, P> {
     }
 
     fn decode(&self, cache: &mut TypeCache, addr: Addr, refs: &mut Vec<Ref>) -> (Option<Info>, Option<DecodeError>) {
-        match heap::object_info_with(self.heap, cache, addr) {
-            Ok(info) => (Some(compact(&info)), heap::referents_with(self.heap, cache, addr, refs).err()),
+        match heap::object_and_referents_with(self.heap, cache, addr, refs) {
+            Ok((info, refs)) => (Some(compact(&info)), refs.err()),
             Err(e) => (None, Some(e)),
         }
     }
+}
+
+/// The union of two sorted, distinct lists, sorted and distinct (a merge: the lists are already sorted).
+fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// The decoder's record, compacted.
@@ -377,5 +391,18 @@ impl Clock {
     fn lap(&mut self, stats: &mut BuildStats, phase: Phase) {
         stats.millis.push((phase, self.0.elapsed().as_millis() as u64));
         self.0 = Instant::now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_sorted;
+
+    #[test]
+    fn merging_sorted_lists_is_their_sorted_union() {
+        assert_eq!(merge_sorted(&[1, 3, 5, 9], &[2, 3, 4, 10, 11]), vec![1, 2, 3, 4, 5, 9, 10, 11]);
+        assert_eq!(merge_sorted(&[], &[7]), vec![7]);
+        assert_eq!(merge_sorted(&[7, 8], &[]), vec![7, 8]);
+        assert_eq!(merge_sorted(&[5], &[5]), vec![5]);
     }
 }

@@ -175,16 +175,39 @@ pub(crate) fn merge(runs: &mut [Run]) -> Merged {
     Merged { addrs, cols, later }
 }
 
-/// Sets `bit` in the flags of every object whose address is in `list` (sorted, distinct), by walking it along the
-/// sorted `addrs` (one binary search in the remaining tail per entry).
+/// Sets `bit` in the flags of every object whose address is in `list` (sorted, distinct).
 pub(crate) fn mark(flags: &mut [u8], addrs: &[u64], list: &[u64], bit: u8) {
+    for_each_match(addrs, list, |i, _| flags[i] |= bit);
+}
+
+/// Calls `f(position in addrs, position in list)` for every address of `list` (sorted, distinct) that is in `addrs`
+/// (sorted, distinct), in order: both are walked together, each step a galloping search from the last match, so a
+/// dense list costs about one comparison per address and a sparse one a few per entry (never a search over all of
+/// `addrs` per entry, whose cache misses made it the slowest step of numbering).
+pub(crate) fn for_each_match(addrs: &[u64], list: &[u64], mut f: impl FnMut(usize, usize)) {
     let mut i = 0;
-    for &a in list {
-        i += addrs[i..].partition_point(|&x| x < a);
+    for (k, &a) in list.iter().enumerate() {
+        i += gallop(&addrs[i..], a);
         if addrs.get(i) == Some(&a) {
-            flags[i] |= bit;
+            f(i, k);
         }
     }
+}
+
+/// The number of entries of `sorted` below `a`, searched from the front: 1, 2, 4, … then a binary search within the
+/// last step.
+#[inline]
+fn gallop(sorted: &[u64], a: u64) -> usize {
+    let mut hi = 1;
+    while hi < sorted.len() && sorted[hi] < a {
+        hi *= 2;
+    }
+    let lo = hi / 2;
+    let hi = (hi + 1).min(sorted.len());
+    if lo >= hi {
+        return sorted.partition_point(|&x| x < a);
+    }
+    lo + sorted[lo..hi].partition_point(|&x| x < a)
 }
 
 /// The distinct types of the decoded objects, sorted by address, each named once (in parallel); and the types
@@ -296,5 +319,21 @@ mod tests {
         mark(&mut flags, &addrs, &list, 4);
         let set: Vec<usize> = flags.iter().enumerate().filter(|(_, &f)| f == 4).map(|(i, _)| i).collect();
         assert_eq!(set, vec![0, 1, 500, 999]);
+    }
+
+    #[test]
+    fn matches_are_those_of_a_naive_search_at_every_density() {
+        let addrs: Vec<u64> =
+            (0..5000u64).map(|i| i * 3 + (i % 7)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        for step in [1u64, 2, 3, 5, 17, 400, 10_000] {
+            let list: Vec<u64> = (0..20_000u64).step_by(step as usize).collect();
+            let mut got = Vec::new();
+            for_each_match(&addrs, &list, |i, k| got.push((i, k)));
+            let want: Vec<(usize, usize)> =
+                list.iter().enumerate().filter_map(|(k, a)| addrs.binary_search(a).ok().map(|i| (i, k))).collect();
+            assert_eq!(got, want, "step {step}");
+        }
+        for_each_match(&[], &[1, 2], |_, _| panic!("nothing to match"));
+        for_each_match(&[1, 2], &[], |_, _| panic!("nothing to match"));
     }
 }

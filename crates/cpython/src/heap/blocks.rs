@@ -21,7 +21,7 @@
 //! (tuples, floats, dicts, …) hold deallocated objects whose refcount is 0, so rule 4 excludes them; 3.14's by
 //! their link in the refcount word. Pools are scanned in parallel (rayon).
 
-use std::collections::{HashMap, HashSet};
+use super::type_facts::{AddrMap, AddrSet};
 
 use heapscope_coredump::{Addr, ProcessImage, Range};
 use rayon::prelude::*;
@@ -108,13 +108,14 @@ pub(super) struct TypeInfo {
 pub(super) struct Scan<'h, 'a, P: ProcessImage + ?Sized> {
     heap: &'h Heap<'a, P>,
     layout: &'a Layout,
-    gc_set: HashSet<Addr>,
+    /// The objects of the GC lists, sorted: a pool looks its blocks up in the slice of its own addresses.
+    gc_sorted: Vec<u64>,
     /// The types known before the scan.
-    pub(super) types: HashMap<Addr, TypeInfo>,
+    pub(super) types: AddrMap<TypeInfo>,
     /// Address ranges of every loaded object (where static types live).
     static_ranges: Vec<Range>,
     /// Known metatypes (`type` and metaclasses): a static type found on the way must be an instance of one.
-    metatypes: HashSet<Addr>,
+    metatypes: AddrSet,
     geometry: Geometry,
     features: Features,
 }
@@ -150,23 +151,24 @@ pub(super) const REJECTS: [Reject; 6] =
 
 impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
     /// The known types: statics, the types of the GC objects and the type objects among them, and their MROs.
-    pub(super) fn new(heap: &'h Heap<'a, P>, gc: &[(Addr, u8)], geometry: Geometry) -> Self {
+    pub(super) fn new(heap: &'h Heap<'a, P>, gc: &[(Addr, u8)], geometry: Geometry) -> Self
+    where
+        P: Sync,
+    {
         let layout = heap.layout();
         let s = heap.statics();
-        let mut candidates: HashSet<Addr> = s.types().into_iter().map(|(t, _)| t).collect();
-        let mut of_gc: HashMap<Addr, Vec<Addr>> = HashMap::new();
-        for &(obj, _) in gc {
-            if let Ok(t) = heap.type_of(obj) {
-                of_gc.entry(t).or_default().push(obj);
-            }
-        }
-        candidates.extend(of_gc.keys().copied());
+        let mut candidates: AddrSet = s.types().into_iter().map(|(t, _)| t).collect();
+        // The type of each GC object (in parallel: one read each, scattered over the heap).
+        let tys: Vec<Addr> = gc.par_iter().map(|&(obj, _)| heap.type_of(obj).unwrap_or(Addr(0))).collect();
+        let of_gc: AddrSet = tys.iter().copied().filter(|t| !t.is_null()).collect();
         // Type objects on the GC lists: instances of a type with Py_TPFLAGS_TYPE_SUBCLASS.
-        for (t, objs) in &of_gc {
-            if heap.tp_flags(*t).is_ok_and(|f| f & flags::TYPE_SUBCLASS != 0) {
-                candidates.extend(objs.iter().copied());
-            }
-        }
+        let metas: AddrSet =
+            of_gc.iter().copied().filter(|&t| heap.tp_flags(t).is_ok_and(|f| f & flags::TYPE_SUBCLASS != 0)).collect();
+        candidates.extend(of_gc);
+        candidates.extend(gc.iter().zip(&tys).filter(|(_, t)| metas.contains(t)).map(|(&(obj, _), _)| obj));
+        drop(tys);
+        let mut gc_sorted: Vec<u64> = gc.iter().map(|&(a, _)| a.0).collect();
+        gc_sorted.par_sort_unstable();
         let mut mro_types = Vec::new();
         for &t in &candidates {
             if let Ok(mro) = heap.mro(t) {
@@ -177,15 +179,15 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
         let mut scan = Scan {
             heap,
             layout,
-            gc_set: gc.iter().map(|&(a, _)| a).collect(),
-            types: HashMap::new(),
+            gc_sorted,
+            types: AddrMap::default(),
             static_ranges: heap
                 .process()
                 .objects()
                 .iter()
                 .flat_map(|o| o.mappings.iter().map(|m| m.range).chain(o.data_segments.iter().copied()))
                 .collect(),
-            metatypes: HashSet::new(),
+            metatypes: AddrSet::default(),
             geometry,
             features: heap.features(),
         };
@@ -269,11 +271,11 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
     where
         P: Sync,
     {
-        pools.par_iter().map_init(HashMap::new, |cache, &(pool, arena)| self.pool(pool, arena, cache)).collect()
+        pools.par_iter().map_init(AddrMap::default, |cache, &(pool, arena)| self.pool(pool, arena, cache)).collect()
     }
 
     /// Scans one pool: its allocated blocks, each classified.
-    fn pool(&self, pool: Addr, arena: u32, cache: &mut HashMap<Addr, Option<TypeInfo>>) -> PoolResult {
+    fn pool(&self, pool: Addr, arena: u32, cache: &mut AddrMap<Option<TypeInfo>>) -> PoolResult {
         let mut r = PoolResult::default();
         let g = &self.geometry;
         let bytes = match self.heap.process().bytes(pool, g.pool_size as usize) {
@@ -298,16 +300,21 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
         r.free = u64::from(blocks.free_count());
         r.count_mismatch = blocks.allocated_count() != blocks.count;
         let size = blocks.block_size as usize;
+        let from = self.gc_sorted.partition_point(|&a| a < pool.0);
+        let to = self.gc_sorted.partition_point(|&a| a < pool.0.saturating_add(g.pool_size));
+        let listed = &self.gc_sorted[from..to.max(from)];
+        let (mut last, mut last_found) = (None, Addr(0));
         for off in blocks.allocated() {
             let off = off as usize;
             let Some(block) = bytes.get(off..off + size) else { continue };
-            match self.classify(block, pool.wrapping_add(off as u64), cache) {
+            match self.classify(block, pool.wrapping_add(off as u64), listed, cache, &mut last) {
                 Ok(Some((obj, gc_type, ty))) => {
                     r.objects.push(obj);
                     r.gc_types += u64::from(gc_type);
-                    if !self.types.contains_key(&ty) && !r.found_types.contains(&ty) {
+                    if ty != last_found && !self.types.contains_key(&ty) && !r.found_types.contains(&ty) {
                         r.found_types.push(ty);
                     }
+                    last_found = ty;
                 }
                 Ok(None) => r.gc_blocks += 1,
                 Err(why) => r.rejected[why as usize] += 1,
@@ -322,7 +329,9 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
         &self,
         block: &[u8],
         addr: Addr,
-        cache: &mut HashMap<Addr, Option<TypeInfo>>,
+        listed: &[u64],
+        cache: &mut AddrMap<Option<TypeInfo>>,
+        last: &mut Option<(Addr, TypeInfo)>,
     ) -> Result<Option<(Addr, bool, Addr)>, Reject> {
         let hs = self.features.gc_head_size;
         let mut worst = Reject::NoType;
@@ -331,13 +340,18 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
             let o = pos as usize;
             let word = |at: usize| block.get(at..at + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
             let Some(ty) = word(o + 8).map(Addr) else { continue };
-            let info = match self.types.get(&ty) {
-                Some(i) => *i,
-                None => match *cache.entry(ty).or_insert_with(|| self.found_type(ty)) {
-                    Some(i) => i,
-                    None => continue,
+            // Blocks of a pool are often of one type: the last type looked up is kept beside the maps.
+            let info = match *last {
+                Some((t, i)) if t == ty => i,
+                _ => match self.types.get(&ty) {
+                    Some(i) => *i,
+                    None => match *cache.entry(ty).or_insert_with(|| self.found_type(ty)) {
+                        Some(i) => i,
+                        None => continue,
+                    },
                 },
             };
+            *last = Some((ty, info));
             let has_gc = info.flags & flags::HAVE_GC != 0;
             let pre = if gc { pos - hs } else { 0 };
             if has_gc != gc || self.features.managed_words(info.flags) != pre {
@@ -348,7 +362,7 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Scan<'h, 'a, P> {
             if gc {
                 let (next, prev) = (word(o - hs as usize).unwrap_or(0), word(o - hs as usize + 8).unwrap_or(0));
                 if next != 0 {
-                    if self.gc_set.contains(&obj) {
+                    if listed.binary_search(&obj.0).is_ok() {
                         return Ok(None);
                     }
                     worst = worst.max(Reject::TrackedNotListed);

@@ -17,6 +17,6 @@ mod type_tables;
 
 pub use enumerate::{enumerate, Enumeration, EnumerationStats};
 pub use labels::{Label, Ref, RefKind};
-pub use object_info::{object_info, object_info_with, ObjectInfo};
+pub use object_info::{object_and_referents_with, object_info, object_info_with, ObjectInfo};
 pub use traverse::{referents, referents_with};
 pub use type_facts::{SizeofKind, TraverseKind, TypeCache, TypeFacts};

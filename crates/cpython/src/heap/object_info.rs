@@ -49,6 +49,8 @@ pub struct ObjectInfo {
     pub gc_tracked: bool,
     /// `len(o)` for str, bytes, bytearray, tuple, list, dict, set, frozenset and deque (and their subclasses).
     pub len: Option<u64>,
+    /// `gc.is_gc(o)` (`PyObject_IS_GC`).
+    pub is_gc: bool,
 }
 
 /// The facts of the object at `obj`. Builds a throw-away [`TypeCache`]; for many objects use [`object_info_with`].
@@ -66,16 +68,45 @@ pub fn object_info_with<P: ProcessImage + ?Sized>(
     let ty = m.ptr(obj, &m.l.object.ob_type, "object header")?;
     let TypeCache { known, map } = cache;
     let f = facts(map, known, heap, ty)?;
+    info_of(&m, known, f, ty, obj)
+}
+
+/// [`object_info_with`] and [`super::referents_with`] in one pass over the object: its type and the type's facts
+/// are looked up once. The outer error is the object's facts failing (nothing appended); the inner one, its
+/// references (what was appended before the failure stays in `out`).
+pub fn object_and_referents_with<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    cache: &mut TypeCache,
+    obj: Addr,
+    out: &mut Vec<super::Ref>,
+) -> Result<(ObjectInfo, Result<(), DecodeError>), DecodeError> {
+    let m = Mem::new(heap);
+    let ty = m.ptr(obj, &m.l.object.ob_type, "object header")?;
+    let TypeCache { known, map } = cache;
+    let f = facts(map, known, heap, ty)?;
+    let info = info_of(&m, known, f, ty, obj)?;
+    Ok((info, super::traverse::refs_of(&m, known, f, ty, obj, info.is_gc, out)))
+}
+
+/// The facts of `obj`, whose type `ty` has the facts `f`.
+fn info_of<P: ProcessImage + ?Sized>(
+    m: &Mem<'_, '_, P>,
+    known: &super::type_facts::Known,
+    f: &TypeFacts,
+    ty: Addr,
+    obj: Addr,
+) -> Result<ObjectInfo, DecodeError> {
+    let heap = m.heap;
     let features = heap.features();
     let raw = m.field(obj, &m.l.object.ob_refcnt, "object header")?;
     let (refcount, immortal) = features.refcount.decode(raw);
-    let is_gc = is_gc_object(&m, f, obj)?;
+    let is_gc = is_gc_object(m, f, obj)?;
     let gc_head = features.gc_head_size;
     let gc_tracked = is_gc && {
         let head = obj.checked_sub(gc_head).ok_or_else(|| super::mem::malformed(obj, "object", "GC head below 0"))?;
         m.field_of(obj, head, &m.l.gc_head.gc_next, "GC head")? != 0
     };
-    let sz = sizeof(&m, f, obj)?;
+    let sz = sizeof(m, f, obj)?;
     let pre = features.getsizeof.bytes(gc_head, f.have_gc(), is_gc, f.managed_words, known.type_type == Some(ty));
     let in_memory = if is_gc { gc_head } else { 0 } + f.managed_words;
     let owned = if f.sizeof == SizeofKind::Default {
@@ -90,7 +121,8 @@ pub fn object_info_with<P: ProcessImage + ?Sized>(
         refcount,
         immortal,
         gc_tracked,
-        len: len_of(&m, f, obj)?,
+        len: len_of(m, f, obj)?,
+        is_gc,
     })
 }
 

@@ -59,9 +59,23 @@ pub fn referents_with<P: ProcessImage + ?Sized>(
     let ty = m.ptr(obj, &m.l.object.ob_type, "object header")?;
     let TypeCache { known, map } = cache;
     let f = facts(map, known, heap, ty)?;
+    let is_gc = is_gc_object(&m, f, obj)?;
+    refs_of(&m, known, f, ty, obj, is_gc, out)
+}
+
+/// [`referents_with`] for `obj`, whose type `ty` has the facts `f` (`is_gc`: `PyObject_IS_GC`).
+pub(super) fn refs_of<P: ProcessImage + ?Sized>(
+    m: &Mem<'_, '_, P>,
+    known: &Known,
+    f: &TypeFacts,
+    ty: Addr,
+    obj: Addr,
+    is_gc: bool,
+    out: &mut Vec<Ref>,
+) -> Result<(), DecodeError> {
     let start = out.len();
-    let mut cx = Cx { m: &m, known, f, obj, out };
-    if is_gc_object(&m, f, obj)? {
+    let mut cx = Cx { m, known, f, obj, out };
+    if is_gc {
         cx.traverse(f.traverse)?;
     }
     cx.hidden_refs()?;
