@@ -147,7 +147,10 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
     }
     gc.par_sort_unstable();
     gc.dedup();
-    untracked.par_sort_unstable();
+    // Each enumeration's list is sorted; several interpreters' lists need sorting together.
+    if !untracked.is_sorted() {
+        untracked.par_sort_unstable();
+    }
     untracked.dedup();
     stats.gc_objects = gc.len() as u64;
     stats.pymalloc_objects = untracked.len() as u64;
