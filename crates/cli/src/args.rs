@@ -11,6 +11,17 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+
+    /// Show no progress. Progress (a line on stderr naming the step, with counts and a rate where they are known)
+    /// appears only for steps that last over a second, and only when stderr is a terminal: never on a pipe or in a
+    /// file, nor when CI is set or TERM=dumb. Warnings and errors are printed all the same.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    // TEST ONLY, hidden from --help: show progress after MS milliseconds instead of a second, so that the end-to-end
+    // tests can check that even a step's immediate progress never reaches a pipe.
+    #[arg(long = "test-progress-delay", value_name = "MS", global = true, hide = true)]
+    pub progress_delay_ms: Option<u64>,
 }
 
 /// The subcommands.

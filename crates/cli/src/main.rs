@@ -4,6 +4,7 @@
 
 mod args;
 mod commands;
+mod progress;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    progress::init(cli.quiet, cli.progress_delay_ms.map(std::time::Duration::from_millis));
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result = match &cli.command {

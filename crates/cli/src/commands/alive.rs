@@ -13,10 +13,20 @@ use heapscope_snapshot::ObjectId;
 use super::emit::{check, emit};
 use super::heap::Opened;
 use crate::args::{self, CyclesArgs, LeaksArgs, ObjectArgs, PathArgs, TopArgs};
+use crate::progress::phase;
 
 /// Runs the analyses on an opened core.
 fn analyse(opened: &Opened) -> anyhow::Result<Alive<'_>> {
-    Alive::new(&opened.snapshot).context("cannot compute the dominator tree")
+    phase("computing the dominator tree", || Alive::new(&opened.snapshot)).context("cannot compute the dominator tree")
+}
+
+/// The shortest paths from the roots, for naming objects by their path.
+fn paths<'a, 'h, 'p>(
+    alive: &'a Alive<'a>,
+    heap: &'h Heap<'p, CoreProcess>,
+    redact: bool,
+) -> Paths<'a, 'h, 'p, CoreProcess> {
+    phase("finding the paths from the roots", || Paths::new(alive, heap).redact(redact))
 }
 
 /// The object at `addr`, or an error naming what contains it.
@@ -44,7 +54,7 @@ pub fn retained(a: &ObjectArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let opened = super::heap::open(&a.heap)?;
     let id = object(&opened, a.addr, &a.heap.core.core, "retained")?;
     let alive = analyse(&opened)?;
-    let report = RetainedReport::collect(&alive, id);
+    let report = phase("collecting what it retains", || RetainedReport::collect(&alive, id));
     emit(&report, "retained", a.heap.format, out)?;
     super::heap::finish(&opened, a.heap.verbose, out)
 }
@@ -55,14 +65,14 @@ pub fn top(a: &TopArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let opened = super::heap::open(&a.heap)?;
     let alive = analyse(&opened)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let paths = Paths::new(&alive, &heap).redact(a.privacy.redact);
+    let paths = paths(&alive, &heap, a.privacy.redact);
     let by = match a.by {
         args::TopBy::Retained => TopBy::Retained,
         args::TopBy::Size => TopBy::Size,
         args::TopBy::Count => TopBy::Count,
     };
     let opts = TopOptions { by, type_name: a.type_name.clone(), depth: a.depth, limit: a.limit };
-    let report = TopReport::collect(&alive, &paths, &opts);
+    let report = phase("collecting the biggest owners", || TopReport::collect(&alive, &paths, &opts));
     emit(&report, "top", a.heap.format, out)?;
     super::heap::finish(&opened, a.heap.verbose, out)
 }
@@ -74,8 +84,8 @@ pub fn path(a: &PathArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let id = object(&opened, a.addr, &a.heap.core.core, "path")?;
     let alive = analyse(&opened)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let paths = Paths::new(&alive, &heap).redact(a.privacy.redact);
-    let report = PathsReport::collect(&paths, &opened.snapshot, id, a.all.max(1));
+    let paths = paths(&alive, &heap, a.privacy.redact);
+    let report = phase("finding its paths", || PathsReport::collect(&paths, &opened.snapshot, id, a.all.max(1)));
     emit(&report, "path", a.heap.format, out)?;
     super::heap::finish(&opened, a.heap.verbose, out)
 }
@@ -89,8 +99,8 @@ pub fn leaks(a: &LeaksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let opened = super::heap::open(&a.heap)?;
     let alive = analyse(&opened)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let paths = Paths::new(&alive, &heap).redact(a.privacy.redact);
-    let report = LeaksReport::collect(&alive, &paths, a.threshold, a.limit);
+    let paths = paths(&alive, &heap, a.privacy.redact);
+    let report = phase("looking for leaks", || LeaksReport::collect(&alive, &paths, a.threshold, a.limit));
     emit(&report, "leaks", a.heap.format, out)?;
     super::heap::finish(&opened, a.heap.verbose, out)
 }
@@ -103,8 +113,8 @@ pub fn cycles(a: &CyclesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     check::<DrawnCycles<CoreProcess>>("cycles", a.heap.format)?;
     let opened = super::heap::open(&a.heap)?;
     let alive = analyse(&opened)?;
-    let garbage = heapscope_analysis::garbage::garbage(&opened.snapshot);
-    let report = CyclesReport::collect(&alive, &garbage, a.limit);
+    let garbage = phase("simulating gc.collect()", || heapscope_analysis::garbage::garbage(&opened.snapshot));
+    let report = phase("finding reference cycles", || CyclesReport::collect(&alive, &garbage, a.limit));
     let heap = Heap::new(&opened.process, &opened.layout);
     emit(&report.drawn(&heap, &alive, MAX_DOT_NODES, a.privacy.redact), "cycles", a.heap.format, out)?;
     super::heap::finish(&opened, a.heap.verbose, out)

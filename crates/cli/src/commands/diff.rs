@@ -13,6 +13,7 @@ use heapscope_query::diff::{DiffOptions, DiffReport, Dump};
 use super::emit::{check, emit};
 use super::heap::Opened;
 use crate::args::{CoreArgs, DiffArgs};
+use crate::progress::phase;
 
 /// The arguments of one of the two cores.
 fn core_args(a: &DiffArgs, core: &Path) -> CoreArgs {
@@ -75,17 +76,21 @@ pub fn compare(
     limit: usize,
 ) -> anyhow::Result<DiffReport> {
     same_program(old, new, old_path, new_path)?;
-    let alive_old = Alive::new(&old.snapshot).context("cannot compute the dominator tree of OLD")?;
-    let alive_new = Alive::new(&new.snapshot).context("cannot compute the dominator tree of NEW")?;
+    let alive_old = phase("computing the dominator tree of OLD", || Alive::new(&old.snapshot))
+        .context("cannot compute the dominator tree of OLD")?;
+    let alive_new = phase("computing the dominator tree of NEW", || Alive::new(&new.snapshot))
+        .context("cannot compute the dominator tree of NEW")?;
     let heap_old = Heap::new(&old.process, &old.layout);
     let heap_new = Heap::new(&new.process, &new.layout);
-    let paths_old = Paths::new(&alive_old, &heap_old).redact(redact);
-    let paths_new = Paths::new(&alive_new, &heap_new).redact(redact);
+    let paths_old =
+        phase("finding the paths from the roots in OLD", || Paths::new(&alive_old, &heap_old).redact(redact));
+    let paths_new =
+        phase("finding the paths from the roots in NEW", || Paths::new(&alive_new, &heap_new).redact(redact));
     let dump =
         |core: &Path, o: &Opened, alive, paths| Dump { core: core.display().to_string(), pid: pid(o), alive, paths };
     let (d_old, d_new) = (dump(old_path, old, &alive_old, &paths_old), dump(new_path, new, &alive_new, &paths_new));
     let same_process = d_old.pid.is_some() && d_old.pid == d_new.pid;
-    Ok(DiffReport::collect(&d_old, &d_new, same_process, DiffOptions { limit }))
+    Ok(phase("comparing the dumps", || DiffReport::collect(&d_old, &d_new, same_process, DiffOptions { limit })))
 }
 
 /// Opens one of the two cores of a comparison, naming it in errors.

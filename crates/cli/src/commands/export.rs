@@ -10,6 +10,7 @@ use heapscope_query::export::{write_frame, ExportFormat};
 use heapscope_query::tables::{TableKind, Tables};
 
 use crate::args::{self, ExportArgs, TableName};
+use crate::progress::phase;
 
 /// Runs `export`: checks that DIR can be written before any decoding, builds the snapshot, then writes each table.
 pub fn run(a: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -27,9 +28,12 @@ pub fn run(a: &ExportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         .redact(a.privacy.redact);
     for kind in tables {
         let t0 = Instant::now();
-        let mut df = source.frame(kind).with_context(|| format!("cannot build the {} table", kind.name()))?;
+        let mut df = phase(format!("building the {} table", kind.name()), || source.frame(kind))
+            .with_context(|| format!("cannot build the {} table", kind.name()))?;
         let path = a.dir.join(format!("{}.{}", kind.name(), format.extension()));
-        let bytes = write_atomically(&path, |w| write_frame(&mut df, format, w).map_err(Into::into))?;
+        let bytes = phase(format!("writing {}", path.display()), || {
+            write_atomically(&path, |w| write_frame(&mut df, format, w).map_err(Into::into))
+        })?;
         writeln!(out, "{}: {} rows, {} bytes, {:.2}s", path.display(), df.height(), bytes, t0.elapsed().as_secs_f64())?;
     }
     super::heap::finish(&opened, a.verbose, out)

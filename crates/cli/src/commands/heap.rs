@@ -1,18 +1,17 @@
 //! What the heap commands share: opening a core into a [`Snapshot`] (a saved one when it is of this core, else
-//! decoded, with a progress line on a terminal), and the diagnostics written after the report.
+//! decoded, with its progress on a terminal), and the diagnostics written after the report.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use heapscope_coredump::{CoreIdentity, CoreProcess};
 use heapscope_cpython::layout::Layout;
 use heapscope_cpython::Detection;
-use heapscope_snapshot::{BuildOptions, CStack, Phase, Progress, Snapshot};
+use heapscope_snapshot::{BuildOptions, CStack, Progress, Snapshot};
 
 use crate::args::{CoreArgs, HeapArgs};
+use crate::progress;
 
 /// A core opened and snapshotted.
 pub struct Opened {
@@ -52,7 +51,8 @@ pub fn open_core(args: &CoreArgs) -> anyhow::Result<Opened> {
     let mut failed = None;
     if !args.no_cache {
         for path in snapshot_candidates(args, &identity) {
-            match Snapshot::load(&path, &identity) {
+            let what = format!("reading the saved snapshot {}", path.display());
+            match progress::phase(what, || Snapshot::load(&path, &identity)) {
                 Ok((snapshot, _)) => {
                     let source = Source::Saved(path);
                     report_source(&source);
@@ -70,7 +70,8 @@ pub fn open_core(args: &CoreArgs) -> anyhow::Result<Opened> {
     let source = match failed {
         None => Source::Decoded,
         Some((path, why)) => {
-            let saved = snapshot.save(&identity, &path).map_err(|e| e.to_string());
+            let what = format!("saving the snapshot to {}", path.display());
+            let saved = progress::phase(what, || snapshot.save(&identity, &path)).map_err(|e| e.to_string());
             Source::Rebuilt { path, why, saved }
         }
     };
@@ -86,18 +87,24 @@ pub fn open_python(args: &CoreArgs) -> anyhow::Result<(CoreProcess, Detection, L
     Ok((process, python, layout, layout_warnings))
 }
 
-/// Decodes the heap into a snapshot, with a progress line on a terminal.
+/// Decodes the heap into a snapshot, with its progress on a terminal.
 pub fn decode(process: &CoreProcess, python: &Detection, layout: &Layout) -> anyhow::Result<Snapshot> {
-    let line = ProgressLine::new();
-    let report = |p: Progress| line.show(p);
+    let line = progress::Build::start();
+    let report = |p: Progress| {
+        if let Some(line) = &line {
+            line.report(p);
+        }
+    };
     let opts = BuildOptions {
         c_stacks: c_stacks(process),
-        progress: line.enabled().then_some(&report as _),
+        progress: line.is_some().then_some(&report as _),
         ..BuildOptions::default()
     };
-    let snapshot = heapscope_snapshot::build(process, python, layout, &opts)?;
-    line.clear();
-    Ok(snapshot)
+    let snapshot = heapscope_snapshot::build(process, python, layout, &opts);
+    if let Some(line) = line {
+        line.finish();
+    }
+    Ok(snapshot?)
 }
 
 /// Where a saved snapshot of the core is looked for, in order: `--snapshot FILE` alone when given; else beside the
@@ -236,40 +243,5 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-/// One status line on stderr, rewritten in place at most ten times a second, only when stderr is a terminal.
-struct ProgressLine {
-    enabled: bool,
-    last: Mutex<Option<(Instant, Phase)>>,
-}
-
-impl ProgressLine {
-    fn new() -> ProgressLine {
-        ProgressLine { enabled: std::io::stderr().is_terminal(), last: Mutex::new(None) }
-    }
-
-    fn enabled(&self) -> bool {
-        self.enabled
-    }
-
-    fn show(&self, p: Progress) {
-        let Ok(mut last) = self.last.lock() else { return };
-        let now = Instant::now();
-        if let Some((at, phase)) = *last {
-            if phase == p.phase && now.duration_since(at) < Duration::from_millis(100) {
-                return;
-            }
-        }
-        *last = Some((now, p.phase));
-        let counts = if p.total > 0 { format!(": {} of {}", p.done, p.total) } else { String::new() };
-        let _ = write!(std::io::stderr().lock(), "\r\x1b[Kheapscope: {}{counts}…", p.phase);
-    }
-
-    fn clear(&self) {
-        if self.enabled {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
-        }
     }
 }

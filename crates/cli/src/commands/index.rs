@@ -18,7 +18,9 @@ pub fn run(args: &IndexArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let identity = process.identity();
     let snapshot = heap::decode(&process, &python, &layout)?;
     let decoded = started.elapsed();
-    let path = save(&snapshot, &identity, &args.core.core, args.output.as_deref())?;
+    let path = crate::progress::phase("saving the snapshot", || {
+        save(&snapshot, &identity, &args.core.core, args.output.as_deref())
+    })?;
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     writeln!(
         out,

@@ -8,6 +8,7 @@ use heapscope_query::memory::MemoryReport;
 
 use super::emit::{check, emit};
 use crate::args::MemoryArgs;
+use crate::progress::phase;
 
 /// Runs `memory`.
 pub fn run(a: &MemoryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -22,7 +23,7 @@ pub fn run(a: &MemoryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         Some(main) => match locate_arenas(p, layout, runtime, main.addr) {
             Ok((table, notes)) => {
                 warnings.extend(notes);
-                Some(pymalloc_stats(p, layout, &table))
+                Some(phase("reading pymalloc's pools", || pymalloc_stats(p, layout, &table)))
             }
             Err(e) => {
                 warnings.push(format!(
@@ -40,7 +41,7 @@ pub fn run(a: &MemoryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             None
         }
     };
-    let mut report = MemoryReport::collect(p, &opened.snapshot, stats.as_ref());
+    let mut report = phase("classifying the memory", || MemoryReport::collect(p, &opened.snapshot, stats.as_ref()));
     report.warnings.splice(0..0, warnings);
     emit(&report, "memory", a.heap.format, out)?;
     super::heap::finish(&opened, a.heap.verbose, out)

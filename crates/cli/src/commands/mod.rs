@@ -16,19 +16,35 @@ pub mod stacks;
 pub mod summary;
 pub mod waste;
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::path::Path;
 
 use anyhow::Context;
-use heapscope_coredump::{CoreProcess, OpenOptions};
+use heapscope_coredump::{Compression, CoreProcess, OpenOptions};
 use heapscope_cpython::layout::{DwarfPolicy, Layout, ResolveOptions};
 use heapscope_cpython::Detection;
 
 use crate::args::CoreArgs;
+use crate::progress;
 
-/// Opens the core with the user's sysroot and search paths.
+/// Opens the core with the user's sysroot and search paths (with a spinner on a terminal while a compressed core is
+/// decompressed).
 pub fn open_core(args: &CoreArgs) -> anyhow::Result<CoreProcess> {
     let opts = OpenOptions { sysroot: args.sysroot.clone(), search_paths: args.search_paths.clone() };
-    CoreProcess::open(&args.core, &opts).with_context(|| format!("cannot open core file {}", args.core.display()))
+    let what = match progress::shown().then(|| compression(&args.core)).flatten() {
+        Some(c) => format!("decompressing {} ({c})", args.core.display()),
+        None => format!("opening {}", args.core.display()),
+    };
+    progress::phase(what, || CoreProcess::open(&args.core, &opts))
+        .with_context(|| format!("cannot open core file {}", args.core.display()))
+}
+
+/// How the file at `path` is compressed, from its first bytes; `None` when it is not, or cannot be read (opening
+/// it then says why).
+fn compression(path: &Path) -> Option<Compression> {
+    let mut head = Vec::with_capacity(4);
+    std::fs::File::open(path).ok()?.take(4).read_to_end(&mut head).ok()?;
+    Compression::detect(&head)
 }
 
 /// Opens the core and prints the problems of the core file itself (truncation, malformed notes) on stderr, so that

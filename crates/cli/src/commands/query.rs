@@ -8,6 +8,7 @@ use heapscope_query::sql::{self, ResultFormat};
 use heapscope_query::tables::Tables;
 
 use crate::args::{QueryArgs, QueryFormat};
+use crate::progress::phase;
 
 /// Runs `query`: reads the statement, opens the snapshot (a saved one when there is one), builds the tables the
 /// statement names, runs it and writes the result.
@@ -26,7 +27,7 @@ pub fn run(a: &QueryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         .with_runtime(opened.python.runtime, opened.process.core().threads())
         .redact(a.privacy.redact)
         .only(sql::columns_named(&statement));
-    let mut df = sql::run(&statement, |kind| tables.frame(kind))?;
+    let mut df = phase("running the query", || sql::run(&statement, |kind| tables.frame(kind)))?;
     let format = match a.format {
         QueryFormat::Table => ResultFormat::Table,
         QueryFormat::Json => ResultFormat::Json,
@@ -35,7 +36,9 @@ pub fn run(a: &QueryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     };
     match &a.output {
         Some(path) => {
-            super::export::write_atomically(path, |w| Ok(sql::write_result(&mut df, format, w)?))?;
+            phase(format!("writing {}", path.display()), || {
+                super::export::write_atomically(path, |w| Ok(sql::write_result(&mut df, format, w)?))
+            })?;
         }
         None => sql::write_result(&mut df, format, out)?,
     }

@@ -13,6 +13,7 @@ use heapscope_query::report::{Format, Report};
 use heapscope_query::stacks::StacksReport;
 
 use crate::args::{CoreArgs, ReportArgs, ReportFormat};
+use crate::progress::phase;
 
 /// Owners and examples of the comparison with `--baseline`.
 const BASELINE_ROWS: usize = 20;
@@ -29,22 +30,26 @@ pub fn run(a: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         ReportFormat::Md => Format::Markdown,
     };
     let opened = super::heap::open_core(&a.core)?;
-    let alive = Alive::new(&opened.snapshot).context("cannot compute the dominator tree")?;
+    let alive = phase("computing the dominator tree", || Alive::new(&opened.snapshot))
+        .context("cannot compute the dominator tree")?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let paths = Paths::new(&alive, &heap).redact(a.privacy.redact);
+    let paths = phase("finding the paths from the roots", || Paths::new(&alive, &heap).redact(a.privacy.redact));
     let info = InfoReport::collect(&opened.process, Ok(opened.python.clone()));
     let facts = ProcessFacts::new(&info, &opened.python);
     let mut stack_opts = StackOptions { max_depth: MAX_FRAMES, ..StackOptions::default() };
     stack_opts.preview.redact = a.privacy.redact;
-    let stacks = StacksReport::collect(
-        &opened.process,
-        opened.python.clone(),
-        &opened.layout,
-        opened.layout_warnings.clone(),
-        &stack_opts,
-    );
+    let stacks = phase("reading the thread stacks", || {
+        StacksReport::collect(
+            &opened.process,
+            opened.python.clone(),
+            &opened.layout,
+            opened.layout_warnings.clone(),
+            &stack_opts,
+        )
+    });
     let opts = FullOptions { top: a.top as usize, redact: a.privacy.redact, ..FullOptions::default() };
-    let mut report = FullReport::collect(facts, stacks, &alive, &heap, &paths, &opts);
+    let mut report =
+        phase("collecting the findings", || FullReport::collect(facts, stacks, &alive, &heap, &paths, &opts));
     report.summary.unverified_version = opened.layout.basis.unverified.clone();
     let baseline = match &a.baseline {
         Some(old_core) => {
@@ -58,7 +63,9 @@ pub fn run(a: &ReportArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     };
     match &a.output {
         Some(path) => {
-            super::export::write_atomically(path, |w| Ok(report.write(format, w)?))?;
+            phase(format!("writing {}", path.display()), || {
+                super::export::write_atomically(path, |w| Ok(report.write(format, w)?))
+            })?;
         }
         None => report.write(format, out)?,
     }

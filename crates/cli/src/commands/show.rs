@@ -8,6 +8,7 @@ use heapscope_cpython::objects::Heap;
 use heapscope_query::show::{Direction, RefsReport, RowOptions, ShowReport};
 
 use crate::args::ObjectArgs;
+use crate::progress::phase;
 
 /// Which report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,12 +64,12 @@ pub fn run(args: &ObjectArgs, what: What, out: &mut dyn Write) -> anyhow::Result
     let opts = RowOptions { limit: args.limit, ..RowOptions::default() }.redact(args.privacy.redact);
     match what {
         What::Show => {
-            let r = ShowReport::collect(&heap, s, id, &opts);
+            let r = phase("finding its references", || ShowReport::collect(&heap, s, id, &opts));
             super::emit::emit(&r, command, args.heap.format, out)?;
         }
         What::Refs | What::Referrers => {
             let dir = if what == What::Refs { Direction::Referents } else { Direction::Referrers };
-            let r = RefsReport::collect(&heap, s, id, dir, &opts);
+            let r = phase("finding its references", || RefsReport::collect(&heap, s, id, dir, &opts));
             super::emit::emit(&r, command, args.heap.format, out)?;
         }
     }

@@ -17,7 +17,9 @@ pub fn run(args: &StacksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let (layout, warnings) = super::resolve_layout(&process, &python, &args.core)?;
     let mut opts = StackOptions { max_depth: args.max_depth as usize, locals: args.locals, ..StackOptions::default() };
     opts.preview.redact = args.privacy.redact;
-    let report = StacksReport::collect(&process, python, &layout, warnings, &opts);
+    let report = crate::progress::phase("reading the thread stacks", || {
+        StacksReport::collect(&process, python, &layout, warnings, &opts)
+    });
     super::emit::emit(&report, "stacks", args.format, out)?;
     if report.errors > 0 {
         out.flush()?;

@@ -10,7 +10,8 @@ use crate::args::SummaryArgs;
 pub fn run(args: &SummaryArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     super::emit::check::<SummaryReport>("summary", args.heap.format)?;
     let opened = super::heap::open(&args.heap)?;
-    let mut report = SummaryReport::collect(&opened.snapshot, args.top);
+    let mut report =
+        crate::progress::phase("summing the heap by type", || SummaryReport::collect(&opened.snapshot, args.top));
     report.unverified_version = opened.layout.basis.unverified.clone();
     super::emit::emit(&report, "summary", args.heap.format, out)?;
     super::heap::finish(&opened, args.heap.verbose, out)
