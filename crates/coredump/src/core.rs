@@ -333,56 +333,43 @@ thread_local! {
     static LAST_SPAN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// `N` bytes at `addr`: `fast` when the fast path had them, else through `read_into` (crossing spans, or failing
+/// with the reason).
+#[inline]
+pub(crate) fn fixed_or_read<const N: usize, M: Memory + ?Sized>(
+    m: &M,
+    fast: Option<[u8; N]>,
+    addr: Addr,
+) -> Result<[u8; N], ReadError> {
+    match fast {
+        Some(b) => Ok(b),
+        None => {
+            let mut b = [0u8; N];
+            m.read_into(addr, &mut b)?;
+            Ok(b)
+        }
+    }
+}
+
 /// The fixed-size reads of [`Memory`] through `$fast` (a `fn(&self, u64) -> Option<[u8; N]>`), falling back to
-/// `read_into` (crossing spans, or failing with the reason).
+/// `read_into`.
 macro_rules! fixed_reads {
     ($fast:ident) => {
         #[inline]
         fn read_u8(&self, addr: Addr) -> Result<u8, ReadError> {
-            match self.$fast::<1>(addr.0) {
-                Some(b) => Ok(b[0]),
-                None => {
-                    let mut b = [0u8; 1];
-                    self.read_into(addr, &mut b)?;
-                    Ok(b[0])
-                }
-            }
+            crate::core::fixed_or_read(self, self.$fast::<1>(addr.0), addr).map(|b| b[0])
         }
-
         #[inline]
         fn read_u16(&self, addr: Addr) -> Result<u16, ReadError> {
-            match self.$fast::<2>(addr.0) {
-                Some(b) => Ok(u16::from_le_bytes(b)),
-                None => {
-                    let mut b = [0u8; 2];
-                    self.read_into(addr, &mut b)?;
-                    Ok(u16::from_le_bytes(b))
-                }
-            }
+            crate::core::fixed_or_read(self, self.$fast(addr.0), addr).map(u16::from_le_bytes)
         }
-
         #[inline]
         fn read_u32(&self, addr: Addr) -> Result<u32, ReadError> {
-            match self.$fast::<4>(addr.0) {
-                Some(b) => Ok(u32::from_le_bytes(b)),
-                None => {
-                    let mut b = [0u8; 4];
-                    self.read_into(addr, &mut b)?;
-                    Ok(u32::from_le_bytes(b))
-                }
-            }
+            crate::core::fixed_or_read(self, self.$fast(addr.0), addr).map(u32::from_le_bytes)
         }
-
         #[inline]
         fn read_u64(&self, addr: Addr) -> Result<u64, ReadError> {
-            match self.$fast::<8>(addr.0) {
-                Some(b) => Ok(u64::from_le_bytes(b)),
-                None => {
-                    let mut b = [0u8; 8];
-                    self.read_into(addr, &mut b)?;
-                    Ok(u64::from_le_bytes(b))
-                }
-            }
+            crate::core::fixed_or_read(self, self.$fast(addr.0), addr).map(u64::from_le_bytes)
         }
     };
 }

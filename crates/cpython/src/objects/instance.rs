@@ -191,7 +191,8 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
         if keys.is_null() {
             return Ok(prefix);
         }
-        Ok(prefix + self.keys(obj, keys)?.values_capacity * 8)
+        // The capacity comes from the core: saturate rather than overflow on an absurd one.
+        Ok(prefix.saturating_add(self.keys(obj, keys)?.values_capacity.saturating_mul(8)))
     }
 
     /// `_PyObject_GetDictPtr` for a type that does not manage its dict: the address of the dict pointer at
