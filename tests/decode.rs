@@ -12,6 +12,8 @@
 //! traverse functions heapscope does not model (it scans them conservatively instead); their mismatches are still
 //! printed.
 //!
+//! And on the asyncio fixtures (`tasks_fixtures()`), every check as on the version fixtures.
+//!
 //! Run with `--nocapture` to see the figures.
 
 mod common;
@@ -93,6 +95,12 @@ fn sizes_refcounts_and_referents_match_the_truth() {
 fn programs_sizes_refcounts_and_referents_match_the_truth() {
     // The referents of the types of third-party extensions are not asserted (see the module docs).
     check(programs(), |_| true, |ty| !third_party(ty));
+}
+
+#[test]
+fn tasks_fixtures_sizes_refcounts_and_referents_match_the_truth() {
+    // The asyncio fixtures: C and pure-Python tasks, futures, coroutines, generators, an event loop.
+    check(common::tasks_fixtures(), |_| true, |_| true);
 }
 
 /// Types of the third-party extensions of the program fixtures (numpy, msgpack and the Cython runtime).

@@ -40,6 +40,27 @@ fn check(name: &str) {
 
 crate::per_fixture!(check);
 
+/// The asyncio fixtures: one more thread, the event loop's, blocked in its selector.
+#[test]
+fn asyncio_fixtures() {
+    for fx in common::tasks_fixtures() {
+        let out = heapscope_ok([
+            OsStr::new("stacks"),
+            OsStr::new("--format"),
+            OsStr::new("json"),
+            OsStr::new("--locals"),
+            fx.core().as_os_str(),
+            OsStr::new("--sysroot"),
+            empty_sysroot().path().as_os_str(),
+        ]);
+        let got: Value = serde_json::from_str(&out).expect("stacks prints JSON");
+        let truth = fx.truth();
+        let loop_thread = truth["threads"].as_array().unwrap().iter().find(|t| t["name"] == "asyncio-loop");
+        assert!(loop_thread.is_some(), "{}: the truth has the asyncio-loop thread", fx.name);
+        common::stacks::compare(&fx.name, &got, &truth);
+    }
+}
+
 /// The table prints each thread like a Python traceback: a header naming the thread and the GIL holder, then its
 /// frames outermost first ("most recent call last"), locals indented under their frame.
 #[test]

@@ -191,6 +191,26 @@ pub fn programs() -> Vec<Fixture> {
     found
 }
 
+/// The asyncio fixtures in testdata/tasks/ (`tools/fixtures/workload/tasks.py`: an event loop thread with suspended
+/// tasks, coroutines and generators on CPython 3.8, 3.11, 3.12, 3.14 and 3.15), named `tasks-py38` … . Each has
+/// `tasks.json.zst` beside the truth: what `heapscope tasks` must find (schema: testdata/README.md).
+pub fn tasks_fixtures() -> Vec<Fixture> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(testdata().join("tasks")).expect("testdata/tasks/ exists") {
+        let dir = entry.expect("readable testdata/tasks/").path();
+        if dir.join("core.zst").is_file() {
+            let name = format!("tasks-{}", dir.file_name().unwrap().to_string_lossy());
+            found.push(Fixture { name, dir });
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    let names: BTreeSet<&str> = found.iter().map(|f| f.name.as_str()).collect();
+    for want in ["tasks-py38", "tasks-py311", "tasks-py312", "tasks-py314", "tasks-py315"] {
+        assert!(names.contains(want), "fixture {want} is missing from testdata/tasks/ (found: {names:?})");
+    }
+    found
+}
+
 /// The diff fixture: one CPython 3.12.1 process dumped twice (`testdata/diff/py312/old`, `…/new`, fixtures named
 /// `py312-diff-old` and `py312-diff-new`) and the truth of what changed between the dumps (`diff.json.zst`: the
 /// `CACHE` dict that grew, the `Scratch` objects freed, the new ones at their addresses, each dump's type histogram;
