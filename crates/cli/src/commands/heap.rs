@@ -262,8 +262,8 @@ pub fn finish(opened: &Opened, verbose: bool, out: &mut dyn Write) -> anyhow::Re
         missing.named_by(of_missing.iter().map(|w| w.as_str()).chain(e.first.iter().map(|(_, c)| c.as_str())));
     let cause = (!named.is_empty()).then(|| {
         format!(
-            "they read bytes of {} that the core omits, and no file with a matching build-id was found {}; pass \
-             --sysroot DIR (a copy of the dumped machine's root) or --search-path DIR (a directory holding {})",
+            "bytes of {} are missing: the core omits them, and no file with a matching build-id was found {}; \
+             pass --sysroot DIR (a copy of the dumped machine's root) or --search-path DIR (a directory holding {})",
             named.join(", "),
             opened.looked,
             if named.len() == 1 { "that file" } else { "those files" }
