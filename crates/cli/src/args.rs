@@ -36,13 +36,16 @@ pub enum Command {
     /// One object: type, sizes, refcount, length, preview, and what it references and what references it.
     Show(ObjectArgs),
     /// What one object references, with labels (`[0]`, `.attr`, `['key']`) and previews.
+    #[command(mut_arg("limit", |a| a.help("Most referents listed, in the object's order (a list's or tuple's from [0])")))]
     Refs(ObjectArgs),
     /// What references one object, with labels and previews.
+    #[command(mut_arg("limit", |a| a.help("Most referrers listed, the roots that hold the object first")))]
     Referrers(ObjectArgs),
     /// What gc.collect() would free if it ran at the moment of the dump: the unreachable objects and what only they
     /// hold.
     Garbage(GarbageArgs),
     /// What one object retains: the objects that would be freed if it were gone (its dominator subtree).
+    #[command(mut_arg("limit", |a| a.hide(true)))]
     Retained(ObjectArgs),
     /// The biggest owners: the tops of the dominator tree by retained size, optionally as a tree.
     Top(TopArgs),
@@ -97,13 +100,13 @@ pub struct CoreArgs {
     /// Directory that stands for the dumped machine's root: a mapped file `/usr/lib/x.so` is looked for at
     /// `DIR/usr/lib/x.so`. Used for bytes missing from the core and, for a Python version without a built-in layout
     /// table, to find the interpreter's DWARF: its separate debug file `DIR/usr/lib/debug/.build-id/xx/yyyy.debug`,
-    /// or an unstripped copy. A file is used only when its build-id matches.
-    /// Default: the paths as they are on this machine.
-    #[arg(long, value_name = "DIR")]
+    /// or an unstripped copy. A file is used when its build-id matches the one in the core, and unverified (with a
+    /// warning) when the core lacks that object's ELF header. Default: the paths as they are on this machine.
+    #[arg(long, value_name = "DIR", value_parser = parse_sysroot)]
     pub sysroot: Option<PathBuf>,
 
     /// Directory searched (by file name) for mapped files that are not found under the sysroot. Repeatable.
-    #[arg(long = "search-path", value_name = "DIR")]
+    #[arg(long = "search-path", value_name = "DIR", value_parser = parse_search_path)]
     pub search_paths: Vec<PathBuf>,
 
     /// Heap commands: read the saved snapshot of the core from FILE (as `heapscope index CORE -o FILE` wrote it)
@@ -347,11 +350,11 @@ pub struct DiffArgs {
     pub new: PathBuf,
 
     /// As for every heap command: where the dumped machine's root is (for both cores).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = parse_sysroot)]
     pub sysroot: Option<PathBuf>,
 
     /// Directory searched for mapped files not found under the sysroot. Repeatable.
-    #[arg(long = "search-path", value_name = "DIR")]
+    #[arg(long = "search-path", value_name = "DIR", value_parser = parse_search_path)]
     pub search_paths: Vec<PathBuf>,
 
     /// Decode both cores even when saved snapshots of them exist, and save none.
@@ -561,7 +564,7 @@ pub struct ObjectArgs {
     #[arg(value_name = "ADDR", value_parser = parse_addr)]
     pub addr: u64,
 
-    /// Most referents and referrers listed.
+    /// Most referents listed, and most referrers (`show`).
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub limit: usize,
 
@@ -578,6 +581,33 @@ pub fn parse_addr(s: &str) -> Result<u64, String> {
         None => t.parse::<u64>(),
     };
     parsed.map_err(|_| format!("{s:?} is not an address: give it in hex (0x7f3a…) or decimal, as id() prints it"))
+}
+
+/// `--sysroot DIR`: an existing, readable directory.
+fn parse_sysroot(s: &str) -> Result<PathBuf, String> {
+    readable_dir(s, "give a copy of the dumped machine's root (the directory holding its usr/, lib/, …)")
+}
+
+/// `--search-path DIR`: an existing, readable directory.
+fn parse_search_path(s: &str) -> Result<PathBuf, String> {
+    readable_dir(
+        s,
+        "give a directory holding the binaries the process mapped (its libpython, python, extension modules)",
+    )
+}
+
+/// The path, if it names a directory that can be listed; else what is wrong with it and `what_to_give`.
+fn readable_dir(s: &str, what_to_give: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    match std::fs::metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!("{s} does not exist; {what_to_give}")),
+        Err(e) => Err(format!("{s} cannot be read ({e}); {what_to_give}")),
+        Ok(m) if !m.is_dir() => Err(format!("{s} is a file, not a directory; {what_to_give}")),
+        Ok(_) => match std::fs::read_dir(&path) {
+            Ok(_) => Ok(path),
+            Err(e) => Err(format!("{s} cannot be listed ({e}); {what_to_give}")),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,10 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     progress::init(cli.quiet, cli.progress_delay_ms.map(std::time::Duration::from_millis));
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -54,11 +57,34 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
 }
 
-/// Prints the error chain on stderr, one cause per line.
+/// A command line clap could not parse, or `--help` / `--version`: help and version go to stdout (exit 0) as clap
+/// prints them; a usage error goes to stderr with the `heapscope: error:` prefix of every other error, exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    }
+    let text = e.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let _ = write!(io::stderr().lock(), "heapscope: error: {text}");
+    ExitCode::from(2)
+}
+
+/// Prints the error chain on stderr, one cause per line; a cause whose text the line before already holds (an error
+/// that prints its source, and also returns it as its source) is not repeated.
 fn report(e: &anyhow::Error) {
     let mut err = io::stderr().lock();
     let _ = writeln!(err, "heapscope: error: {e}");
+    let mut previous = e.to_string();
     for cause in e.chain().skip(1) {
-        let _ = writeln!(err, "  caused by: {cause}");
+        let text = cause.to_string();
+        if !previous.contains(&text) {
+            let _ = writeln!(err, "  caused by: {text}");
+        }
+        previous = text;
     }
 }

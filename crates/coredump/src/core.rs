@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::image::Range;
 use crate::notes::{self, MappedFile, Note, NoteInfo, ProcessInfo, ThreadInfo};
 use crate::source::{self, Bytes, Source};
 use crate::{header, Addr, Compression, Error, Memory, ReadError};
@@ -75,6 +76,8 @@ pub struct CoreFile {
     machine: u16,
     segments: Vec<Segment>,
     spans: Vec<Span>,
+    /// Address ranges a truncated file was cut short of, sorted.
+    cut: Vec<Range>,
     notes: Vec<Note>,
     info: NoteInfo,
     warnings: Vec<String>,
@@ -115,7 +118,7 @@ impl CoreFile {
         let hdr = header::parse(&path, b)?;
         let file_len = b.len() as u64;
         let mut warn = Warnings::new(&path);
-        let segments = header::load_segments(&hdr.phdrs, file_len, &mut warn);
+        let (segments, cut) = header::load_segments(&hdr.phdrs, file_len, &mut warn);
         let mut notes = Vec::new();
         for (range, align) in header::note_segments(&hdr.phdrs, file_len, &mut warn) {
             notes::walk(b, range, align, &mut notes, &mut warn);
@@ -138,6 +141,7 @@ impl CoreFile {
             machine: hdr.machine,
             segments,
             spans,
+            cut,
             notes,
             info,
             warnings: warn.finish(),
@@ -224,6 +228,18 @@ impl CoreFile {
     /// What was repaired or ignored while opening (truncation, bad notes, …), each naming the file.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// The address ranges whose bytes the segments say the file holds but a truncated file ends before (a full
+    /// disk or `RLIMIT_CORE` cut the dump short), sorted; empty for a whole core.
+    pub fn cut(&self) -> &[Range] {
+        &self.cut
+    }
+
+    /// True if `addr` lies in a range the truncated file was cut short of.
+    pub fn is_cut(&self, addr: Addr) -> bool {
+        let i = self.cut.partition_point(|r| r.start <= addr);
+        i.checked_sub(1).and_then(|i| self.cut.get(i)).is_some_and(|r| r.contains(addr))
     }
 
     /// Whether the core holds the byte at `addr`, omits it, or the process had nothing mapped there.
@@ -324,6 +340,9 @@ impl CoreFile {
     #[cold]
     fn not_in_core(&self, addr: u64) -> ReadError {
         let addr = Addr(addr);
+        if self.is_cut(addr) {
+            return ReadError::Truncated { addr };
+        }
         ReadError::NotInCore { addr, mapping: self.mapped_file(addr).map(|m| m.path.clone()) }
     }
 }

@@ -23,6 +23,12 @@ pub enum ReadError {
         /// The mapped file, when the core names one.
         mapping: Option<PathBuf>,
     },
+    /// The address lies in the part of a truncated core that the file was cut short of.
+    #[error("address {addr} lies in the part of the core that is cut off (the core file is truncated); take the core again, with enough free disk space and RLIMIT_CORE (ulimit -c) where it is written")]
+    Truncated {
+        /// First address that could not be read.
+        addr: Addr,
+    },
     /// `addr + len` overflows the address space.
     #[error("read of {len} bytes at {addr} overflows the address space")]
     Overflow {
@@ -47,11 +53,25 @@ pub enum ReadError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The file (or the temporary file a compressed core is decompressed into) could not be read or written.
-    #[error("cannot read {}: {source}; check the path and its permissions (and for a compressed core, free space in $TMPDIR)", .path.display())]
+    /// The file could not be read.
+    #[error("cannot read {}: {source}; check the path and its permissions", .path.display())]
     Io {
         /// The file that failed.
         path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The temporary file a compressed core is decompressed into could not be created, written or mapped: a fault
+    /// of the temporary directory (missing, read-only, full), not of the core.
+    #[error("cannot decompress {} into a temporary file in {} ($TMPDIR): {source}; point TMPDIR at a writable \
+             directory with free space for the uncompressed core, or decompress the core yourself and pass the plain \
+             file", .core.display(), .dir.display())]
+    TempFile {
+        /// The compressed core.
+        core: PathBuf,
+        /// The temporary directory (`$TMPDIR`, else `/tmp`).
+        dir: PathBuf,
         /// The operating system's error.
         #[source]
         source: std::io::Error,

@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::core::{Segment, Warnings};
+use crate::image::Range as AddrRange;
 use crate::le::{u16_at, u32_at, u64_at};
 use crate::{Addr, Error};
 
@@ -145,10 +146,12 @@ pub(crate) fn note_segments(phdrs: &[Phdr], file_len: u64, warn: &mut Warnings) 
     out
 }
 
-/// The `PT_LOAD` segments, sorted by address, with sizes clipped to the file and overlaps removed.
-pub(crate) fn load_segments(phdrs: &[Phdr], file_len: u64, warn: &mut Warnings) -> Vec<Segment> {
+/// The `PT_LOAD` segments, sorted by address, with sizes clipped to the file and overlaps removed; and the address
+/// ranges the file was cut short of (a truncated core), sorted.
+pub(crate) fn load_segments(phdrs: &[Phdr], file_len: u64, warn: &mut Warnings) -> (Vec<Segment>, Vec<AddrRange>) {
     let mut segs = Vec::new();
     let mut truncated: Vec<(usize, u64, u64)> = Vec::new(); // (phdr index, vaddr, missing bytes)
+    let mut truncated_at: Vec<u64> = Vec::new(); // the first address each of them is missing
     for ph in phdrs.iter().filter(|p| p.p_type == PT_LOAD && p.p_memsz > 0) {
         let vaddr = ph.p_vaddr;
         let mut memsz = ph.p_memsz;
@@ -167,6 +170,7 @@ pub(crate) fn load_segments(phdrs: &[Phdr], file_len: u64, warn: &mut Warnings) 
         let avail = file_len.saturating_sub(ph.p_offset);
         if filesz > avail {
             truncated.push((ph.index, vaddr, filesz - avail));
+            truncated_at.push(vaddr.saturating_add(avail));
             filesz = avail;
         }
         let readable = ph.p_flags & PF_R != 0;
@@ -193,8 +197,14 @@ pub(crate) fn load_segments(phdrs: &[Phdr], file_len: u64, warn: &mut Warnings) 
              last {missing} bytes{more}; those addresses read as not in the core"
         ));
     }
+    let mut cut: Vec<AddrRange> = truncated
+        .iter()
+        .zip(&truncated_at)
+        .map(|(&(_, _, missing), &start)| AddrRange { start: Addr(start), end: Addr(start.saturating_add(missing)) })
+        .collect();
+    cut.sort_by_key(|r| r.start);
     segs.sort_by_key(|s| s.vaddr);
-    remove_overlaps(segs, warn)
+    (remove_overlaps(segs, warn), cut)
 }
 
 /// Cuts the start of any segment that overlaps the one before it (or drops it when it is covered).

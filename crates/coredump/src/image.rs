@@ -117,6 +117,12 @@ pub trait ProcessImage: Memory {
 
     /// Looks `name` up in one object only.
     fn symbol_in(&self, object: usize, name: &str) -> Option<SymbolRef>;
+
+    /// Address ranges the image lost to a truncated core file, sorted: their bytes were dumped but the file ends
+    /// before them. Empty unless the image is a truncated core.
+    fn cut(&self) -> &[Range] {
+        &[]
+    }
 }
 
 /// A process image built in code, for unit tests of decoders: a [`SyntheticMemory`](crate::SyntheticMemory), the

@@ -13,6 +13,10 @@ use crate::identity::CoreIdentity;
 use crate::image::{BytesSource, LoadedObject, ObjectMapping, ProcessImage, Range, SymbolRef};
 use crate::{Addr, Error, Memory, ReadError};
 
+/// `AT_PHDR`: address of the executable's program headers.
+const AT_PHDR: u64 = 3;
+/// `AT_ENTRY`: the executable's entry point.
+const AT_ENTRY: u64 = 9;
 /// `AT_EXECFN`: address of the executable's path string.
 const AT_EXECFN: u64 = 31;
 /// `AT_SYSINFO_EHDR`: address of the vDSO's ELF header.
@@ -157,8 +161,17 @@ impl CoreProcess {
         &self.warnings
     }
 
-    /// The executable's path: `AT_EXECFN` from the auxiliary vector, else the first mapped object.
+    /// The executable's path: the path `NT_FILE` records for the object that holds the program's entry point
+    /// (`AT_ENTRY`) or program headers (`AT_PHDR`); else `AT_EXECFN`, the path as given to `execve` (relative when
+    /// the process was started as `./python`); else the first mapped object.
     pub fn executable(&self) -> Option<String> {
+        let mapped = [AT_ENTRY, AT_PHDR]
+            .into_iter()
+            .filter_map(|key| self.core.auxv_value(key))
+            .find_map(|a| self.objects.iter().find(|o| o.path.is_absolute() && o.contains(Addr(a))));
+        if let Some(object) = mapped {
+            return Some(object.path.display().to_string());
+        }
         let from_auxv = self
             .core
             .auxv_value(AT_EXECFN)
@@ -182,6 +195,7 @@ impl CoreProcess {
                 n
             } else {
                 let not_in_core = || match self.core.mapped_file(pos) {
+                    _ if self.core.is_cut(pos) => ReadError::Truncated { addr: pos },
                     Some(m) => ReadError::NotInCore { addr: pos, mapping: Some(m.path.clone()) },
                     None if self.core.segment_at(pos).is_some() => ReadError::NotInCore { addr: pos, mapping: None },
                     None => ReadError::Unmapped { addr: pos },
@@ -236,14 +250,16 @@ impl Memory for CoreProcess {
     fn read_into(&self, addr: Addr, buf: &mut [u8]) -> Result<(), ReadError> {
         match self.core.read_into(addr, buf) {
             Ok(()) => Ok(()),
-            Err(ReadError::NotInCore { .. } | ReadError::Unmapped { .. }) => self.read_slow(addr, buf),
+            Err(ReadError::NotInCore { .. } | ReadError::Truncated { .. } | ReadError::Unmapped { .. }) => {
+                self.read_slow(addr, buf)
+            }
             Err(e) => Err(e),
         }
     }
 
     fn bytes(&self, addr: Addr, len: usize) -> Result<Cow<'_, [u8]>, ReadError> {
         match self.core.bytes(addr, len) {
-            Err(ReadError::NotInCore { .. } | ReadError::Unmapped { .. }) => {
+            Err(ReadError::NotInCore { .. } | ReadError::Truncated { .. } | ReadError::Unmapped { .. }) => {
                 // Borrow from the file when the whole range is omitted and inside one file mapping.
                 if let (Some(fb), Some(seg)) = (self.fallback_at(addr), self.core.segment_at(addr)) {
                     let end = addr.checked_add(len as u64);
@@ -277,6 +293,10 @@ impl ProcessImage for CoreProcess {
 
     fn symbol_in(&self, object: usize, name: &str) -> Option<SymbolRef> {
         self.dynamic_symbol(object, name).or_else(|| self.file_symbol(object, name))
+    }
+
+    fn cut(&self) -> &[Range] {
+        self.core.cut()
     }
 }
 

@@ -148,7 +148,7 @@ fn map(file: &File, path: &Path) -> Result<Mmap, Error> {
 /// Decompresses `input` (in `format`) into an unlinked temporary file and maps it.
 fn decompress(input: impl Read, format: Compression, path: &Path) -> Result<Bytes, Error> {
     let dec_err = |source| Error::Decompress { path: path.to_path_buf(), format, source };
-    let tmp_err = |source| Error::Io { path: std::env::temp_dir(), source };
+    let tmp_err = |source| temp_file_error(path, source);
     let tmp = tempfile::tempfile().map_err(tmp_err)?;
     let mut out = BufWriter::with_capacity(1 << 20, tmp);
     match format {
@@ -162,7 +162,15 @@ fn decompress(input: impl Read, format: Compression, path: &Path) -> Result<Byte
         Compression::Gzip => pump(flate2::read::MultiGzDecoder::new(input), &mut out, path, format)?,
     }
     let tmp = out.into_inner().map_err(|e| tmp_err(e.into_error()))?;
-    Ok(Bytes::Mapped(map(&tmp, &std::env::temp_dir())?))
+    Ok(Bytes::Mapped(map(&tmp, path).map_err(|e| match e {
+        Error::Io { source, .. } => tmp_err(source),
+        other => other,
+    })?))
+}
+
+/// The temporary file of a decompressed core failed (not the core itself).
+fn temp_file_error(core: &Path, source: io::Error) -> Error {
+    Error::TempFile { core: core.to_path_buf(), dir: std::env::temp_dir(), source }
 }
 
 /// Copies the decoder's output to `out`, telling decoding errors from errors writing the temporary file.
@@ -176,7 +184,7 @@ fn pump(mut dec: impl Read, out: &mut impl Write, path: &Path, format: Compressi
             Err(source) => return Err(Error::Decompress { path: path.to_path_buf(), format, source }),
         };
         let chunk = buf.get(..n).unwrap_or(&[]);
-        out.write_all(chunk).map_err(|source| Error::Io { path: std::env::temp_dir(), source })?;
+        out.write_all(chunk).map_err(|source| temp_file_error(path, source))?;
     }
 }
 

@@ -16,6 +16,22 @@ pub enum Error {
         /// Short list of the objects that were searched.
         objects: String,
     },
+    /// The core file is truncated, and the cut part holds memory of the interpreter's objects: what is missing is
+    /// the end of the core, not a file on disk.
+    #[error(
+        "cannot find the CPython runtime: the core file is truncated ({cut} bytes from {first} on are cut off), and \
+         the cut part holds memory of {}; take the core again, with enough free disk space and RLIMIT_CORE \
+         (ulimit -c) where it is written",
+        .files.join(", ")
+    )]
+    CoreTruncated {
+        /// File names of the interpreter objects whose memory lies in the cut part.
+        files: Vec<String>,
+        /// The first address cut off.
+        first: Addr,
+        /// Bytes cut off in all.
+        cut: u64,
+    },
     /// The python binary or libpython is mapped, but the core omits the bytes needed to find the interpreter and no
     /// matching file was found on disk.
     #[error(

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use heapscope_coredump::{Addr, BytesSource, LoadedObject, ProcessImage, ReadError};
+use heapscope_coredump::{Addr, BytesSource, LoadedObject, ProcessImage, Range, ReadError};
 
 use crate::Error;
 
@@ -216,7 +216,7 @@ pub fn detect<P: ProcessImage + ?Sized>(p: &P) -> Result<Detection, Error> {
         Some(sym) => (sym.addr, RuntimeSource::Symbol, Some(sym.object)),
         None => match scan_for_cookie(p) {
             Some((addr, object)) => (addr, RuntimeSource::DebugCookie, object),
-            None => return Err(not_found(p.objects())),
+            None => return Err(not_found(p.objects(), p.cut())),
         },
     };
     let object_name = object.and_then(|i| p.objects().get(i)).map(|o| o.file_name()).unwrap_or_default();
@@ -409,10 +409,23 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Why no runtime was found: interpreter binaries with missing bytes, or no interpreter at all.
-fn not_found(objects: &[LoadedObject]) -> Error {
-    let missing: Vec<&LoadedObject> =
-        objects.iter().filter(|o| o.source == BytesSource::Missing && o.file_name().contains("python")).collect();
+/// Why no runtime was found: a truncated core that lost the interpreter's memory, interpreter binaries with missing
+/// bytes, or no interpreter at all.
+fn not_found(objects: &[LoadedObject], cut: &[Range]) -> Error {
+    let python = || objects.iter().filter(|o| o.file_name().contains("python"));
+    let overlaps_cut = |r: &Range| cut.iter().any(|c| c.start < r.end && r.start < c.end);
+    let lost: Vec<&LoadedObject> =
+        python().filter(|o| o.mappings.iter().map(|m| &m.range).chain(&o.data_segments).any(overlaps_cut)).collect();
+    if let Some(first) = cut.first() {
+        if !lost.is_empty() {
+            return Error::CoreTruncated {
+                files: lost.iter().map(|o| o.file_name()).collect(),
+                first: first.start,
+                cut: cut.iter().map(Range::len).fold(0, u64::saturating_add),
+            };
+        }
+    }
+    let missing: Vec<&LoadedObject> = python().filter(|o| o.source == BytesSource::Missing).collect();
     if missing.is_empty() {
         Error::NotPython { objects: object_list(objects) }
     } else {

@@ -2,11 +2,12 @@
 
 use std::io::{self, Write};
 
-use heapscope_coredump::{Addr, BytesSource, CoreProcess, ProcessImage};
+use heapscope_coredump::{Addr, BytesSource, CoreFile, CoreProcess, ProcessImage, Range};
 use heapscope_cpython::layout::Unverified;
 use heapscope_cpython::Detection;
 use serde::Serialize;
 
+use crate::format::human_bytes;
 use crate::layout::LayoutReport;
 use crate::report::Report;
 use crate::Table;
@@ -83,10 +84,51 @@ pub struct ObjectRow {
     pub end: Addr,
     /// GNU build-id (hex) from the process's copy of the ELF headers.
     pub build_id: Option<String>,
-    /// Where the object's bytes come from: core, disk or missing.
-    pub bytes: BytesSource,
+    /// Where the object's bytes come from: `core` (all of them), `disk` (what the core omits, from the file on
+    /// disk), `partial` (the core holds some, the rest is missing), `missing` (the core holds none).
+    pub bytes: ObjectBytes,
+    /// Bytes of the object's mappings (its `.bss` tail not included).
+    pub mapped_bytes: u64,
+    /// How many of them the core holds.
+    pub bytes_in_core: u64,
     /// The file on disk that supplies bytes missing from the core.
     pub disk_path: Option<String>,
+}
+
+/// Where a mapped object's bytes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectBytes {
+    /// The core holds every mapped byte.
+    Core,
+    /// The core omits some bytes, and the file on disk with a matching build-id supplies them.
+    Disk,
+    /// The core holds some bytes (often the first page, with the ELF header); the rest is missing.
+    Partial,
+    /// The core holds none of the bytes, and no file supplies them.
+    Missing,
+}
+
+impl ObjectBytes {
+    fn of(source: BytesSource, in_core: u64) -> ObjectBytes {
+        match source {
+            BytesSource::Core => ObjectBytes::Core,
+            BytesSource::Disk => ObjectBytes::Disk,
+            BytesSource::Missing if in_core > 0 => ObjectBytes::Partial,
+            _ => ObjectBytes::Missing,
+        }
+    }
+}
+
+/// How many bytes of `range` the core holds. The segments are sorted and do not overlap.
+fn bytes_in_core(core: &CoreFile, range: Range) -> u64 {
+    let segments = core.segments();
+    let first = segments.partition_point(|s| s.end() <= range.start);
+    segments[first..]
+        .iter()
+        .take_while(|s| s.vaddr < range.end)
+        .map(|s| s.dumped_end().min(range.end).0.saturating_sub(s.vaddr.max(range.start).0))
+        .fold(0, u64::saturating_add)
 }
 
 impl InfoReport {
@@ -115,19 +157,24 @@ impl InfoReport {
             objects: p
                 .objects()
                 .iter()
-                .map(|o| ObjectRow {
-                    path: o.path.display().to_string(),
-                    start: o.mappings.first().map(|m| m.range.start).unwrap_or_default(),
-                    end: o
-                        .mappings
-                        .iter()
-                        .map(|m| m.range.end)
-                        .chain(o.data_segments.iter().map(|r| r.end))
-                        .max()
-                        .unwrap_or_default(),
-                    build_id: o.build_id.as_deref().map(heapscope_coredump::build_id_hex),
-                    bytes: o.source,
-                    disk_path: o.disk_path.as_ref().map(|d| d.display().to_string()),
+                .map(|o| {
+                    let in_core = o.mappings.iter().map(|m| bytes_in_core(core, m.range)).fold(0, u64::saturating_add);
+                    ObjectRow {
+                        path: o.path.display().to_string(),
+                        start: o.mappings.first().map(|m| m.range.start).unwrap_or_default(),
+                        end: o
+                            .mappings
+                            .iter()
+                            .map(|m| m.range.end)
+                            .chain(o.data_segments.iter().map(|r| r.end))
+                            .max()
+                            .unwrap_or_default(),
+                        build_id: o.build_id.as_deref().map(heapscope_coredump::build_id_hex),
+                        bytes: ObjectBytes::of(o.source, in_core),
+                        mapped_bytes: o.mappings.iter().map(|m| m.range.len()).fold(0, u64::saturating_add),
+                        bytes_in_core: in_core,
+                        disk_path: o.disk_path.as_ref().map(|d| d.display().to_string()),
+                    }
                 })
                 .collect(),
             python,
@@ -136,6 +183,14 @@ impl InfoReport {
             unverified_version: None,
             layout: None,
         }
+    }
+}
+
+impl InfoReport {
+    /// Every warning: those met opening the core, then those of finding the interpreter. The JSON report holds them;
+    /// the table does not (the binary prints them on stderr).
+    pub fn all_warnings(&self) -> impl Iterator<Item = &String> {
+        self.warnings.iter().chain(self.python.iter().flat_map(|d| d.warnings.iter()))
     }
 }
 
@@ -170,7 +225,10 @@ impl Report for InfoReport {
         let mut t = Table::new(["START", "END", "BYTES", "BUILD-ID", "OBJECT"]);
         for o in &self.objects {
             let bytes = match (&o.bytes, &o.disk_path) {
-                (BytesSource::Disk, Some(d)) => format!("disk:{d}"),
+                (ObjectBytes::Disk, Some(d)) => format!("disk:{d}"),
+                (ObjectBytes::Partial, _) => {
+                    format!("partial: {} of {} in core", human_bytes(o.bytes_in_core), human_bytes(o.mapped_bytes))
+                }
                 (b, _) => serde_json::to_value(b).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
             };
             t.row([
@@ -182,14 +240,6 @@ impl Report for InfoReport {
             ]);
         }
         t.write(w)?;
-        let python_warnings = self.python.iter().flat_map(|d| d.warnings.iter());
-        let all: Vec<&String> = self.warnings.iter().chain(python_warnings).collect();
-        if !all.is_empty() {
-            writeln!(w)?;
-            for warning in all {
-                writeln!(w, "warning: {warning}")?;
-            }
-        }
         if let Some(layout) = &self.layout {
             writeln!(w)?;
             layout.write_table(w)?;

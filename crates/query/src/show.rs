@@ -235,8 +235,10 @@ fn rows<P: ProcessImage + ?Sized>(
     };
     match dir {
         Direction::Referents => {
-            let total = snapshot.refs(id).count() as u64;
-            (snapshot.refs(id).take(opts.limit).map(make).collect(), total)
+            let mut refs: Vec<(ObjectId, Label, RefKind)> = snapshot.refs(id).collect();
+            in_index_order(&mut refs);
+            let total = refs.len() as u64;
+            (refs.into_iter().take(opts.limit).map(make).collect(), total)
         }
         Direction::Referrers => {
             let namer = RootNamer::new(heap, snapshot.interpreters());
@@ -260,6 +262,22 @@ fn rows<P: ProcessImage + ?Sized>(
             let total = (snapshot.roots_of(id).count() + snapshot.referrers(id).count()) as u64;
             (roots.chain(objects).take(opts.limit).collect(), total)
         }
+    }
+}
+
+/// Puts the references labelled with an index (`[0]`, `[1]`, …) in index order, each in one of the places such
+/// references held: the decoder reports them in `tp_traverse`'s order, which for a list or a tuple is last to first,
+/// while a reader (and `--limit`) wants the first items first. References with other labels keep their places.
+fn in_index_order(refs: &mut [(ObjectId, Label, RefKind)]) {
+    let index = |r: &(ObjectId, Label, RefKind)| match r.1 {
+        Label::Index(i) => Some(i),
+        _ => None,
+    };
+    let places: Vec<usize> = (0..refs.len()).filter(|&k| index(&refs[k]).is_some()).collect();
+    let mut items: Vec<(ObjectId, Label, RefKind)> = places.iter().map(|&k| refs[k]).collect();
+    items.sort_by_key(|r| index(r));
+    for (&k, item) in places.iter().zip(items) {
+        refs[k] = item;
     }
 }
 

@@ -1,6 +1,6 @@
 //! The heap as polars DataFrames: `objects`, `edges`, `types` and `roots`, one row per object, reference, type and
 //! root of a [`Snapshot`], with the results of the analyses ([`heapscope_analysis`]) as columns of `objects`; and
-//! the Python threads as `threads`, `frames` and `locals` (built in [`threads`], from the walk `stacks` makes).
+//! the Python threads as `threads`, `frames` and `locals` (built in `threads.rs`, from the walk `stacks` makes).
 //!
 //! With [`Tables::redact`], no str or bytes contents leave the process: `objects.preview` and the dict-key labels of
 //! `edges.label` show their length and a hash instead ([`heapscope_cpython::objects::redacted`]).

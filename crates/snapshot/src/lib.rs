@@ -2,10 +2,10 @@
 //!
 //! Built by [`build`] (`build.rs`):
 //!
-//! 1. **Seeds**: the enumeration of each interpreter ([`heapscope_cpython::heap::enumerate`]: the objects on the GC lists and
+//! 1. **Seeds**: the enumeration of each interpreter ([`heapscope_cpython::heap::enumerate()`]: the objects on the GC lists and
 //!    the object blocks of pymalloc's arenas) and the [roots](heapscope_cpython::heap::roots) (modules, thread frames, static
 //!    types and singletons, 3.11+ static objects inside `_PyRuntime`).
-//! 2. **Closure** (`discover.rs`): every object is decoded once ([`object_info`](heapscope_cpython::heap::object_info)
+//! 2. **Closure** (`discover.rs`): every object is decoded once ([`object_info`](heapscope_cpython::heap::object_info())
 //!    and [`referents`](heapscope_cpython::heap::referents), every kind of reference), in parallel rounds over a frontier; a
 //!    referent that is not known yet joins the next round. That is how objects outside both seeds are found: static
 //!    objects in libpython's data, large (malloc'd) objects, untracked containers reachable only from C.
@@ -290,7 +290,7 @@ impl Snapshot {
         self.flags[id as usize] & flag::PERMANENT != 0
     }
 
-    /// The generation of object `id`'s GC list: 0, 1 or 2 (3.14.0–3.14.4: young, old[0], old[1]), or 3 for the
+    /// The generation of object `id`'s GC list: 0, 1 or 2 (3.14.0–3.14.4: young, `old[0]`, `old[1]`), or 3 for the
     /// permanent generation (`gc.freeze()`); `None` when the object is on no GC list. Panics if `id` is not an id
     /// of this snapshot.
     pub fn generation(&self, id: ObjectId) -> Option<u8> {

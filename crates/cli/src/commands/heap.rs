@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
-use heapscope_coredump::{CoreIdentity, CoreProcess};
+use anyhow::anyhow;
+use heapscope_coredump::{BytesSource, CoreIdentity, CoreProcess, ProcessImage};
 use heapscope_cpython::layout::Layout;
 use heapscope_cpython::Detection;
 use heapscope_snapshot::{BuildOptions, CStack, Progress, Snapshot};
@@ -26,6 +26,35 @@ pub struct Opened {
     pub identity: CoreIdentity,
     /// Where the snapshot came from.
     pub source: Source,
+    /// Where missing binaries were looked for (`--sysroot`, `--search-path`), for messages.
+    pub looked: Looked,
+}
+
+/// Where the files a core omits were looked for.
+#[derive(Debug, Clone, Default)]
+pub struct Looked {
+    sysroot: Option<PathBuf>,
+    search_paths: bool,
+}
+
+impl Looked {
+    /// From the command line.
+    pub fn of(args: &CoreArgs) -> Looked {
+        Looked { sysroot: args.sysroot.clone(), search_paths: !args.search_paths.is_empty() }
+    }
+}
+
+impl std::fmt::Display for Looked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.sysroot {
+            Some(root) => write!(f, "under --sysroot {}", root.display())?,
+            None => f.write_str("at the paths the core records (no --sysroot)")?,
+        }
+        if self.search_paths {
+            f.write_str(" or in the --search-path directories")?;
+        }
+        Ok(())
+    }
 }
 
 /// Where a command's snapshot came from.
@@ -56,7 +85,16 @@ pub fn open_core(args: &CoreArgs) -> anyhow::Result<Opened> {
                 Ok((snapshot, _)) => {
                     let source = Source::Saved(path);
                     report_source(&source);
-                    return Ok(Opened { process, python, layout, snapshot, layout_warnings, identity, source });
+                    return Ok(Opened {
+                        process,
+                        python,
+                        layout,
+                        snapshot,
+                        layout_warnings,
+                        identity,
+                        source,
+                        looked: Looked::of(args),
+                    });
                 }
                 Err(heapscope_snapshot::LoadError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound => {}
@@ -76,7 +114,7 @@ pub fn open_core(args: &CoreArgs) -> anyhow::Result<Opened> {
         }
     };
     report_source(&source);
-    Ok(Opened { process, python, layout, snapshot, layout_warnings, identity, source })
+    Ok(Opened { process, python, layout, snapshot, layout_warnings, identity, source, looked: Looked::of(args) })
 }
 
 /// Opens the core, detects Python and resolves the layout: everything but the heap.
@@ -173,20 +211,23 @@ fn c_stacks(process: &CoreProcess) -> Vec<CStack> {
 }
 
 /// After the report: warnings and undecodable objects on stderr (counts, or every one with `--verbose`), then an
-/// error (exit 2) if anything could not be decoded.
+/// error (exit 2) if anything could not be decoded. Failures that read bytes of a mapped file the core omits, and
+/// that no file on disk supplied, are one cause: they are counted together in one message that names the files and
+/// says what to pass.
 pub fn finish(opened: &Opened, verbose: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     out.flush()?;
     let s = &opened.snapshot;
     let mut err = std::io::stderr().lock();
     let warnings: Vec<&String> = opened.layout_warnings.iter().chain(s.warnings()).collect();
-    if !warnings.is_empty() {
-        if verbose {
-            for w in &warnings {
-                writeln!(err, "heapscope: warning: {w}")?;
-            }
-        } else {
-            writeln!(err, "heapscope: {} warning{} (--verbose lists them)", warnings.len(), plural(warnings.len()))?;
+    let missing = MissingFiles::of(&opened.process);
+    let (of_missing, others): (Vec<&String>, Vec<&String>) = warnings.iter().partition(|w| missing.named_in(w));
+    if verbose {
+        for w in &warnings {
+            writeln!(err, "heapscope: warning: {w}")?;
         }
+    } else if !others.is_empty() {
+        let other = if of_missing.is_empty() { "" } else { " other" };
+        writeln!(err, "heapscope: {}{other} warning{} (--verbose lists them)", others.len(), plural(others.len()))?;
     }
     if verbose {
         let st = s.stats();
@@ -216,6 +257,18 @@ pub fn finish(opened: &Opened, verbose: bool, out: &mut dyn Write) -> anyhow::Re
             writeln!(err, "  {addr}: {cause}")?;
         }
     }
+    // The missing files the failures name: the cause, and what to pass.
+    let named: Vec<&str> =
+        missing.named_by(of_missing.iter().map(|w| w.as_str()).chain(e.first.iter().map(|(_, c)| c.as_str())));
+    let cause = (!named.is_empty()).then(|| {
+        format!(
+            "bytes of {} are missing: the core omits them, and no file with a matching build-id was found {}; \
+             pass --sysroot DIR (a copy of the dumped machine's root) or --search-path DIR (a directory holding {})",
+            named.join(", "),
+            opened.looked,
+            if named.len() == 1 { "that file" } else { "those files" }
+        )
+    });
     if e.total() > 0 {
         let mut parts = Vec::new();
         if e.objects > 0 {
@@ -233,9 +286,48 @@ pub fn finish(opened: &Opened, verbose: bool, out: &mut dyn Write) -> anyhow::Re
             ));
         }
         let hint = if verbose { "" } else { "; --verbose lists them" };
-        bail!("{}{hint}", parts.join("; "));
+        let message = format!("{}{hint}", parts.join("; "));
+        return Err(match cause {
+            Some(cause) => anyhow!(cause).context(message),
+            None => anyhow!(message),
+        });
+    }
+    if let Some(cause) = cause {
+        if !verbose {
+            let n = of_missing.len();
+            writeln!(err, "heapscope: warning: {n} warning{} (--verbose lists them): {cause}", plural(n))?;
+        }
     }
     Ok(())
+}
+
+/// The mapped objects whose bytes the core omits and no file on disk supplied: what a failure that names one of
+/// them is explained by.
+struct MissingFiles {
+    paths: Vec<String>,
+}
+
+impl MissingFiles {
+    fn of(process: &CoreProcess) -> MissingFiles {
+        let paths = process
+            .objects()
+            .iter()
+            .filter(|o| o.source == BytesSource::Missing && o.path.is_absolute())
+            .map(|o| o.path.display().to_string())
+            .collect();
+        MissingFiles { paths }
+    }
+
+    /// Whether `text` (a warning, the cause of a failure) names one of the files.
+    fn named_in(&self, text: &str) -> bool {
+        self.paths.iter().any(|p| text.contains(p.as_str()))
+    }
+
+    /// The files some of `texts` name, in the process's order.
+    fn named_by<'t>(&self, texts: impl Iterator<Item = &'t str>) -> Vec<&str> {
+        let texts: Vec<&str> = texts.collect();
+        self.paths.iter().filter(|p| texts.iter().any(|t| t.contains(p.as_str()))).map(String::as_str).collect()
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -32,7 +32,9 @@ pub fn run(args: &IndexArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         decoded.as_secs_f64(),
         (started.elapsed() - decoded).as_secs_f64(),
     )?;
-    let opened = Opened { process, python, layout, snapshot, layout_warnings, identity, source: Source::Decoded };
+    let looked = heap::Looked::of(&args.core);
+    let opened =
+        Opened { process, python, layout, snapshot, layout_warnings, identity, source: Source::Decoded, looked };
     heap::finish(&opened, args.verbose, out)
 }
 

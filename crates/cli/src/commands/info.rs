@@ -25,5 +25,11 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut report = InfoReport::collect(&process, python);
     report.layout = layout;
     report.unverified_version = unverified;
-    super::emit::emit(&report, "info", args.format, out)
+    super::emit::emit(&report, "info", args.format, out)?;
+    out.flush()?;
+    let mut err = std::io::stderr().lock();
+    for w in report.all_warnings() {
+        writeln!(err, "heapscope: warning: {w}")?;
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! [`ObjectInfo`]: the per-object facts of the heap — type, `sys.getsizeof`, true footprint, reference count,
 //! immortality, GC tracking, length — read without allocating.
 //!
-//! **`sys.getsizeof(o)`** is `type(o).__sizeof__(o)` (see [`super::sizeof`]) plus a pre-header:
+//! **`sys.getsizeof(o)`** is `type(o).__sizeof__(o)` (see `heap/sizeof.rs`) plus a pre-header:
 //!
 //! | version | pre-header added |
 //! |---|---|

@@ -81,7 +81,7 @@ impl Layout {
     /// they disagree, with a warning), then `_Py_DebugOffsets` (3.13+; wins over both, with a warning for each
     /// disagreement). Without one (see `fallback.rs`): the DWARF `opts.dwarf` finds, else for a version newer than
     /// every table (3.13+) the newest table, each then overlaid with `_Py_DebugOffsets`; the layout's
-    /// [`Basis::unverified`] then says so.
+    /// [`Basis::unverified`](super::Basis::unverified) then says so.
     ///
     /// Fails for versions before 3.8, for free-threaded builds, and for versions without a table that none of the
     /// fallbacks can serve (the error says what to provide).

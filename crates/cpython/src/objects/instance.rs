@@ -130,7 +130,7 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
     }
 
     /// Bytes of the instance's values array when it is an allocation of its own, apart from the object: 3.11 and
-    /// 3.12 while no `__dict__` is materialised (the prefix and one slot per usable key, as [`Heap::instance_values_bytes`]
+    /// 3.12 while no `__dict__` is materialised (the prefix and one slot per usable key, as `Heap::instance_values_bytes`
     /// counts them into the footprint). 0 when there is none: no managed dict, a materialised dict, or 3.13+ inline
     /// values, which share the object's allocation. An allocator rounds this block apart from the object's.
     pub fn detached_values_bytes(&self, obj: Addr) -> Result<u64, DecodeError> {

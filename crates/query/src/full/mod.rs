@@ -5,7 +5,7 @@
 //! ([`TopReport`]), the leak suspects and roots ([`LeaksReport`]) with the path of each suspect's accumulation point
 //! drawn, the garbage ([`GarbageReport`]) and the largest reference cycles ([`CyclesReport`]) drawn, and the thread
 //! stacks ([`StacksReport`]), the waste advice ([`WasteReport`]) and, given a baseline dump, what grew since
-//! ([`DiffReport`]). The renderers ([`html`], [`markdown`]) write one section per function, in the order
+//! ([`DiffReport`]). The renderers (`html`, `markdown`) write one section per function, in the order
 //! of their `SECTIONS` table, and show the first [`FullOptions::top`] rows of each table with an "others" row for
 //! the rest: the page stays bounded whatever the heap's size, and points to `export` and `query` for everything.
 

@@ -5,15 +5,15 @@
 //! `tp_traverse` is emulated per type family, in CPython's visiting order (lists and tuples are visited last item
 //! first: `for (i = Py_SIZE(o); --i >= 0; ) Py_VISIT(o->ob_item[i])`):
 //!
-//! - [`containers`]: dict (and subclasses, `defaultdict`, `OrderedDict`, ctypes' `StgDict`), list, tuple, set,
+//! - `containers`: dict (and subclasses, `defaultdict`, `OrderedDict`, ctypes' `StgDict`), list, tuple, set,
 //!   frozenset, deque;
-//! - [`instances`]: `subtype_traverse` (instances of classes: `__slots__`, `__dict__` or 3.11+ managed / inline
+//! - `instances`: `subtype_traverse` (instances of classes: `__slots__`, `__dict__` or 3.11+ managed / inline
 //!   values, `Py_TYPE` for heap types, then the first C base's traverse) and `type_traverse`;
-//! - [`callables`]: functions, cells, bound methods, builtin functions and methods, descriptors, `method-wrapper`,
+//! - `callables`: functions, cells, bound methods, builtin functions and methods, descriptors, `method-wrapper`,
 //!   property, classmethod, staticmethod;
-//! - [`frames`]: frame objects, generators and coroutines (≤3.10 through their frame object, 3.11+ through the
+//! - `frames`: frame objects, generators and coroutines (≤3.10 through their frame object, 3.11+ through the
 //!   embedded `_PyInterpreterFrame`), code objects (hidden only: they are not GC objects);
-//! - [`misc`]: modules, weakrefs, exceptions, tracebacks, slices, and the objects of built-in and extension modules.
+//! - `misc`: modules, weakrefs, exceptions, tracebacks, slices, and the objects of built-in and extension modules.
 //!
 //! Non-GC objects (`PyObject_IS_GC` false) get no Traverse edges, like `gc.get_referents`. A GC type whose traverse
 //! heapscope does not know gets none either (its type facts say [`TraverseKind::Unknown`]).
