@@ -49,7 +49,7 @@ pub fn core_parser(data: &[u8]) {
 /// Where `elf_memory` maps its input.
 const ELF_BASE: u64 = 0x7f00_0000_0000;
 
-/// `elf_memory`: an ELF object as mapped in a process (its first page at [`ELF_BASE`]), read through [`MappedElf`].
+/// `elf_memory`: an ELF object as mapped in a process (its first page at 0x7f00_0000_0000), read through [`MappedElf`].
 pub fn elf_memory(data: &[u8]) {
     let mut mem = heapscope_coredump::SyntheticMemory::default();
     mem.map(Addr(ELF_BASE), data.to_vec());
