@@ -5,6 +5,7 @@
 //! file whose GNU build-id equals the one the process had loaded.
 
 use std::borrow::Cow;
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::core::CoreFile;
@@ -264,8 +265,8 @@ impl Memory for CoreProcess {
                 if let (Some(fb), Some(seg)) = (self.fallback_at(addr), self.core.segment_at(addr)) {
                     let end = addr.checked_add(len as u64);
                     let within = end.is_some_and(|e| e <= fb.range.end && e <= seg.end());
-                    if within && addr >= seg.dumped_end() {
-                        let offset = fb.file_offset + (addr.0 - fb.range.start.0);
+                    let offset = fb.file_offset.checked_add(addr.0 - fb.range.start.0);
+                    if let (true, Some(offset)) = (within && addr >= seg.dumped_end(), offset) {
                         if let Some(b) = self.disks[fb.disk].bytes_at(offset, len) {
                             return Ok(Cow::Borrowed(b));
                         }
@@ -314,12 +315,13 @@ impl CoreProcess {
     }
 }
 
-/// The core's `NT_FILE` entries grouped by path, in address order, with each mapping's permissions.
+/// The core's `NT_FILE` entries grouped by path, in address order, with each mapping's permissions. Groups are in the
+/// order of their first mapping; one hash lookup per entry keeps this linear in the number of entries.
 fn group_mappings(core: &CoreFile) -> Vec<(PathBuf, Vec<ObjectMapping>)> {
     let mut groups: Vec<(PathBuf, Vec<ObjectMapping>)> = Vec::new();
-    let mut files: Vec<_> = core.mapped_files().iter().collect();
-    files.sort_by_key(|f| f.start);
-    for f in files {
+    let mut by_path: HashMap<&Path, usize> = HashMap::new();
+    // `mapped_files` is sorted by start address.
+    for f in core.mapped_files() {
         let seg = core.segment_at(f.start);
         let mapping = ObjectMapping {
             range: Range { start: f.start, end: f.end },
@@ -327,9 +329,12 @@ fn group_mappings(core: &CoreFile) -> Vec<(PathBuf, Vec<ObjectMapping>)> {
             executable: seg.is_some_and(|s| s.executable),
             writable: seg.is_some_and(|s| s.writable),
         };
-        match groups.iter_mut().find(|(p, _)| *p == f.path) {
-            Some((_, ms)) => ms.push(mapping),
-            None => groups.push((f.path.clone(), vec![mapping])),
+        match by_path.entry(f.path.as_path()) {
+            Entry::Occupied(e) => groups[*e.get()].1.push(mapping),
+            Entry::Vacant(e) => {
+                e.insert(groups.len());
+                groups.push((f.path.clone(), vec![mapping]));
+            }
         }
     }
     groups
@@ -339,7 +344,10 @@ fn group_mappings(core: &CoreFile) -> Vec<(PathBuf, Vec<ObjectMapping>)> {
 /// (gdb writes no `PT_LOAD` for a file mapping it does not dump; `NT_FILE` still lists it).
 fn has_omitted_bytes(core: &CoreFile, range: Range) -> bool {
     let mut cursor = range.start;
-    for s in core.segments().iter().filter(|s| s.vaddr < range.end && s.end() > range.start) {
+    // Segments are sorted and disjoint: start at the first that ends after `range.start`, stop at `range.end`.
+    let segs = core.segments();
+    let first = segs.partition_point(|s| s.end() <= range.start);
+    for s in segs[first..].iter().take_while(|s| s.vaddr < range.end) {
         if s.vaddr > cursor || s.dumped_end() < s.end().min(range.end) {
             return true;
         }
@@ -458,7 +466,11 @@ fn find_disk_file(
 }
 
 fn missing_files_warning(missing: &[PathBuf], opts: &OpenOptions) -> String {
-    let names: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
+    const SHOWN: usize = 20;
+    let mut names: Vec<String> = missing.iter().take(SHOWN).map(|p| p.display().to_string()).collect();
+    if missing.len() > SHOWN {
+        names.push(format!("and {} more", missing.len() - SHOWN));
+    }
     let looked = match &opts.sysroot {
         Some(root) => format!("under sysroot {}", root.display()),
         None => "at their recorded paths".into(),

@@ -20,6 +20,8 @@ pub struct MappedElf {
     build_id: Option<Vec<u8>>,
     dynamic: Result<DynamicInfo, ElfError>,
     limits: ElfLimits,
+    /// The dynamic symbols by name, built by the first lookup that has no usable hash table (see `dynsym.rs`).
+    scan_index: std::sync::OnceLock<dynsym::ScanIndex>,
 }
 
 /// What [`MappedElf`] found in the in-memory dynamic section.
@@ -124,6 +126,7 @@ impl MappedElf {
             build_id,
             dynamic: Err(ElfError::NoDynamicSection { object: header_addr }),
             limits,
+            scan_index: std::sync::OnceLock::new(),
         };
         if let Some(p) = phdrs.iter().find(|p| p.p_type == raw::PT_DYNAMIC) {
             elf.dynamic = elf.read_dynamic(mem, p);

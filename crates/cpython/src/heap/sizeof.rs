@@ -110,8 +110,8 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
                 m.l.dict.size.get().map_err(|source| DecodeError::Layout { addr: obj, what: "StgDict", source })?;
             let mut extra = basic.saturating_sub(dict_size);
             let s = &m.l.stgdict;
-            extra += ctypes_extras(m, obj, [&s.format, &s.ndim, &s.elements, &s.length])?;
-            Sz { size: d.size + extra, footprint: d.footprint + extra }
+            extra = extra.saturating_add(ctypes_extras(m, obj, [&s.format, &s.ndim, &s.elements, &s.length])?);
+            Sz { size: d.size.saturating_add(extra), footprint: d.footprint.saturating_add(extra) }
         }
         SizeofKind::Set => {
             let table = m.field(obj, &m.l.set.table, "set")?;
@@ -122,7 +122,7 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
                 let mask = m.field(obj, &m.l.set.mask, "set")?;
                 checked(obj, "set", mask.checked_add(1).and_then(|n| n.checked_mul(SET_ENTRY_SIZE)))?
             };
-            Sz::same(basic + extra)
+            Sz::same(basic.saturating_add(extra))
         }
         SizeofKind::Type => Sz::same(type_sizeof(m, obj)?),
         SizeofKind::Code => Sz::same(code_sizeof(m, f, obj)?),
@@ -146,7 +146,7 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
                     }
                 }
             }
-            Sz::same(basic + n * code_size)
+            Sz::same(basic.saturating_add(n.saturating_mul(code_size)))
         }
         SizeofKind::Pattern => {
             let n = m.field(obj, &m.l.pattern.codesize, "re.Pattern")?;
@@ -172,7 +172,7 @@ pub(crate) fn sizeof<P: ProcessImage + ?Sized>(
         SizeofKind::CTypeMeta => Sz::same(ctype_meta_sizeof(m, obj)?),
         // The data an array owns is a separate allocation (malloc or mmap), part of its footprint as of its size.
         SizeofKind::NdArray => Sz::same(super::numpy::ndarray_sizeof(m, obj, basic)?),
-        SizeofKind::NpyScalar(elsize) => Sz::same(default_size(m, f, obj)? + u64::from(elsize)),
+        SizeofKind::NpyScalar(elsize) => Sz::same(default_size(m, f, obj)?.saturating_add(u64::from(elsize))),
     })
 }
 
@@ -182,12 +182,13 @@ fn checked(obj: Addr, what: &'static str, v: Option<u64>) -> Result<u64, DecodeE
 
 /// `object.__sizeof__`.
 fn default_size<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, f: &TypeFacts, obj: Addr) -> Result<u64, DecodeError> {
+    // `tp_itemsize` and `tp_basicsize` are `Py_ssize_t` in the core: read back as signed, and refused when negative.
     let item = f.itemsize as i64;
     if item <= 0 {
         return Ok(f.basicsize);
     }
     let n = m.ob_size(obj)?;
-    let total = n.checked_mul(item).and_then(|v| v.checked_add(f.basicsize as i64));
+    let total = n.checked_mul(item).and_then(|v| v.checked_add(i64::try_from(f.basicsize).ok()?));
     match total {
         Some(t) if t >= 0 => Ok(t as u64),
         _ => Err(malformed(obj, "object", format!("ob_size {n}"))),
@@ -230,7 +231,7 @@ fn dict_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, obj: Addr, basic: u
     if refcnt == 1 {
         size = size.saturating_add(m.heap.keys_size(obj, &k)?);
     }
-    Ok(Sz { size, footprint: size - not_owned })
+    Ok(Sz { size, footprint: size.saturating_sub(not_owned) })
 }
 
 /// `type.__sizeof__`.
@@ -242,7 +243,7 @@ fn type_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, obj: Addr) -> Resul
     let mut size = m.off(obj, &m.l.heap_type.size, "heap type")?;
     let keys = m.ptr(obj, &m.l.heap_type.ht_cached_keys, "heap type")?;
     if !keys.is_null() {
-        size += keys_size(m, obj, keys)?;
+        size = size.saturating_add(keys_size(m, obj, keys)?);
     }
     Ok(size)
 }
@@ -258,7 +259,7 @@ fn code_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, f: &TypeFacts, obj:
         if c.cell2arg.is_known() && m.ptr(obj, &c.cell2arg, "code")? != Addr::NULL {
             let cells = m.ptr(obj, &c.cellvars, "code")?;
             if !cells.is_null() {
-                s += (m.ob_size(cells)?.max(0) as u64).saturating_mul(8);
+                s = s.saturating_add((m.ob_size(cells)?.max(0) as u64).saturating_mul(8));
             }
         }
         s
@@ -290,7 +291,7 @@ fn code_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, f: &TypeFacts, obj:
 fn frame_slots<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, obj: Addr, code: Addr) -> Result<u64, DecodeError> {
     let stacksize =
         m.word32(obj, code.wrapping_add(m.off(obj, &m.l.code.stacksize, "code")?), "code", "co_stacksize")?;
-    Ok(SlotNames::of(m.heap, code)?.len() as u64 + u64::from(stacksize))
+    Ok((SlotNames::of(m.heap, code)?.len() as u64).saturating_add(u64::from(stacksize)))
 }
 
 /// The code object an interpreter frame at `iframe` runs (3.14: a tagged `_PyStackRef`).
@@ -310,12 +311,13 @@ fn frame_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, f: &TypeFacts, obj
         let code = m.ptr(obj, &fo.f_code, "frame")?;
         let slots = frame_slots(m, obj, code)?;
         let base = m.off(obj, &fo.size, "frame").unwrap_or(f.basicsize);
-        return Ok(base + slots.saturating_sub(1) * 8);
+        return Ok(base.saturating_add(slots.saturating_sub(1).saturating_mul(8)));
     }
     let iframe = m.ptr(obj, &fo.f_frame, "frame")?;
     let code = iframe_code(m, obj, iframe)?;
     let slots = frame_slots(m, obj, code)?;
-    Ok(m.off(obj, &fo.f_frame_data, "frame")? + m.off(obj, &m.l.iframe.localsplus, "frame")? + slots * 8)
+    let head = m.off(obj, &fo.f_frame_data, "frame")?.saturating_add(m.off(obj, &m.l.iframe.localsplus, "frame")?);
+    Ok(head.saturating_add(slots.saturating_mul(8)))
 }
 
 /// `generator.__sizeof__` (coroutines and async generators share it).
@@ -327,7 +329,9 @@ fn gen_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, f: &TypeFacts, obj: 
     let iframe = obj.wrapping_add(m.off(obj, &g.gi_iframe, "generator")?);
     let code = if g.gi_code.is_known() { m.ptr(obj, &g.gi_code, "generator")? } else { iframe_code(m, obj, iframe)? };
     let slots = frame_slots(m, obj, code)?;
-    Ok(m.off(obj, &g.gi_iframe, "generator")? + m.off(obj, &m.l.iframe.localsplus, "generator")? + slots * 8)
+    let head =
+        m.off(obj, &g.gi_iframe, "generator")?.saturating_add(m.off(obj, &m.l.iframe.localsplus, "generator")?);
+    Ok(head.saturating_add(slots.saturating_mul(8)))
 }
 
 /// ctypes' extra `__sizeof__` terms: the format string, the shape, the `ffi_type` element array; `fields` are the
@@ -349,10 +353,10 @@ fn ctypes_extras<P: ProcessImage + ?Sized>(
             field: "format",
             source,
         })?;
-        extra += s.len() as u64 + 1;
+        extra = s.len() as u64 + 1;
     }
     let nd = m.word32(base, at(ndim)?, what, "ndim")? as i32;
-    extra += (nd.max(0) as u64) * 8;
+    extra += u64::from(nd.max(0).unsigned_abs()) * 8; // at most 2^31 × 8, plus a string of at most 64 KiB
     if m.word(base, at(elements)?, what, "elements")? != 0 {
         let len = m.word(base, at(length)?, what, "length")?;
         extra = extra.saturating_add(len.saturating_add(1).saturating_mul(8));
@@ -364,7 +368,7 @@ fn ctypes_extras<P: ProcessImage + ?Sized>(
 /// basic size of `CType_Type`'s base, `type` (`sizeof(PyHeapTypeObject)`), aligned to 16.
 pub(crate) fn stginfo<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, obj: Addr) -> Result<Addr, DecodeError> {
     let size = m.off(obj, &m.l.heap_type.size, "ctypes type")?;
-    Ok(obj.wrapping_add((size + 15) & !15))
+    Ok(obj.wrapping_add(size.saturating_add(15) & !15))
 }
 
 /// `CType_Type_sizeof` (3.13+).
@@ -378,7 +382,7 @@ fn ctype_meta_sizeof<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, obj: Addr) ->
     let o = &m.l.stginfo;
     let init = info.wrapping_add(m.off(obj, &o.initialized, "ctypes type")?);
     if m.word32(obj, init, "ctypes type", "initialized")? != 0 {
-        size += ctypes_extras(m, info, [&o.format, &o.ndim, &o.elements, &o.length])?;
+        size = size.saturating_add(ctypes_extras(m, info, [&o.format, &o.ndim, &o.elements, &o.length])?);
     }
     Ok(size)
 }

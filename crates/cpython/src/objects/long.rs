@@ -51,10 +51,11 @@ impl PyInt {
     /// `int.bit_length()` (exact even when the digits were not read, since the top digit is nonzero).
     pub fn bit_length(&self) -> u64 {
         match self.digits.last() {
-            Some(&top) if self.complete() => {
-                (self.ndigits - 1) * u64::from(DIGIT_BITS) + u64::from(32 - top.leading_zeros())
-            }
-            _ => self.ndigits * u64::from(DIGIT_BITS),
+            // `ndigits` comes from the core's `ob_size` (or `lv_tag`): saturate rather than wrap.
+            Some(&top) if self.complete() => (self.ndigits - 1)
+                .saturating_mul(u64::from(DIGIT_BITS))
+                .saturating_add(u64::from(32 - top.leading_zeros())),
+            _ => self.ndigits.saturating_mul(u64::from(DIGIT_BITS)),
         }
     }
 
@@ -121,5 +122,22 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
         } else {
             Err(DecodeError::WrongKind { addr: obj, expected: Kind::Bool, actual: self.kind(obj)? })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PyInt;
+
+    /// A size word from a corrupt core claims more digits than the address space holds: the bit length saturates
+    /// (found by the `objects` fuzz target, whose input is in fuzz/regressions/objects/).
+    #[test]
+    fn bit_length_of_an_absurd_size_saturates() {
+        let huge = PyInt { negative: false, ndigits: u64::MAX / 8, digits: Vec::new() };
+        assert_eq!(huge.bit_length(), u64::MAX);
+        let small = PyInt { negative: false, ndigits: 2, digits: Vec::new() };
+        assert_eq!(small.bit_length(), 60, "digits not read: every digit counts 30 bits");
+        let read = PyInt { negative: true, ndigits: 2, digits: vec![5, 1] };
+        assert_eq!(read.bit_length(), 31);
     }
 }

@@ -173,3 +173,14 @@ fn redacted_text_is_length_and_a_stable_hash() {
     assert_eq!(super::redacted("str", 5, &super::preview::utf8_surrogatepass(&cps)), "<str len=5 #81641927>");
     assert_eq!(super::preview::utf8_surrogatepass(&[0x1f600]), "😀".as_bytes());
 }
+
+#[test]
+fn str_sizeof_of_a_huge_length_saturates() {
+    let mut im = image();
+    // A compact UCS-4 str claiming 2^62 code points: (length + 1) × 4 overflows (found by the `objects` fuzz
+    // target, whose input is in fuzz/regressions/objects/).
+    words(&mut im, 0x10000, &[1, STR_T, 1 << 62, 0, 4 << 2 | 1 << 5, 0, 0, 0, 0, 0]);
+    let l = layout();
+    let heap = Heap::new(&im, &l);
+    assert_eq!(heap.str_sizeof(Addr(0x10000)).unwrap(), u64::MAX);
+}

@@ -81,13 +81,14 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
     pub fn str_sizeof(&self, obj: Addr) -> Result<u64, DecodeError> {
         let h = self.str_header(obj)?;
         let l = &self.layout;
-        let chars = (h.len + 1) * u64::from(h.kind);
+        // `length`, `wstr_length` and `utf8_length` come from the core: saturate rather than wrap.
+        let chars = h.len.saturating_add(1).saturating_mul(u64::from(h.kind));
         let mut size = if h.compact && h.ascii {
-            self.size_of(&l.ascii.size, obj)? + h.len + 1
+            self.size_of(&l.ascii.size, obj)?.saturating_add(h.len).saturating_add(1)
         } else if h.compact {
-            self.size_of(&l.compact_unicode.size, obj)? + chars
+            self.size_of(&l.compact_unicode.size, obj)?.saturating_add(chars)
         } else {
-            self.size_of(&l.unicode.size, obj)? + if h.data.is_null() { 0 } else { chars }
+            self.size_of(&l.unicode.size, obj)?.saturating_add(if h.data.is_null() { 0 } else { chars })
         };
         if l.ascii.wstr.is_known() {
             let wstr = self.ptr(obj, &l.ascii.wstr, "str")?;
@@ -95,13 +96,13 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
             if !wstr.is_null() && (!ready || wstr != h.data) {
                 let wlen =
                     if h.compact && h.ascii { h.len } else { self.u64(obj, &l.compact_unicode.wstr_length, "str")? };
-                size += (wlen + 1) * WCHAR_SIZE;
+                size = size.saturating_add(wlen.saturating_add(1).saturating_mul(WCHAR_SIZE));
             }
         }
         if !(h.compact && h.ascii) {
             let utf8 = self.ptr(obj, &l.compact_unicode.utf8, "str")?;
             if !utf8.is_null() && utf8 != h.data {
-                size += self.u64(obj, &l.compact_unicode.utf8_length, "str")? + 1;
+                size = size.saturating_add(self.u64(obj, &l.compact_unicode.utf8_length, "str")?.saturating_add(1));
             }
         }
         Ok(size)

@@ -34,6 +34,15 @@ impl Found {
     }
 }
 
+/// The defined dynamic symbols by name, from one scan of the table in index order: for each name, the first symbol of
+/// the default version (`false`), else the first of a hidden version (`true`) — the answer [`Found`] gives.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ScanIndex {
+    names: std::collections::HashMap<Vec<u8>, (bool, Sym)>,
+    /// What stopped the scan before the end of the table: names not yet indexed may be defined after it.
+    error: Option<ElfError>,
+}
+
 /// A decoded `DT_GNU_HASH` header.
 struct GnuHash {
     nbuckets: u32,
@@ -66,7 +75,8 @@ impl MappedElf {
     /// of the dynamic symbol table. A strategy that fails (unreadable or malformed table) falls through to the next;
     /// if all fail, the first error is returned. `Ok(None)`: the object does not export `name`.
     ///
-    /// The address is relocated (see [`Symbol::addr`]).
+    /// The address is relocated (see [`Symbol::addr`]). Without a usable hash table, the first lookup scans the table
+    /// once into an index (from `mem`) that later lookups answer from: pass the same memory to every lookup.
     pub fn lookup<M: Memory>(&self, mem: &M, name: &str) -> Result<Option<Symbol>, ElfError> {
         let mut first_err = None;
         for method in [LookupMethod::GnuHash, LookupMethod::SysvHash, LookupMethod::LinearScan] {
@@ -101,22 +111,53 @@ impl MappedElf {
                 None => return Ok(None),
             },
             LookupMethod::LinearScan => {
-                let n = self.count_symbols(mem, d, &t)?;
-                let mut found = Found::default();
-                let mut answer = None;
-                self.for_each_sym(mem, &t, n, |idx, sym| {
-                    if !sym.is_undefined() && self.name_is(mem, &t, sym.st_name, bytes)? {
-                        answer = found.offer(self, mem, &t, idx, sym);
-                        if answer.is_some() {
-                            return Ok(ControlFlow::Break(()));
-                        }
-                    }
-                    Ok(ControlFlow::Continue(()))
-                })?;
-                answer.or(found.fallback())
+                // One scan of the table builds an index that every later lookup uses: without a hash table, a
+                // scan per lookup would cost (names looked up) × (symbols).
+                let index = self.scan_index.get_or_init(|| self.scan(mem, d, &t));
+                match index.names.get(bytes) {
+                    Some(&(false, sym)) => Some(sym),
+                    _ if index.error.is_some() => return Err(index.error.clone().expect("checked")),
+                    hidden => hidden.map(|&(_, sym)| sym),
+                }
             }
         };
         Ok(Some(found.map(|sym| sym.to_symbol(bytes, self.load_bias))))
+    }
+
+    /// Scans the dynamic symbol table once into a [`ScanIndex`]. A failure (unreadable table or name) ends the scan
+    /// and is kept: a lookup of a name not indexed before it fails with it, as a scan per lookup would.
+    fn scan<M: Memory>(&self, mem: &M, d: &DynamicInfo, t: &Tables) -> ScanIndex {
+        let mut index = ScanIndex::default();
+        let n = match self.count_symbols(mem, d, t) {
+            Ok(n) => n,
+            Err(e) => {
+                index.error = Some(e);
+                return index;
+            }
+        };
+        let walked = self.for_each_sym(mem, t, n, |idx, sym| {
+            if sym.is_undefined() {
+                return Ok(ControlFlow::Continue(()));
+            }
+            if let Some(name) = self.read_name(mem, t, sym.st_name, self.limits.max_name_len)? {
+                let hidden = self.is_hidden_version(mem, t, idx);
+                match index.names.entry(name) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert((hidden, sym));
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        if o.get().0 && !hidden {
+                            o.insert((false, sym));
+                        }
+                    }
+                }
+            }
+            Ok(ControlFlow::Continue(()))
+        });
+        if let Err(e) = walked {
+            index.error = Some(e);
+        }
+        index
     }
 
     /// All defined dynamic symbols (undefined imports, section and file symbols, and unnamed ones are skipped), with
