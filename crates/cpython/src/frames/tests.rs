@@ -36,15 +36,34 @@ fn shim_frames_are_skipped_and_a_loop_ends_the_walk() {
 }
 
 #[test]
-fn the_depth_limit_ends_a_long_chain() {
+fn frames_past_the_depth_limit_are_counted_not_an_error() {
     let mut img = TestImage::default();
     img.words(0x1000, &[0x2000]);
+    // Ten frames running a "code object" (its names unreadable), the last one ending the chain.
     for i in 0..10u64 {
+        let next = if i == 9 { 0 } else { 0x2000 + (i + 1) * 0x100 };
+        img.words(0x2000 + i * 0x100, &[0x5000, next, 0, 0]);
+    }
+    img.words(0x5000, &[0, 0xdead_0000]);
+    let s = walk(&img, &StackOptions { max_depth: 4, ..StackOptions::default() });
+    assert_eq!((s.frames.len(), s.more, s.more_at_least), (4, 6, false));
+    assert!(s.error.is_none(), "{:?}", s.error);
+    assert_eq!(s.frames[0].addr, Addr(0x2000), "the innermost frames are the ones shown");
+}
+
+#[test]
+fn a_long_chain_of_entry_frames_still_ends_at_the_limit() {
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0x2000]);
+    // A chain that never ends (each frame links to the next), all entry frames: the walk's own limit ends it.
+    for i in 0..64u64 {
         img.words(0x2000 + i * 0x100, &[0, 0x2000 + (i + 1) * 0x100, 3, 0]);
     }
-    let s = walk(&img, &StackOptions { max_depth: 4, ..StackOptions::default() });
-    assert_eq!(s.skipped, 4);
-    assert!(s.error.unwrap().to_string().contains("more than 4 frames"));
+    let l = layout(13, FIELDS);
+    let heap = Heap::new(&img, &l);
+    let steps: Vec<_> = frame_chain(&heap, Addr(0x1000), 8).collect();
+    assert_eq!(steps.len(), 9);
+    assert!(steps[8].as_ref().unwrap_err().to_string().contains("more than 8 frames"));
 }
 
 #[test]
