@@ -22,8 +22,11 @@
 //! fast locals, for stacks and for the heap graph alike.
 //!
 //! Module and class bodies (code without `CO_OPTIMIZED`) show their `f_locals` dict as locals, as `frame.f_locals`
-//! does. Every chain walk is bounded by [`StackOptions::max_depth`] and stops at a repeated frame; a frame whose
-//! details cannot be read keeps its place in the stack and records why, and the walk goes on.
+//! does. [`stack`] decodes at most [`StackOptions::max_depth`] frames and counts the next ones (at most
+//! [`MAX_COUNTED`]); every chain walk is bounded and stops at a repeated frame; a frame whose details cannot be read
+//! keeps its place in the stack and records why, and the walk goes on. From 3.11 on, a chain cut where it passes
+//! through the C stack (memory the core lacks or holds as zeros) goes on in the thread's data stack
+//! ([`datastack`]), and the cut is recorded ([`Stack::cuts`]).
 
 mod chain;
 pub mod datastack;
@@ -167,7 +170,7 @@ pub enum StackRef {
 /// Limits and choices of a stack walk.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
-    /// Most frames followed per thread.
+    /// Most frames decoded per thread, innermost first; the frames past it are counted ([`Stack::more`]).
     pub max_depth: usize,
     /// Decode each frame's locals.
     pub locals: bool,
@@ -252,12 +255,13 @@ impl Stack {
 /// A place where a thread's frame chain was cut, and where the walk went on.
 #[derive(Debug, Clone)]
 pub struct Cut {
-    /// The last frame reached through the chain: its link to its caller was zeros or could not be read.
+    /// The last frame reached through the chain, whose link to its caller was zeros or could not be read (or,
+    /// when no frame was reached, the `_PyCFrame` or thread state the chain starts from).
     pub at: Addr,
     /// What was found there.
     pub cause: CutCause,
-    /// The frame of the data stack the walk went on from.
-    pub resumed_at: Addr,
+    /// The frame of the data stack the walk went on from (`None`: the data stack holds no older frame).
+    pub resumed_at: Option<Addr>,
     /// Frames decoded before the cut.
     pub shown_before: usize,
 }
@@ -272,14 +276,21 @@ pub enum CutCause {
     Ends,
     /// The link could not be read (memory the core lacks).
     Unreadable(DecodeError),
+    /// 3.11/3.12: the `_PyCFrame` the thread state points to (on the C stack) names no current frame, yet the
+    /// data stack holds frames.
+    StartZeros,
+    /// The thread state names no current frame, yet the data stack holds frames.
+    NoCurrentFrame,
 }
 
 impl std::fmt::Display for CutCause {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CutCause::Zeros => f.write_str("it reads as zeros"),
+            CutCause::Zeros => f.write_str("the interpreter frame there reads as zeros"),
             CutCause::Ends => f.write_str("its chain ends there although older frames remain in the data stack"),
             CutCause::Unreadable(e) => write!(f, "{e}"),
+            CutCause::StartZeros => f.write_str("the thread's _PyCFrame there reads as zeros"),
+            CutCause::NoCurrentFrame => f.write_str("the thread state names no current frame"),
         }
     }
 }
@@ -340,33 +351,64 @@ pub fn stack<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr, opts: &
                     oldest_in_data = d.frames.iter().copied().find(|f| visited.contains(f));
                     d
                 });
-                oldest_in_data.and_then(|f| d.below(f)).filter(|f| !visited.contains(f))
+                match oldest_in_data {
+                    Some(f) => d.below(f),
+                    // No frame of the data stack reached: the newest, when the data stack says which it is.
+                    None if d.exact_top => d.frames.last().copied(),
+                    None => None,
+                }
+                .filter(|f| !visited.contains(f))
             }
             _ => None,
         };
-        match (next, last) {
-            (Some(next), Some(at)) => {
-                let cause = match end {
-                    Some(e) => CutCause::Unreadable(e),
-                    None if reads_as_zeros(heap, at) => CutCause::Zeros,
-                    None => CutCause::Ends,
-                };
-                out.cuts.push(Cut { at, cause, resumed_at: next, shown_before: out.frames.len() });
-                chain.resume(next);
-            }
-            _ => {
-                if let Some(e) = end {
-                    if out.frames.len() >= opts.max_depth {
-                        out.more_at_least = true;
-                    } else {
-                        out.error = Some(e);
-                    }
+        // A link that cannot be read past the oldest frame of the data stack loses only entry frames on the C
+        // stack: the thread is incomplete, but nothing undecoded is known to be missing.
+        let exhausted = matches!(end, Some(DecodeError::Read { .. }))
+            && last.is_some()
+            && oldest_in_data.is_some()
+            && oldest_in_data == data.as_ref().and_then(|d| d.frames.first().copied());
+        if next.is_none() && !exhausted {
+            if let Some(e) = end {
+                if out.frames.len() >= opts.max_depth {
+                    out.more_at_least = true;
+                } else {
+                    out.error = Some(e);
                 }
-                break;
             }
+            break;
+        }
+        let (at, cause) = match (last, end) {
+            (Some(at), Some(e)) => (at, CutCause::Unreadable(e)),
+            (Some(at), None) if reads_as_zeros(heap, at) => (at, CutCause::Zeros),
+            (Some(at), None) => (at, CutCause::Ends),
+            (None, e) => chain_start(heap, tstate, e),
+        };
+        out.cuts.push(Cut { at, cause, resumed_at: next, shown_before: out.frames.len() });
+        match next {
+            Some(next) => chain.resume(next),
+            None => break,
         }
     }
     out
+}
+
+/// Where a chain that reached no frame at all was cut: the `_PyCFrame` the thread state points to (3.11/3.12,
+/// on the C stack), else the thread state itself; and why.
+fn chain_start<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    tstate: Addr,
+    end: Option<DecodeError>,
+) -> (Addr, CutCause) {
+    let (p, l) = (heap.process(), heap.layout());
+    let cframe = match heap.frame_model().chain {
+        Chain::CFrame => read_ptr(p, tstate, &l.tstate.cframe, "thread state").ok().filter(|c| !c.is_null()),
+        _ => None,
+    };
+    match (cframe, end) {
+        (_, Some(e)) => (cframe.unwrap_or(tstate), CutCause::Unreadable(e)),
+        (Some(c), None) => (c, CutCause::StartZeros),
+        (None, None) => (tstate, CutCause::NoCurrentFrame),
+    }
 }
 
 /// Decodes the frame at `at` with the thread's frame model (`None`: an entry frame, no code object).

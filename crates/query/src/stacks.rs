@@ -28,11 +28,10 @@ pub struct StacksReport {
     pub threads: Vec<ThreadReport>,
     /// Problems that belong to no single thread (interpreter list, GIL state, thread names).
     pub problems: Vec<String>,
-    /// Number of things that could not be decoded: `problems`, every thread's and frame's errors, and the
-    /// `unreadable_locals`.
+    /// Number of things that could not be decoded: `problems`, plus every thread's and frame's errors.
     pub errors: usize,
-    /// With `--locals`: locals whose value could not be read (shown as `<unreadable 0x…: cause>`), and how many
-    /// locals there are in all.
+    /// With `--locals`: how many locals there are, and how many values could not be read (shown as
+    /// `<unreadable 0x…: cause>`; not counted in `errors`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locals: Option<LocalsCount>,
     /// Notes from resolving the layout (e.g. where offsets came from, disagreements).
@@ -221,7 +220,6 @@ impl StacksReport {
         let locals = opts.locals.then(|| count_locals(&threads));
         let threads: Vec<ThreadReport> = threads.into_iter().map(|t| thread_report(t, opts.locals)).collect();
         let errors = problems.len()
-            + locals.as_ref().map_or(0, |l| l.unreadable)
             + threads
                 .iter()
                 .map(|t| t.errors.len() + t.frames.iter().map(|f| f.errors.len()).sum::<usize>())
@@ -331,7 +329,10 @@ fn cut_warning(t: &PythonThread) -> Option<String> {
     let more = if places > 1 { format!(" (and at {} more places)", places - 1) } else { String::new() };
     let recovered = t.stack.frames.len().saturating_sub(first.shown_before);
     let likely = match first.cause {
-        frames::CutCause::Zeros | frames::CutCause::Ends => {
+        frames::CutCause::Zeros
+        | frames::CutCause::Ends
+        | frames::CutCause::StartZeros
+        | frames::CutCause::NoCurrentFrame => {
             "the core holds this thread's C stack as zeros. A gdb older than the process's glibc (gdb 13 with \
              glibc 2.42 or later) writes the stacks of threads whose mapping holds guard regions as zeros; \
              dump with a newer gdb, or let the kernel write the core (core_pattern, coredumpctl), for whole stacks"
@@ -340,12 +341,17 @@ fn cut_warning(t: &PythonThread) -> Option<String> {
             "the core lacks this thread's C stack there (a dumper that could not read it, or a core cut short)"
         }
     };
+    let found = if first.resumed_at.is_some() {
+        format!(
+            "{recovered} frame{} found again in the thread's data stack, but frames that lived on the C stack are lost",
+            if recovered == 1 { " was" } else { "s were" }
+        )
+    } else {
+        "the thread's data stack holds no older frame, so only entry frames on the C stack may be lost".to_owned()
+    };
     Some(format!(
-        "{who}: the frame chain is cut at the frame at {} ({}){more}; {recovered} older frame{} found again in the \
-         thread's data stack, but frames that lived on the C stack are lost. Likely cause: {likely}",
-        first.at,
-        first.cause,
-        if recovered == 1 { " was" } else { "s were" },
+        "{who}: the frame chain is cut at {} ({}){more}; {found}. Likely cause: {likely}",
+        first.at, first.cause
     ))
 }
 

@@ -46,5 +46,12 @@ pub fn run(args: &StacksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             if report.errors == 1 { "" } else { "s" }
         );
     }
+    if let Some(l) = report.locals.as_ref().filter(|l| l.unreadable > 0) {
+        bail!(
+            "{} local{} could not be read (shown as <unreadable …> in the output)",
+            l.unreadable,
+            if l.unreadable == 1 { "" } else { "s" }
+        );
+    }
     Ok(())
 }

@@ -29,9 +29,12 @@ const MAX_CHUNK_BYTES: u64 = 1 << 30;
 /// The frames found in a thread's data stack, oldest first, and why the walk stopped early if it did.
 #[derive(Debug, Clone, Default)]
 pub struct DataStack {
-    /// `_PyInterpreterFrame` addresses, oldest (outermost) first. The newest chunk is walked to its end, so after
-    /// the live frames it may hold frames already popped; callers only look below a frame they know is live.
+    /// `_PyInterpreterFrame` addresses, oldest (outermost) first. The newest chunk ends at `tstate->datastack_top`
+    /// (the data stack's bump pointer); where the layout lacks that field it is walked to its end and may hold
+    /// frames already popped after the live ones, so that callers only look below a frame they know is live.
     pub frames: Vec<Addr>,
+    /// The frames end at `datastack_top`: the last one is the thread's newest frame in its data stack.
+    pub exact_top: bool,
     /// Why the walk stopped before the end of the chunks (an unreadable chunk, a frame that runs no code object).
     pub error: Option<DecodeError>,
     /// Position of each frame in `frames`.
@@ -68,7 +71,7 @@ pub fn data_stack<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr) ->
     if !heap.layout().tstate.datastack_chunk.is_known() {
         return out;
     }
-    let chunks = match chunks(heap, tstate) {
+    let chunks = match chunks(heap, tstate, &mut out.exact_top) {
         Ok(c) => c,
         Err(e) => {
             out.error = Some(e);
@@ -101,9 +104,18 @@ pub fn data_stack<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr) ->
     out
 }
 
-/// The chunks of the thread, newest first.
-fn chunks<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr) -> Result<Vec<Chunk>, DecodeError> {
+/// The chunks of the thread, newest first; `exact_top` tells whether the newest one ends at `datastack_top`.
+fn chunks<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    tstate: Addr,
+    exact_top: &mut bool,
+) -> Result<Vec<Chunk>, DecodeError> {
     let (p, l) = (heap.process(), heap.layout());
+    let top = if l.tstate.datastack_top.is_known() {
+        Some(read_ptr(p, tstate, &l.tstate.datastack_top, "thread state")?)
+    } else {
+        None
+    };
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let mut cur = read_ptr(p, tstate, &l.tstate.datastack_chunk, "thread state")?;
@@ -123,14 +135,24 @@ fn chunks<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr) -> Result<
             return Err(DecodeError::malformed(cur, "data stack chunk", format!("size {size} is implausible")));
         }
         let limit = Addr(cur.0.saturating_add(size));
+        let first = if previous.is_null() { Addr(data.0.saturating_add(8)) } else { data };
         let end = if newest {
-            limit
+            match top {
+                Some(top) if first <= top && top <= limit => {
+                    *exact_top = true;
+                    top
+                }
+                Some(top) => {
+                    let why = format!("the data stack's top {top} lies outside its newest chunk");
+                    return Err(DecodeError::malformed(tstate, "thread state", why));
+                }
+                None => limit,
+            }
         } else {
             let top = read_u64(p, cur, &c.top, "data stack chunk")?;
             let end = top.checked_mul(8).and_then(|b| data.checked_add(b)).filter(|&e| e <= limit);
             end.ok_or_else(|| DecodeError::malformed(cur, "data stack chunk", format!("top {top} is past its end")))?
         };
-        let first = if previous.is_null() { Addr(data.0.saturating_add(8)) } else { data };
         out.push(Chunk { first, end });
         newest = false;
         cur = previous;

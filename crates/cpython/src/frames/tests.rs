@@ -122,3 +122,50 @@ fn frame_models_by_version() {
     assert_eq!((m(0x030e0af0).shim_owners, m(0x030e0af0).stackrefs), (&[3, 4][..], true));
     assert_eq!((m(0x030f02f0).shim_owners, m(0x030f02f0).stackrefs), (&[3][..], true));
 }
+
+/// 3.13-style thread state and data stack chunks: `tstate = [current_frame, datastack_chunk, datastack_top]`, a
+/// chunk `[previous, size, top, data…]`.
+const DATA_FIELDS: &[(&str, u32)] = &[
+    ("ThreadState.current_frame", 0),
+    ("ThreadState.datastack_chunk", 8),
+    ("ThreadState.datastack_top", 16),
+    ("StackChunk.previous", 0),
+    ("StackChunk.chunk_size", 8),
+    ("StackChunk.top", 16),
+    ("StackChunk.data", 24),
+    ("InterpreterFrame.executable", 0),
+    ("InterpreterFrame.previous", 8),
+    ("InterpreterFrame.owner", 16),
+];
+
+#[test]
+fn hostile_chunk_lists_end_the_data_stack_walk() {
+    let l = layout(13, DATA_FIELDS);
+    // A chunk whose `previous` is itself.
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0, 0x4000, 0x4020]).words(0x4000, &[0x4000, 0x100, 0, 0]);
+    let d = data_stack(&Heap::new(&img, &l), Addr(0x1000));
+    assert!(d.frames.is_empty());
+    assert!(d.error.unwrap().to_string().contains("loops back"));
+    // A chunk claiming to be 1 TiB long.
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0, 0x4000, 0x4020]).words(0x4000, &[0, 1 << 40, 0, 0]);
+    let d = data_stack(&Heap::new(&img, &l), Addr(0x1000));
+    assert!(d.error.unwrap().to_string().contains("implausible"));
+    // A top outside the newest chunk.
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0, 0x4000, 0x9000]).words(0x4000, &[0, 0x100, 0, 0]);
+    let d = data_stack(&Heap::new(&img, &l), Addr(0x1000));
+    assert!(d.error.unwrap().to_string().contains("outside its newest chunk"));
+}
+
+#[test]
+fn a_chain_without_a_data_stack_frame_is_not_resumed_from_popped_memory() {
+    // The thread state names no frame and the data stack is empty (its top at the root chunk's first frame): no
+    // cut, whatever stale bytes the chunk holds.
+    let l = layout(13, DATA_FIELDS);
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0, 0x4000, 0x4020]).words(0x4000, &[0, 0x100, 0, 0, 0x5000, 0, 0, 0]);
+    let s = stack(&Heap::new(&img, &l), Addr(0x1000), &StackOptions::default());
+    assert!(s.frames.is_empty() && s.cuts.is_empty() && s.error.is_none(), "{s:?}");
+}
