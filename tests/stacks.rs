@@ -36,6 +36,10 @@ fn stacks_json(name: &str) -> (Value, Value) {
 fn check(name: &str) {
     let (got, truth) = stacks_json(name);
     common::stacks::compare(name, &got, &truth);
+    for t in got["threads"].as_array().unwrap() {
+        assert_eq!(t["incomplete"], false, "{name}: an intact core's thread {} is marked incomplete", t["tid"]);
+        assert!(t.get("warnings").is_none() && t.get("more_frames").is_none(), "{name}: {t}");
+    }
 }
 
 crate::per_fixture!(check);

@@ -42,8 +42,16 @@ fn run(cmd: &[&str], core: &Path, root: &Path, withheld: &[&str]) -> (Option<i32
 fn stacks(name: &str, root: &Path, withheld: &[&str]) -> (Value, String) {
     let fx = fixture(name);
     let (code, out, err) = run(&["stacks", "--format", "json", "--locals"], &fx.core(), root, withheld);
-    assert_eq!(code, Some(0), "{name} without {withheld:?}: stacks failed:\n{err}");
-    (serde_json::from_str(&out).expect("stacks prints JSON"), err)
+    let got: Value = serde_json::from_str(&out).expect("stacks prints JSON");
+    // Exit 2 is for parts that could not be decoded; under a stand-in table, values whose type's layout moved (a
+    // heap type's name) may be unreadable: counted, and then the only failure.
+    let unreadable = got["locals"]["unreadable"].as_u64().unwrap_or(0);
+    let ok = code == Some(0) || (code == Some(2) && unreadable > 0 && got["errors"] == 0);
+    assert!(ok, "{name} without {withheld:?}: stacks failed ({code:?}):\n{err}");
+    if unreadable > 0 {
+        eprintln!("{name} without {withheld:?}: {unreadable} locals unreadable");
+    }
+    (got, err)
 }
 
 /// The fixture `name` read with the tables `withheld`, so that its version is newer than every table left, whose

@@ -166,7 +166,9 @@ pub struct StacksArgs {
     #[command(flatten)]
     pub core: CoreArgs,
 
-    /// Show each frame's local variables (module frames: the module's globals).
+    /// Show each frame's local variables (module frames: the module's globals). A value that cannot be read is
+    /// shown as <unreadable ADDRESS: cause>, counted in a warning, and makes the exit status 2 (as any part of the
+    /// stacks that cannot be decoded), e.g. when the core lacks the binaries' pages and --sysroot is not given.
     #[arg(long)]
     pub locals: bool,
 
@@ -174,7 +176,8 @@ pub struct StacksArgs {
     #[command(flatten)]
     pub privacy: Privacy,
 
-    /// Most frames shown per thread, innermost first.
+    /// Most frames shown per thread, innermost first; the outer frames past N are counted ("… M more frames not
+    /// shown"), which is no error.
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_depth: u32,
 

@@ -22,21 +22,28 @@
 //! fast locals, for stacks and for the heap graph alike.
 //!
 //! Module and class bodies (code without `CO_OPTIMIZED`) show their `f_locals` dict as locals, as `frame.f_locals`
-//! does. Every chain walk is bounded by [`StackOptions::max_depth`] and stops at a repeated frame; a frame whose
-//! details cannot be read keeps its place in the stack and records why, and the walk goes on.
+//! does. [`stack`] decodes at most [`StackOptions::max_depth`] frames and counts the next ones (at most
+//! [`MAX_COUNTED`]); every chain walk is bounded and stops at a repeated frame; a frame whose details cannot be read
+//! keeps its place in the stack and records why, and the walk goes on. From 3.11 on, a chain cut where it passes
+//! through the C stack (memory the core lacks or holds as zeros) goes on in the thread's data stack
+//! ([`datastack`]), and the cut is recorded ([`Stack::cuts`]).
 
 mod chain;
+pub mod datastack;
 mod slots;
+
+use std::collections::HashSet;
 
 use heapscope_coredump::{Addr, ProcessImage};
 
 use crate::layout::Layout;
 use crate::linetable::{LineTable, LineTableFormat};
 use crate::objects::{DecodeError, Heap, Kind, PreviewOptions};
-use crate::runtime::{field_addr, read_i32, read_ptr, read_u64};
+use crate::runtime::{field_addr, read_i32, read_ptr, read_u64, read_u8};
 use crate::PythonVersion;
 
 pub use chain::{frame_chain, ChainFrame, FrameChain};
+pub use datastack::{data_stack, DataStack};
 pub use slots::{SlotNames, CO_FAST_CELL, CO_FAST_FREE, MAX_FAST_LOCALS};
 
 /// `CO_OPTIMIZED`: the code uses fast locals (functions); module and class bodies use a locals dict.
@@ -163,7 +170,7 @@ pub enum StackRef {
 /// Limits and choices of a stack walk.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
-    /// Most frames followed per thread.
+    /// Most frames decoded per thread, innermost first; the frames past it are counted ([`Stack::more`]).
     pub max_depth: usize,
     /// Decode each frame's locals.
     pub locals: bool,
@@ -186,8 +193,10 @@ pub struct Local {
     pub name: String,
     /// The value's address (0 for a tagged int).
     pub value: Addr,
-    /// A `repr()`-like preview of the value.
+    /// A `repr()`-like preview of the value (`<unreadable 0x…: cause>` when it could not be read).
     pub preview: String,
+    /// Why the value could not be read, when it could not.
+    pub error: Option<String>,
 }
 
 /// One Python frame.
@@ -220,6 +229,13 @@ pub struct Stack {
     pub frames: Vec<Frame>,
     /// Entry (shim) frames skipped.
     pub skipped: usize,
+    /// Frames beyond [`StackOptions::max_depth`], counted but not decoded (at most [`MAX_COUNTED`]).
+    pub more: usize,
+    /// `more` stopped at [`MAX_COUNTED`] (or at a link that could not be read): there are at least that many.
+    pub more_at_least: bool,
+    /// Where the frame chain was cut (it ran into memory the core lacks or holds as zeros) while older frames of
+    /// the thread remain in its data stack; the walk went on from there. Non-empty: the stack is incomplete.
+    pub cuts: Vec<Cut>,
     /// Why the walk stopped before the outermost frame (unreadable link, loop, too deep).
     pub error: Option<DecodeError>,
 }
@@ -229,37 +245,207 @@ impl Stack {
     pub fn error_count(&self) -> usize {
         usize::from(self.error.is_some()) + self.frames.iter().map(|f| f.errors.len()).sum::<usize>()
     }
+
+    /// True if frames of the thread were lost where its chain was cut (see [`Stack::cuts`]).
+    pub fn incomplete(&self) -> bool {
+        !self.cuts.is_empty()
+    }
 }
 
-/// Walks the frames of the thread state `tstate`.
+/// A place where a thread's frame chain was cut, and where the walk went on.
+#[derive(Debug, Clone)]
+pub struct Cut {
+    /// The last frame reached through the chain, whose link to its caller was zeros or could not be read (or,
+    /// when no frame was reached, the `_PyCFrame` or thread state the chain starts from).
+    pub at: Addr,
+    /// What was found there.
+    pub cause: CutCause,
+    /// The frame of the data stack the walk went on from (`None`: the data stack holds no older frame).
+    pub resumed_at: Option<Addr>,
+    /// Frames decoded before the cut.
+    pub shown_before: usize,
+}
+
+/// What cut a frame chain.
+#[derive(Debug, Clone)]
+pub enum CutCause {
+    /// The frame reads as zeros (no code, no link, no owner): memory the core holds as zeros, typically an entry
+    /// frame on a C stack that the dumper wrote as zeros.
+    Zeros,
+    /// The frame reads as a frame whose chain ends here, yet older frames remain in the data stack.
+    Ends,
+    /// The link could not be read (memory the core lacks).
+    Unreadable(DecodeError),
+    /// 3.11/3.12: the `_PyCFrame` the thread state points to (on the C stack) names no current frame, yet the
+    /// data stack holds frames.
+    StartZeros,
+    /// The thread state names no current frame, yet the data stack holds frames.
+    NoCurrentFrame,
+}
+
+impl std::fmt::Display for CutCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CutCause::Zeros => f.write_str("the interpreter frame there reads as zeros"),
+            CutCause::Ends => f.write_str("its chain ends there although older frames remain in the data stack"),
+            CutCause::Unreadable(e) => write!(f, "{e}"),
+            CutCause::StartZeros => f.write_str("the thread's _PyCFrame there reads as zeros"),
+            CutCause::NoCurrentFrame => f.write_str("the thread state names no current frame"),
+        }
+    }
+}
+
+/// Most frames counted beyond [`StackOptions::max_depth`].
+pub const MAX_COUNTED: usize = 100_000;
+
+/// Walks the frames of the thread state `tstate`. From 3.11 on, a chain that ends or breaks while older frames of
+/// the thread remain in its data stack goes on from the newest of them ([`datastack`]), and each such place is
+/// recorded in [`Stack::cuts`].
 pub fn stack<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr, opts: &StackOptions) -> Stack {
     let mut out = Stack::default();
-    for step in frame_chain(heap, tstate, opts.max_depth) {
-        let at = match step {
-            Ok(at) => at,
-            Err(e) => {
-                out.error = Some(e);
-                break;
+    let limit = opts.max_depth.saturating_add(MAX_COUNTED).saturating_mul(2);
+    let mut chain = frame_chain(heap, tstate, limit);
+    let mut data: Option<DataStack> = None;
+    let mut visited: HashSet<Addr> = HashSet::new();
+    // The last frame reached, and the oldest frame of the data stack reached (the chain goes outwards).
+    let mut last: Option<Addr> = None;
+    let mut oldest_in_data: Option<Addr> = None;
+    loop {
+        let end = match chain.next() {
+            Some(Ok(at)) => {
+                last = Some(at.addr);
+                visited.insert(at.addr);
+                if data.as_ref().is_some_and(|d| d.contains(at.addr)) {
+                    oldest_in_data = Some(at.addr);
+                }
+                if at.shim {
+                    out.skipped += 1;
+                } else if out.frames.len() >= opts.max_depth {
+                    if out.more >= MAX_COUNTED {
+                        out.more_at_least = true;
+                        break;
+                    }
+                    out.more += usize::from(runs_code(heap, at.addr));
+                } else {
+                    match decode(heap, at.addr, opts) {
+                        Ok(Some(frame)) => out.frames.push(frame),
+                        Ok(None) => out.skipped += 1,
+                        Err(e) => {
+                            out.error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                continue;
             }
+            Some(Err(e)) => Some(e),
+            None => None,
         };
-        if at.shim {
-            out.skipped += 1;
-            continue;
+        // The chain ended. From 3.11 on, older frames may remain in the data stack past a cut.
+        let resumable = matches!(end, None | Some(DecodeError::Read { .. }));
+        let next = match (resumable, heap.frame_model().chain) {
+            (true, Chain::CFrame | Chain::CurrentFrame) => {
+                let d = data.get_or_insert_with(|| {
+                    let d = data_stack(heap, tstate);
+                    // The frames reached so far that are in the data stack: the oldest of them.
+                    oldest_in_data = d.frames.iter().copied().find(|f| visited.contains(f));
+                    d
+                });
+                match oldest_in_data {
+                    Some(f) => d.below(f),
+                    // No frame of the data stack reached: the newest, when the data stack says which it is.
+                    None if d.exact_top => d.frames.last().copied(),
+                    None => None,
+                }
+                .filter(|f| !visited.contains(f))
+            }
+            _ => None,
+        };
+        // A link that cannot be read past the oldest frame of the data stack loses only entry frames on the C
+        // stack: the thread is incomplete, but nothing undecoded is known to be missing.
+        let exhausted = matches!(end, Some(DecodeError::Read { .. }))
+            && last.is_some()
+            && oldest_in_data.is_some()
+            && oldest_in_data == data.as_ref().and_then(|d| d.frames.first().copied());
+        if next.is_none() && !exhausted {
+            if let Some(e) = end {
+                if out.frames.len() >= opts.max_depth {
+                    out.more_at_least = true;
+                } else {
+                    out.error = Some(e);
+                }
+            }
+            break;
         }
-        let frame = match heap.frame_model().chain {
-            Chain::FrameObjects => frame_object(heap, at.addr, opts),
-            Chain::CFrame | Chain::CurrentFrame => interpreter_frame(heap, at.addr, opts),
+        let (at, cause) = match (last, end) {
+            (Some(at), Some(e)) => (at, CutCause::Unreadable(e)),
+            (Some(at), None) if reads_as_zeros(heap, at) => (at, CutCause::Zeros),
+            (Some(at), None) => (at, CutCause::Ends),
+            (None, e) => chain_start(heap, tstate, e),
         };
-        match frame {
-            Ok(Some(frame)) => out.frames.push(frame),
-            Ok(None) => out.skipped += 1,
-            Err(e) => {
-                out.error = Some(e);
-                break;
-            }
+        out.cuts.push(Cut { at, cause, resumed_at: next, shown_before: out.frames.len() });
+        match next {
+            Some(next) => chain.resume(next),
+            None => break,
         }
     }
     out
+}
+
+/// Where a chain that reached no frame at all was cut: the `_PyCFrame` the thread state points to (3.11/3.12,
+/// on the C stack), else the thread state itself; and why.
+fn chain_start<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    tstate: Addr,
+    end: Option<DecodeError>,
+) -> (Addr, CutCause) {
+    let (p, l) = (heap.process(), heap.layout());
+    let cframe = match heap.frame_model().chain {
+        Chain::CFrame => read_ptr(p, tstate, &l.tstate.cframe, "thread state").ok().filter(|c| !c.is_null()),
+        _ => None,
+    };
+    match (cframe, end) {
+        (_, Some(e)) => (cframe.unwrap_or(tstate), CutCause::Unreadable(e)),
+        (Some(c), None) => (c, CutCause::StartZeros),
+        (None, None) => (tstate, CutCause::NoCurrentFrame),
+    }
+}
+
+/// Decodes the frame at `at` with the thread's frame model (`None`: an entry frame, no code object).
+fn decode<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    at: Addr,
+    opts: &StackOptions,
+) -> Result<Option<Frame>, DecodeError> {
+    match heap.frame_model().chain {
+        Chain::FrameObjects => frame_object(heap, at, opts),
+        Chain::CFrame | Chain::CurrentFrame => interpreter_frame(heap, at, opts),
+    }
+}
+
+/// True if the frame at `at` runs a code object (always for ≤3.10 frame objects); false for entry frames and
+/// frames that cannot be read.
+fn runs_code<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, at: Addr) -> bool {
+    let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
+    if model.chain == Chain::FrameObjects {
+        return true;
+    }
+    match read_u64(p, at, &l.iframe.executable, "interpreter frame") {
+        Ok(bits) => {
+            let code = model.object(bits);
+            !code.is_null() && is_code(heap, code).unwrap_or(false)
+        }
+        Err(_) => false,
+    }
+}
+
+/// True if the interpreter frame at `at` holds zeros where a frame holds its code, link and owner.
+fn reads_as_zeros<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, at: Addr) -> bool {
+    let (p, l) = (heap.process(), heap.layout());
+    let word = |f| read_u64(p, at, f, "interpreter frame").ok();
+    let owner =
+        if l.iframe.owner.is_known() { read_u8(p, at, &l.iframe.owner, "interpreter frame").ok() } else { Some(0) };
+    word(&l.iframe.executable) == Some(0) && word(&l.iframe.previous) == Some(0) && owner == Some(0)
 }
 
 /// ≤3.10: decodes the `PyFrameObject` at `f`.
@@ -457,11 +643,14 @@ fn push_local<P: ProcessImage + ?Sized>(
     value: StackRef,
     opts: &StackOptions,
 ) {
-    let (addr, preview) = match value {
-        StackRef::Object(a) => (a, heap.preview(a, &opts.preview)),
-        StackRef::Int(i) => (Addr::NULL, i.to_string()),
+    let (addr, preview, error) = match value {
+        StackRef::Object(a) => match heap.checked_preview(a, &opts.preview) {
+            Ok(preview) => (a, preview, None),
+            Err(e) => (a, format!("<unreadable {a}: {e}>"), Some(e.to_string())),
+        },
+        StackRef::Int(i) => (Addr::NULL, i.to_string(), None),
     };
-    let local = Local { name, value: addr, preview };
+    let local = Local { name, value: addr, preview, error };
     match locals.iter_mut().find(|l| l.name == local.name) {
         Some(existing) => *existing = local,
         None => locals.push(local),

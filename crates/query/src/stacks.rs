@@ -30,12 +30,28 @@ pub struct StacksReport {
     pub problems: Vec<String>,
     /// Number of things that could not be decoded: `problems`, plus every thread's and frame's errors.
     pub errors: usize,
+    /// With `--locals`: how many locals there are, and how many values could not be read (shown as
+    /// `<unreadable 0x…: cause>`; not counted in `errors`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locals: Option<LocalsCount>,
     /// Notes from resolving the layout (e.g. where offsets came from, disagreements).
     pub warnings: Vec<String>,
     /// Set when heapscope has no layout table for this Python version: what stood in for it, and that the results
     /// are unverified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unverified_version: Option<Unverified>,
+}
+
+/// How many locals a `--locals` report holds, and how many of them could not be read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LocalsCount {
+    /// Locals listed, over every frame of every thread.
+    pub total: usize,
+    /// Locals whose value could not be read.
+    pub unreadable: usize,
+    /// The first reason a value could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
 }
 
 /// One Python thread.
@@ -57,8 +73,24 @@ pub struct ThreadReport {
     pub tstate: Addr,
     /// Frames, innermost first.
     pub frames: Vec<FrameReport>,
+    /// Frames beyond `--max-depth`, outermost, not shown (counted up to a limit: see `more_frames_at_least`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_frames: usize,
+    /// `more_frames` is a lower bound.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub more_frames_at_least: bool,
+    /// The frame chain was cut (it ran into memory the core lacks or holds as zeros) and frames may be missing:
+    /// those found again in the thread's data stack are listed, the entry frames on the C stack are lost.
+    pub incomplete: bool,
+    /// What a user should know about this thread's stack (where the chain was cut and why).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Why the frame walk stopped early, if it did.
     pub errors: Vec<String>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One frame.
@@ -185,6 +217,7 @@ impl StacksReport {
         let heap = Heap::new(p, layout);
         let PythonThreads { threads, problems } =
             PythonThreads::collect(&heap, python.runtime, p.core().threads(), opts);
+        let locals = opts.locals.then(|| count_locals(&threads));
         let threads: Vec<ThreadReport> = threads.into_iter().map(|t| thread_report(t, opts.locals)).collect();
         let errors = problems.len()
             + threads
@@ -196,6 +229,7 @@ impl StacksReport {
             threads,
             problems,
             errors,
+            locals,
             warnings,
             unverified_version: layout.basis.unverified.clone(),
         }
@@ -234,6 +268,18 @@ impl Report for StacksReport {
             for e in &t.errors {
                 writeln!(w, "  error: {e}")?;
             }
+            if t.incomplete {
+                writeln!(w, "  (incomplete: the frame chain was cut; frames may be missing, see the warning)")?;
+            }
+            if t.more_frames > 0 {
+                let s = if t.more_frames == 1 { "" } else { "s" };
+                let n = if t.more_frames_at_least {
+                    format!("at least {}", t.more_frames)
+                } else {
+                    t.more_frames.to_string()
+                };
+                writeln!(w, "  … {n} more frame{s} not shown (raise --max-depth)")?;
+            }
             for f in t.frames.iter().rev() {
                 let file = f.file.as_deref().unwrap_or("???");
                 let line = f.line.map_or_else(|| "?".to_string(), |l| l.to_string());
@@ -257,7 +303,60 @@ impl Report for StacksReport {
     }
 }
 
+/// Counts the locals of every frame, and those whose value could not be read.
+fn count_locals(threads: &[PythonThread]) -> LocalsCount {
+    let mut count = LocalsCount::default();
+    for l in threads.iter().flat_map(|t| &t.stack.frames).flat_map(|f| &f.locals) {
+        count.total += 1;
+        if let Some(e) = &l.error {
+            count.unreadable += 1;
+            count.first_error.get_or_insert_with(|| e.clone());
+        }
+    }
+    count
+}
+
+/// The warning for a thread whose frame chain was cut: where, why, what was recovered, and what to do.
+fn cut_warning(t: &PythonThread) -> Option<String> {
+    let first = t.stack.cuts.first()?;
+    let who = match (t.tid, &t.name) {
+        (Some(tid), Some(name)) => format!("thread {tid} ({name})"),
+        (Some(tid), None) => format!("thread {tid}"),
+        (None, Some(name)) => format!("thread ident {:#x} ({name})", t.ident),
+        (None, None) => format!("thread ident {:#x}", t.ident),
+    };
+    let places = t.stack.cuts.len();
+    let more = if places > 1 { format!(" (and at {} more places)", places - 1) } else { String::new() };
+    let recovered = t.stack.frames.len().saturating_sub(first.shown_before);
+    let likely = match first.cause {
+        frames::CutCause::Zeros
+        | frames::CutCause::Ends
+        | frames::CutCause::StartZeros
+        | frames::CutCause::NoCurrentFrame => {
+            "the core holds this thread's C stack as zeros. A gdb older than the process's glibc (gdb 13 with \
+             glibc 2.42 or later) writes the stacks of threads whose mapping holds guard regions as zeros; \
+             dump with a newer gdb, or let the kernel write the core (core_pattern, coredumpctl), for whole stacks"
+        }
+        frames::CutCause::Unreadable(_) => {
+            "the core lacks this thread's C stack there (a dumper that could not read it, or a core cut short)"
+        }
+    };
+    let found = if first.resumed_at.is_some() {
+        format!(
+            "{recovered} frame{} found again in the thread's data stack, but frames that lived on the C stack are lost",
+            if recovered == 1 { " was" } else { "s were" }
+        )
+    } else {
+        "the thread's data stack holds no older frame, so only entry frames on the C stack may be lost".to_owned()
+    };
+    Some(format!(
+        "{who}: the frame chain is cut at {} ({}){more}; {found}. Likely cause: {likely}",
+        first.at, first.cause
+    ))
+}
+
 fn thread_report(t: PythonThread, with_locals: bool) -> ThreadReport {
+    let warnings = cut_warning(&t).into_iter().collect();
     ThreadReport {
         tid: t.tid,
         tid_source: t.tid_source,
@@ -266,6 +365,10 @@ fn thread_report(t: PythonThread, with_locals: bool) -> ThreadReport {
         holds_gil: t.holds_gil,
         interpreter: t.interpreter,
         tstate: t.tstate,
+        incomplete: t.stack.incomplete(),
+        more_frames: t.stack.more,
+        more_frames_at_least: t.stack.more_at_least,
+        warnings,
         frames: t.stack.frames.into_iter().map(|f| frame_report(f, with_locals)).collect(),
         errors: t.stack.error.map(|e| e.to_string()).into_iter().collect(),
     }

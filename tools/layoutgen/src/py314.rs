@@ -127,6 +127,7 @@ pub static ROWS: &[Row] = rows! {
     "ThreadState.thread_id"               152      152     Doc;
     "ThreadState.native_thread_id"        160      160     Doc;
     "ThreadState.datastack_chunk"         232      232     Doc;
+    "ThreadState.datastack_top"           240      240     Doc;
     "ThreadState.dict"                    128      128     Doc;
     "FrameObject.size"                    80       80      Doc;
     "FrameObject.f_back"                  16       16      Doc;

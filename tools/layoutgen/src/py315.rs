@@ -103,6 +103,7 @@ pub static ROWS: &[Row] = rows! {
     "ThreadState.thread_id"                       176     Header;  // 3.14.5: 152
     "ThreadState.native_thread_id"                184     Header;  // 3.14.5: 160
     "ThreadState.datastack_chunk"                 256     Header;  // 3.14.5: 232
+    "ThreadState.datastack_top"                   264     Header;  // 3.14.5: 240; follows datastack_chunk
     "ThreadState.dict"                            152     Header;  // 3.14.5: 128; +24: base_frame, last_profiled_frame, last_profiled_frame_seq after current_frame
     "FrameObject.size"                            80      Same314;
     "FrameObject.f_back"                          16      Same314;

@@ -27,6 +27,8 @@ enum Next {
     Start,
     /// The link of this frame is read next.
     After(Addr),
+    /// This frame, found by other means than a link, is yielded next ([`FrameChain::resume`]).
+    At(Addr),
     /// The chain ended (its end, or an error).
     Done,
 }
@@ -68,6 +70,12 @@ impl<P: ProcessImage + ?Sized> std::fmt::Debug for FrameChain<'_, '_, P> {
 }
 
 impl<P: ProcessImage + ?Sized> FrameChain<'_, '_, P> {
+    /// Goes on from `frame`, a frame of this thread found otherwise (in its data stack) after the chain ended or
+    /// broke: it is yielded next, then the walk follows its links as before, under the same limits.
+    pub fn resume(&mut self, frame: Addr) {
+        self.next = Next::At(frame);
+    }
+
     /// The innermost frame of the thread (NULL when it runs no Python code).
     fn first(&self) -> Result<Addr, DecodeError> {
         let (p, l) = (self.heap.process(), self.heap.layout());
@@ -106,6 +114,7 @@ impl<P: ProcessImage + ?Sized> FrameChain<'_, '_, P> {
         let cur = match self.next {
             Next::Start => self.first()?,
             Next::After(f) => self.link(f)?,
+            Next::At(f) => f,
             Next::Done => return Ok(None),
         };
         if cur.is_null() {

@@ -104,6 +104,14 @@ impl<P: ProcessImage + ?Sized> Heap<'_, P> {
         out
     }
 
+    /// [`Heap::preview`], or the error that kept the object itself from being read (what it holds that cannot be
+    /// read still renders as `<unreadable 0x…: cause>` inside the preview).
+    pub fn checked_preview(&self, obj: Addr, opts: &PreviewOptions) -> Result<String, DecodeError> {
+        let mut out = String::new();
+        self.try_preview(&mut out, obj, opts, opts.depth)?;
+        Ok(out)
+    }
+
     fn preview_into(&self, out: &mut String, obj: Addr, opts: &PreviewOptions, depth: usize) {
         let start = out.len();
         if let Err(e) = self.try_preview(out, obj, opts, depth) {

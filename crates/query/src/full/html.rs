@@ -620,6 +620,9 @@ fn stacks(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
         for e in &t.errors {
             writeln!(w, "<span class=\"err\">error: {}</span>", escape_html(e))?;
         }
+        for warning in &t.warnings {
+            writeln!(w, "<span class=\"err\">incomplete: {}</span>", escape_html(warning))?;
+        }
         for f in t.frames.iter().rev() {
             let file = f.file.as_deref().unwrap_or("???");
             let line = f.line.map_or_else(|| "?".to_owned(), |l| l.to_string());

@@ -349,6 +349,7 @@ fn stacks(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
             lines.push("(no Python frames)".to_owned());
         }
         lines.extend(t.errors.iter().map(|e| format!("error: {e}")));
+        lines.extend(t.warnings.iter().map(|e| format!("incomplete: {e}")));
         for f in t.frames.iter().rev() {
             let file = f.file.as_deref().unwrap_or("???");
             let line = f.line.map_or_else(|| "?".to_owned(), |l| l.to_string());

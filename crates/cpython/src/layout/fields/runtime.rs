@@ -94,6 +94,8 @@ layout_struct! {
         thread_id: ["thread_id"],
         native_thread_id: ["native_thread_id"],
         datastack_chunk: ["datastack_chunk"],
+        /// 3.11+: the data stack's bump pointer, the end of the newest frame in `datastack_chunk`.
+        datastack_top: ["datastack_top"],
         dict: ["dict"],
     }
 }
