@@ -32,6 +32,7 @@ use heapscope_coredump::{Addr, ProcessImage};
 use heapscope_cpython::heap::Label;
 use heapscope_cpython::objects::{Heap, PreviewOptions};
 use heapscope_snapshot::{ObjectId, Snapshot};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::alive::Paths;
@@ -154,7 +155,7 @@ impl<P: ProcessImage + ?Sized> Cx<'_, '_, '_, P> {
 
 impl WasteReport {
     /// Runs every analysis; keeps the `limit` largest pieces of advice.
-    pub fn collect<P: ProcessImage + ?Sized>(
+    pub fn collect<P: ProcessImage + ?Sized + Sync>(
         alive: &Alive<'_>,
         heap: &Heap<'_, P>,
         paths: &Paths<'_, '_, '_, P>,
@@ -205,17 +206,12 @@ impl<P: ProcessImage + ?Sized> Keys<'_, '_, '_, '_, P> {
         let cx = self.cx;
         let addr = cx.snap.addr(id);
         let name = cx.names[id as usize];
+        if let Some(key) = value_key(cx.heap, addr, name) {
+            return key;
+        }
         let mut h = DefaultHasher::new();
         name.hash(&mut h);
         match name {
-            "str" => {
-                let s = cx.heap.str_value(addr, MAX_VALUE_BYTES).ok()?;
-                (s.len, s.kind, s.text).hash(&mut h);
-            }
-            "bytes" => {
-                let b = cx.heap.bytes_value(addr, MAX_VALUE_BYTES).ok()?;
-                (b.len, b.data).hash(&mut h);
-            }
             "int" => cx.heap.int_value(addr).ok()?.to_decimal(4096)?.hash(&mut h),
             "float" => cx.heap.float_value(addr).ok()?.to_bits().hash(&mut h),
             "tuple" | "frozenset" if depth > 0 => {
@@ -236,9 +232,35 @@ impl<P: ProcessImage + ?Sized> Keys<'_, '_, '_, '_, P> {
     }
 }
 
+/// The content key of a str or bytes object (`Some(None)`: one that cannot be read); `None` for other types.
+fn value_key<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, addr: Addr, name: &str) -> Option<Option<u64>> {
+    let mut h = DefaultHasher::new();
+    name.hash(&mut h);
+    match name {
+        "str" => {
+            let Ok(s) = heap.str_value(addr, MAX_VALUE_BYTES) else { return Some(None) };
+            (s.len, s.kind, s.text).hash(&mut h);
+        }
+        "bytes" => {
+            let Ok(b) = heap.bytes_value(addr, MAX_VALUE_BYTES) else { return Some(None) };
+            (b.len, b.data).hash(&mut h);
+        }
+        _ => return None,
+    }
+    Some(Some(h.finish()))
+}
+
 /// Equal immutable values held as separate objects.
-fn duplicates<P: ProcessImage + ?Sized>(cx: &Cx<'_, '_, '_, P>, limit: usize) -> Vec<Advice> {
-    let mut keys = Keys { cx, memo: HashMap::new() };
+fn duplicates<P: ProcessImage + ?Sized + Sync>(cx: &Cx<'_, '_, '_, P>, limit: usize) -> Vec<Advice> {
+    // The str and bytes keys, most of the work (reading and hashing every value), in parallel; then tuples and
+    // frozensets, whose keys are made of their items' keys, one by one.
+    let (snap, heap, names) = (cx.snap, cx.heap, &cx.names);
+    let memo: HashMap<ObjectId, Option<u64>> = (0..snap.len() as ObjectId)
+        .into_par_iter()
+        .with_min_len(1 << 12)
+        .filter_map(|id| Some((id, value_key(heap, snap.addr(id), names[id as usize])?)))
+        .collect();
+    let mut keys = Keys { cx, memo };
     let mut groups: HashMap<(u64, u64), Vec<ObjectId>> = HashMap::new();
     let sizes = cx.snap.columns().1;
     for id in 0..cx.snap.len() as ObjectId {

@@ -318,6 +318,7 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
         edges,
         labels,
         reverse: Default::default(),
+        roots_by_id: Default::default(),
         types,
         roots,
         interpreters: interps.items.iter().map(|i| i.addr).collect(),

@@ -126,16 +126,70 @@ pub(crate) struct Merged {
     pub cols: Columns,
     /// The objects of rounds after the first: `(id, round, position in that round)`, by id.
     pub later: Vec<(u32, u32, u32)>,
+    /// Directory over ids: entry `b` is the number of `later` objects with an id below `b << DIR_SHIFT`.
+    by_id: Vec<u32>,
+    /// Directory over seed positions: entry `b` is the number of `later` objects placed before seed `b << DIR_SHIFT`.
+    by_seed: Vec<u32>,
 }
 
+/// Ids (or seed positions) per directory entry of [`Merged`]: the search after the directory lookup covers the few
+/// later objects in one block of ids.
+const DIR_SHIFT: u32 = 12;
+
 impl Merged {
+    /// The round-0 objects are the seeds, in order, with the later rounds' objects placed between them.
+    fn new(addrs: Vec<u64>, cols: Columns, later: Vec<(u32, u32, u32)>) -> Merged {
+        let blocks = (addrs.len() >> DIR_SHIFT) + 2;
+        let mut by_id = Vec::with_capacity(blocks);
+        let mut by_seed = Vec::with_capacity(blocks);
+        let (mut k, mut j) = (0, 0);
+        for b in 0..blocks as u64 {
+            let start = b << DIR_SHIFT;
+            while k < later.len() && u64::from(later[k].0) < start {
+                k += 1;
+            }
+            while j < later.len() && u64::from(later[j].0) - (j as u64) < start {
+                j += 1;
+            }
+            by_id.push(k as u32);
+            by_seed.push(j as u32);
+        }
+        Merged { addrs, cols, later, by_id, by_seed }
+    }
+
+    /// The directory entries around `x`: a range of `later` to search.
+    fn block(dir: &[u32], x: u32) -> std::ops::Range<usize> {
+        let b = (x >> DIR_SHIFT) as usize;
+        match (dir.get(b), dir.get(b + 1)) {
+            (Some(&lo), Some(&hi)) => lo as usize..hi as usize,
+            _ => 0..0,
+        }
+    }
+
     /// Where object `id` was decoded: `(round, position in that round)`.
     pub(crate) fn source(&self, id: u32) -> (usize, usize) {
-        let k = self.later.partition_point(|&(i, _, _)| i < id);
+        let range = Self::block(&self.by_id, id);
+        let k = range.start + self.later[range].partition_point(|&(i, _, _)| i < id);
         match self.later.get(k) {
             Some(&(i, r, p)) if i == id => (r as usize, p as usize),
             _ => (0, id as usize - k),
         }
+    }
+
+    /// The id of the seed (round-0 object) at position `seed` of round 0.
+    pub(crate) fn seed_id(&self, seed: u32) -> u32 {
+        // Later object k sits after `later[k].0 - k` seeds, a count that never decreases with k: search the block.
+        let range = Self::block(&self.by_seed, seed);
+        let (mut lo, mut hi) = (range.start, range.end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.later[mid].0 - mid as u32 <= seed {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        seed + lo as u32
     }
 }
 
@@ -172,7 +226,7 @@ pub(crate) fn merge(runs: &mut [Run]) -> Merged {
         }
     }
     let later = later.iter().zip(ids).map(|(&(_, r, p), id)| (id, r, p)).collect();
-    Merged { addrs, cols, later }
+    Merged::new(addrs, cols, later)
 }
 
 /// Sets `bit` in the flags of every object whose address is in `list` (sorted, distinct).
@@ -306,9 +360,33 @@ mod tests {
         assert_eq!(m.later, vec![(0, 1, 0), (2, 2, 0), (5, 1, 1), (7, 2, 1)]);
         let sources: Vec<(usize, usize)> = (0..8).map(|id| m.source(id)).collect();
         assert_eq!(sources, vec![(1, 0), (0, 0), (2, 0), (0, 1), (0, 2), (1, 1), (0, 3), (2, 1)]);
+        let seed_ids: Vec<u32> = (0..4).map(|s| m.seed_id(s)).collect();
+        assert_eq!(seed_ids, vec![1, 3, 4, 6]);
         assert_eq!(merge(&mut []).addrs, Vec::<u64>::new());
         let mut only = vec![run(&[1, 2])];
         assert_eq!(merge(&mut only).later, vec![]);
+    }
+
+    #[test]
+    fn seeds_and_sources_map_to_ids_across_directory_blocks() {
+        // Seeds at multiples of 3; later rounds fill gaps sparsely, then a dense cluster, then sparsely again, so that
+        // some directory blocks hold no later object and one holds thousands.
+        let seeds: Vec<u64> = (0..20_000u64).map(|i| 3 * i).collect();
+        let mut extra: Vec<u64> = (0..60_000u64).filter(|a| a % 3 != 0 && a % 997 == 1).collect();
+        extra.extend((30_000..36_000u64).filter(|a| a % 3 == 1));
+        extra.sort_unstable();
+        extra.dedup();
+        let (odd, even): (Vec<u64>, Vec<u64>) = extra.iter().partition(|&&a| a % 2 == 1);
+        let mut runs = vec![run(&seeds), run(&odd), run(&even)];
+        let m = merge(&mut runs);
+        let rounds = [&seeds, &odd, &even];
+        for (id, &a) in m.addrs.iter().enumerate() {
+            let (r, p) = m.source(id as u32);
+            assert_eq!(rounds[r][p], a, "id {id}");
+        }
+        for (s, &a) in seeds.iter().enumerate() {
+            assert_eq!(m.addrs[m.seed_id(s as u32) as usize], a, "seed {s}");
+        }
     }
 
     #[test]

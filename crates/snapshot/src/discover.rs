@@ -7,6 +7,10 @@
 //! decode chunks of the frontier independently and read the set of known addresses without locks (the seeds'
 //! [`AddrIndex`] and the set of objects found so far, which only grows between rounds); new addresses are merged,
 //! sorted and deduplicated between rounds.
+//!
+//! Each reference target is looked up once, here: a seed (nearly every target) is recorded as its position among
+//! the seeds, which the graph phase turns into an id by arithmetic (`columns::Merged::seed_id`); only the other
+//! targets keep their address, to be looked up in the final index once it exists.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -27,6 +31,8 @@ pub(crate) const CHUNK: usize = 2048;
 const MAX_ROUNDS: u32 = 1 << 20;
 /// Most per-object errors a chunk keeps with their cause (the rest are counted).
 const ERRORS_PER_CHUNK: usize = 8;
+/// A target in [`EdgeChunk::targets`] that is not a seed: its address is in [`EdgeChunk::others`].
+pub(crate) const NOT_A_SEED: u32 = u32::MAX;
 
 /// What the decoder says about one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +67,11 @@ pub(crate) trait Decoder: Sync {
 pub(crate) struct EdgeChunk {
     /// Each object's end position in `targets`/`words`.
     pub ref_ends: Vec<u32>,
-    /// Reference targets.
-    pub targets: Vec<u64>,
+    /// Reference targets: a seed's position among the seeds, or [`NOT_A_SEED`] (resolved to ids, or `u32::MAX`
+    /// for a target left out, by `edges::build`).
+    pub targets: Vec<u32>,
+    /// The targets that are not seeds: `(position in targets, address)`, ascending by position.
+    pub others: Vec<(u32, u64)>,
     /// Reference kinds and labels (chunk-local label indices).
     pub words: Vec<EdgeWord>,
     /// The chunk's labels.
@@ -125,7 +134,7 @@ pub(crate) fn discover<D: Decoder>(
             break;
         }
         stats.rounds += 1;
-        let known = |a: u64| seeds.contains(a) || found.contains(&a);
+        let found_before = |a: u64| found.contains(&a);
         let mut cols = Columns::with_len(frontier.len());
         let known_total = total as u64;
         let mut chunks: Vec<EdgeChunk> = frontier
@@ -134,7 +143,7 @@ pub(crate) fn discover<D: Decoder>(
             .map_init(
                 || decoder.state(),
                 |state, (objs, out)| {
-                    let chunk = decode_chunk(objs, out, decoder, state, &known);
+                    let chunk = decode_chunk(objs, out, decoder, state, seeds, &found_before);
                     let done = decoded.fetch_add(objs.len() as u64, Relaxed) + objs.len() as u64;
                     progress(Progress { phase: Phase::Decode, done, total: known_total });
                     chunk
@@ -166,7 +175,8 @@ fn decode_chunk<D: Decoder>(
     mut out: ColumnsMut<'_>,
     decoder: &D,
     state: &mut D::State,
-    known: &(dyn Fn(u64) -> bool + Sync),
+    seeds: &AddrIndex,
+    found_before: &(dyn Fn(u64) -> bool + Sync),
 ) -> EdgeChunk {
     let mut c = EdgeChunk::default();
     c.ref_ends.reserve(objs.len());
@@ -188,13 +198,23 @@ fn decode_chunk<D: Decoder>(
                 break; // 4 G references from one chunk: beyond any real heap; the rest is dropped
             }
             let t = r.target.0;
-            if !known(t) {
-                c.candidates.push(t);
+            match seeds.get(t) {
+                Some(s) => c.targets.push(s),
+                None => {
+                    if !found_before(t) {
+                        c.candidates.push(t);
+                    }
+                    c.others.push((c.targets.len() as u32, t));
+                    c.targets.push(NOT_A_SEED);
+                }
             }
-            c.targets.push(t);
             c.words.push(EdgeWord::encode(r.kind, &r.label, &mut c.labels));
         }
         c.ref_ends.push(u32::try_from(c.targets.len()).unwrap_or(u32::MAX));
     }
+    // The buffers live until the graph is built: give back what doubling reserved beyond their length.
+    c.targets.shrink_to_fit();
+    c.words.shrink_to_fit();
+    c.others.shrink_to_fit();
     c
 }

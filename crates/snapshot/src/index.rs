@@ -90,12 +90,6 @@ impl AddrIndex {
         range.binary_search(&addr).ok().map(|k| start + k as u32)
     }
 
-    /// True if `addr` is in the index.
-    #[inline]
-    pub(crate) fn contains(&self, addr: u64) -> bool {
-        self.get(addr).is_some()
-    }
-
     /// Number of addresses.
     pub(crate) fn len(&self) -> usize {
         self.addrs.len()

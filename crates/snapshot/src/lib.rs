@@ -190,6 +190,8 @@ pub struct Snapshot {
     reverse: OnceLock<Csr>,
     types: Vec<TypeRecord>,
     roots: Vec<SnapshotRoot>,
+    /// Positions in `roots`, sorted by object id (then position); built on the first [`Snapshot::roots_of`].
+    roots_by_id: OnceLock<Vec<u32>>,
     interpreters: Vec<Addr>,
     errors: ErrorLog,
     warnings: Vec<String>,
@@ -359,9 +361,16 @@ impl Snapshot {
         &self.roots
     }
 
-    /// The roots that hold object `id` (a scan of the roots, which are few next to the objects).
+    /// The roots that hold object `id`, in the order found (a binary search in an index of the roots by object,
+    /// built on the first call: a report that names the roots of many objects no longer scans every root for each).
     pub fn roots_of(&self, id: ObjectId) -> impl Iterator<Item = &SnapshotRoot> + '_ {
-        self.roots.iter().filter(move |r| r.id == id)
+        let by_id = self.roots_by_id.get_or_init(|| {
+            let mut order: Vec<u32> = (0..self.roots.len() as u32).collect();
+            order.sort_by_key(|&i| (self.roots[i as usize].id, i));
+            order
+        });
+        let start = by_id.partition_point(|&i| self.roots[i as usize].id < id);
+        by_id[start..].iter().map(|&i| &self.roots[i as usize]).take_while(move |r| r.id == id)
     }
 
     /// The interpreter states the snapshot was built from.

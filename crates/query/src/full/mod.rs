@@ -172,7 +172,7 @@ pub struct FullReport {
 
 impl FullReport {
     /// Runs every analysis the report shows over the snapshot of `alive`.
-    pub fn collect<P: ProcessImage + ?Sized>(
+    pub fn collect<P: ProcessImage + ?Sized + Sync>(
         process: ProcessFacts,
         stacks: StacksReport,
         alive: &Alive<'_>,
