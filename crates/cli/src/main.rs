@@ -15,6 +15,8 @@ use crate::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let limits = heapscope_cpython::runtime::Limits { interpreters: cli.max_interpreters, threads: cli.max_threads };
+    heapscope_cpython::runtime::set_limits(limits);
     progress::init(cli.quiet, cli.progress_delay_ms.map(std::time::Duration::from_millis));
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
