@@ -18,6 +18,17 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
+    /// Follow at most N thread states per interpreter. Every thread's frames and roots are read, so
+    /// the limit keeps a corrupt core's endless thread list from making a command run for hours; raise it for a
+    /// process that really had more threads (a warning says when the list went on).
+    #[arg(long, value_name = "N", global = true, default_value_t = heapscope_cpython::runtime::MAX_THREADS)]
+    pub max_threads: usize,
+
+    /// Follow at most N interpreters; raise it for a process with more sub-interpreters (a warning
+    /// says when the list went on).
+    #[arg(long, value_name = "N", global = true, default_value_t = heapscope_cpython::runtime::MAX_INTERPRETERS)]
+    pub max_interpreters: usize,
+
     // TEST ONLY, hidden from --help: show progress after MS milliseconds instead of a second, so that the end-to-end
     // tests can check that even a step's immediate progress never reaches a pipe.
     #[arg(long = "test-progress-delay", value_name = "MS", global = true, hide = true)]

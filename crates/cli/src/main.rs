@@ -18,6 +18,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    let limits = heapscope_cpython::runtime::Limits { interpreters: cli.max_interpreters, threads: cli.max_threads };
+    heapscope_cpython::runtime::set_limits(limits);
     progress::init(cli.quiet, cli.progress_delay_ms.map(std::time::Duration::from_millis));
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

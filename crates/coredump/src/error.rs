@@ -76,6 +76,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The path names a directory, a FIFO, a socket or a device: heapscope maps the core (or decompresses it into a
+    /// temporary file it maps), so it needs a regular file.
+    #[error("{} is {kind}, not a core file; heapscope needs the core as a regular file (plain, .zst, .lz4 or .gz): pass the file itself, or save a stream into a file first (e.g. `coredumpctl dump PID -o core.zst`)", .path.display())]
+    NotAFile {
+        /// The path given.
+        path: PathBuf,
+        /// What it is (`a directory`, `a FIFO (named pipe)`, …).
+        kind: &'static str,
+    },
     /// The file does not start with the ELF magic, nor with the magic of a supported compression format.
     #[error("{} is not an ELF core file (no ELF magic at offset 0); pass the core produced by gcore or `coredumpctl dump` (plain, .zst, .lz4 or .gz)", .path.display())]
     NotElf {

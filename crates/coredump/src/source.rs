@@ -94,9 +94,16 @@ pub(crate) struct Source {
 }
 
 /// Opens `path`: maps it, or decompresses it into a temporary file and maps that.
+///
+/// Anything but a regular file is refused before a byte is read: the file is opened non-blocking (opening a FIFO
+/// would otherwise wait for a writer forever) and its type checked on the open descriptor.
 pub(crate) fn open(path: &Path) -> Result<Source, Error> {
     let io_err = |source| Error::Io { path: path.to_path_buf(), source };
-    let mut file = File::open(path).map_err(io_err)?;
+    let mut file = open_nonblocking(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(Error::NotAFile { path: path.to_path_buf(), kind: kind_of(&meta.file_type()) });
+    }
     let mut head = [0u8; 4];
     let n = read_head(&mut file, &mut head).map_err(io_err)?;
     match Compression::detect(head.get(..n).unwrap_or(&[])) {
@@ -106,6 +113,35 @@ pub(crate) fn open(path: &Path) -> Result<Source, Error> {
             let bytes = decompress(BufReader::with_capacity(1 << 20, file), format, path)?;
             Ok(Source { bytes, compression: Some(format) })
         }
+    }
+}
+
+/// Opens `path` for reading without waiting for a FIFO's writer.
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut opts, libc::O_NONBLOCK);
+    opts.open(path)
+}
+
+/// What a file that is not a regular file is, for the error message.
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        } else if t.is_socket() {
+            return "a socket";
+        } else if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
     }
 }
 

@@ -12,16 +12,51 @@
 //!   the `ceval.gil` pointer) is `locked` and its `last_holder` is the holding thread.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use heapscope_coredump::{Addr, ProcessImage, ThreadInfo};
 
 use crate::layout::{Field, Layout};
 use crate::objects::{DecodeError, Heap, Kind};
 
-/// Most interpreters followed along `next` (sub-interpreters are rare; thousands would be corrupt).
-pub const MAX_INTERPRETERS: usize = 4096;
-/// Most thread states followed along one interpreter's thread list.
-pub const MAX_THREADS: usize = 1 << 20;
+/// The default of [`Limits::interpreters`]: sub-interpreters are few in real processes (one per application in
+/// mod_wsgi, a pool's worth with `concurrent.interpreters`); hundreds more are a corrupt or crafted list.
+pub const MAX_INTERPRETERS: usize = 256;
+/// The default of [`Limits::threads`]: far above what Python processes run, low enough that a crafted thread list
+/// cannot make the work of every command grow by its length.
+pub const MAX_THREADS: usize = 4096;
+
+/// How far the interpreter and thread lists are followed. Everything done per interpreter or per thread (its
+/// frames, its roots, its GC lists) is repeated for each entry, so these bound the work a list read from the core
+/// can ask for. An entry beyond the limit ends the walk with an error that names the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most interpreters followed along `_PyRuntime.interpreters.head` → `next`.
+    pub interpreters: usize,
+    /// Most thread states followed along each interpreter's thread list.
+    pub threads: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { interpreters: MAX_INTERPRETERS, threads: MAX_THREADS }
+    }
+}
+
+static INTERPRETER_LIMIT: AtomicUsize = AtomicUsize::new(MAX_INTERPRETERS);
+static THREAD_LIMIT: AtomicUsize = AtomicUsize::new(MAX_THREADS);
+
+/// Sets the limits of every later walk of the interpreter and thread lists, for the whole process (the binary sets
+/// them once from `--max-interpreters` and `--max-threads`, before any work).
+pub fn set_limits(limits: Limits) {
+    INTERPRETER_LIMIT.store(limits.interpreters, Relaxed);
+    THREAD_LIMIT.store(limits.threads, Relaxed);
+}
+
+/// The limits in force ([`Limits::default`] unless [`set_limits`] changed them).
+pub fn limits() -> Limits {
+    Limits { interpreters: INTERPRETER_LIMIT.load(Relaxed), threads: THREAD_LIMIT.load(Relaxed) }
+}
 /// Most `threading._active` entries decoded for thread names.
 const MAX_ACTIVE: usize = 1 << 20;
 /// Most characters of a thread name.
@@ -118,10 +153,11 @@ pub(crate) fn field_addr(base: Addr, field: &Field, what: &'static str) -> Resul
 }
 
 /// Follows a NULL-terminated singly linked list from `first`, reading each node with `read` (which returns the item
-/// and the next node), at most `max` nodes, stopping at a repeated node.
+/// and the next node), at most `max` nodes (the limit set by the command-line option `option`), stopping at a
+/// repeated node.
 fn walk_list<T>(
     first: Addr,
-    max: usize,
+    (max, option): (usize, &str),
     what: &'static str,
     mut read: impl FnMut(Addr) -> Result<(T, Addr), DecodeError>,
 ) -> Walk<T> {
@@ -130,7 +166,10 @@ fn walk_list<T>(
     let mut cur = first;
     while !cur.is_null() {
         if items.len() >= max {
-            let why = format!("more than {max} entries; the list is corrupt or cyclic");
+            let why = format!(
+                "the list goes on past the limit of {max} entries, so heapscope read only the first {max}. A list \
+                 this long is usually a corrupt core; if the process really had more, pass {option} N"
+            );
             return Walk { items, error: Some(DecodeError::malformed(cur, what, why)) };
         }
         if !seen.insert(cur) {
@@ -154,11 +193,35 @@ pub fn interpreters<P: ProcessImage + ?Sized>(p: &P, layout: &Layout, runtime: A
         Ok(h) => h,
         Err(e) => return Walk { items: Vec::new(), error: Some(e) },
     };
-    walk_list(head, MAX_INTERPRETERS, "interpreter", |addr| {
+    // CPython pushes each new interpreter at the head with the next id: along `next` the ids fall, down to the main
+    // interpreter's 0. An entry that breaks this is not an interpreter, and the walk ends before it.
+    let mut last_id: Option<i64> = None;
+    let mut walk = walk_list(head, (limits().interpreters, "--max-interpreters"), "interpreter", |addr| {
         let next = read_ptr(p, addr, &layout.interp.next, "interpreter")?;
         let id = read_u64(p, addr, &layout.interp.id, "interpreter").ok().map(|v| v as i64);
+        if let Some(id) = id {
+            if id < 0 || last_id.is_some_and(|last| id >= last) {
+                let before = last_id.map_or(String::new(), |l| format!(", not below the id {l} of the one before it"));
+                let why = format!(
+                    "its id is {id}{before}: ids fall along the list down to the main interpreter's 0, so the list \
+                     is corrupt here and the entries from this one on are not read"
+                );
+                return Err(DecodeError::malformed(addr, "interpreter", why));
+            }
+            last_id = Some(id);
+        }
         Ok((Interpreter { addr, id }, next))
-    })
+    });
+    // A list cut short still has the main interpreter, which `_PyRuntime` points to directly.
+    if walk.error.is_some() && layout.runtime.interpreters_main.is_known() {
+        if let Ok(main) = read_ptr(p, runtime, &layout.runtime.interpreters_main, "_PyRuntime") {
+            if !main.is_null() && !walk.items.iter().any(|i| i.addr == main) {
+                let id = read_u64(p, main, &layout.interp.id, "interpreter").ok().map(|v| v as i64);
+                walk.items.push(Interpreter { addr: main, id });
+            }
+        }
+    }
+    walk
 }
 
 /// The thread states of one interpreter, from `threads.head` (the newest thread) along `next`.
@@ -168,7 +231,7 @@ pub fn threads<P: ProcessImage + ?Sized>(p: &P, layout: &Layout, interp: Addr) -
         Err(e) => return Walk { items: Vec::new(), error: Some(e) },
     };
     let t = &layout.tstate;
-    walk_list(head, MAX_THREADS, "thread state", |tstate| {
+    walk_list(head, (limits().threads, "--max-threads"), "thread state", |tstate| {
         let next = read_ptr(p, tstate, &t.next, "thread state")?;
         let ident = read_u64(p, tstate, &t.thread_id, "thread state")?;
         let native_id = if t.native_thread_id.is_known() {

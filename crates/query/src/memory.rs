@@ -151,6 +151,26 @@ pub struct MemoryReport {
     pub warnings: Vec<String>,
 }
 
+/// The union of `ranges` as sorted, disjoint ranges. Ranges read from a core may overlap (a corrupt arena table):
+/// merged once, each segment then sums only the ranges it overlaps.
+fn union(mut ranges: Vec<(Addr, Addr)>) -> Vec<(Addr, Addr)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(Addr, Addr)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges.into_iter().filter(|r| r.0 < r.1) {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+/// Whether `[a, b)` overlaps any of `ranges`, sorted by start, with `max_end[i]` the largest end of `ranges[..=i]`.
+fn overlaps_any(ranges: &[(u64, u64)], max_end: &[u64], a: u64, b: u64) -> bool {
+    let n = ranges.partition_point(|r| r.0 < b);
+    n > 0 && max_end[n - 1] > a
+}
+
 /// Bytes of `[a, b)` within the sorted, disjoint `ranges`.
 fn overlap(ranges: &[(Addr, Addr)], a: u64, b: u64) -> u64 {
     let first = ranges.partition_point(|r| r.1 .0 <= a);
@@ -161,9 +181,18 @@ impl MemoryReport {
     /// The report for `process`, whose pymalloc statistics are `stats` (none when the arena table was not found).
     pub fn collect(process: &CoreProcess, snapshot: &Snapshot, stats: Option<&PymallocStats>) -> MemoryReport {
         let core = process.core();
-        let mut arenas: Vec<(Addr, Addr)> = stats.map(|s| s.arena_ranges.clone()).unwrap_or_default();
-        arenas.sort_unstable();
-        let sps: Vec<u64> = core.threads().iter().filter_map(|t| t.regs.sp()).collect();
+        let arenas = union(stats.map(|s| s.arena_ranges.clone()).unwrap_or_default());
+        let mut sps: Vec<u64> = core.threads().iter().filter_map(|t| t.regs.sp()).collect();
+        sps.sort_unstable();
+        let mut files: Vec<(u64, u64)> = core.mapped_files().iter().map(|m| (m.start.0, m.end.0)).collect();
+        files.sort_unstable();
+        let max_end: Vec<u64> = files
+            .iter()
+            .scan(0, |m, f| {
+                *m = f.1.max(*m);
+                Some(*m)
+            })
+            .collect();
         let exe = process.executable();
         let exe_end = core
             .mapped_files()
@@ -191,8 +220,8 @@ impl MemoryReport {
             add(0, in_arenas, in_arenas_dumped);
             let (rest, rest_dumped) =
                 (seg.memsz - in_arenas, dumped_end.saturating_sub(a).saturating_sub(in_arenas_dumped));
-            let file = core.mapped_files().iter().any(|m| m.start.0 < b && a < m.end.0);
-            let kind = if sps.iter().any(|&sp| a <= sp && sp < b) {
+            let file = overlaps_any(&files, &max_end, a, b);
+            let kind = if sps.get(sps.partition_point(|&sp| sp < a)).is_some_and(|&sp| sp < b) {
                 3
             } else if file {
                 4
@@ -325,5 +354,38 @@ impl Report for MemoryReport {
             writeln!(w, "note: {n}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(a: u64, b: u64) -> (Addr, Addr) {
+        (Addr(a), Addr(b))
+    }
+
+    #[test]
+    fn overlapping_arena_ranges_are_counted_once() {
+        // Nested, overlapping, adjacent and empty ranges, unsorted, as a corrupt arena table gives them.
+        let u = union(vec![r(50, 60), r(0, 10), r(5, 20), r(20, 30), r(7, 8), r(40, 40), r(55, 100)]);
+        assert_eq!(u, vec![r(0, 30), r(50, 100)]);
+        assert_eq!(overlap(&u, 0, 1000), 80);
+        assert_eq!(overlap(&u, 25, 55), 10);
+        assert_eq!(overlap(&u, 30, 50), 0);
+    }
+
+    #[test]
+    fn a_segment_overlaps_a_mapped_file_that_starts_before_it() {
+        // Sorted by start; the first file spans the others.
+        let files = [(0, 100), (10, 20), (30, 40)];
+        let max_end = [100, 100, 100];
+        assert!(overlaps_any(&files, &max_end, 60, 70));
+        assert!(!overlaps_any(&files, &max_end, 100, 200));
+        let files = [(10, 20), (30, 40)];
+        let max_end = [20, 40];
+        assert!(!overlaps_any(&files, &max_end, 20, 30));
+        assert!(overlaps_any(&files, &max_end, 19, 30));
+        assert!(!overlaps_any(&files, &max_end, 0, 10));
     }
 }

@@ -146,6 +146,10 @@ pub struct PythonThread {
     pub stack: frames::Stack,
 }
 
+/// Most frames read in all threads together: far beyond real processes (thousands of threads tens of frames deep),
+/// and a bound on the work a corrupt or crafted thread list can ask for.
+const MAX_FRAMES_IN_ALL: usize = 1 << 18;
+
 /// Every Python thread of every interpreter (interpreters oldest first, threads in creation order), and the
 /// problems that belong to no single thread.
 #[derive(Debug, Clone, Default)]
@@ -174,6 +178,8 @@ impl PythonThreads {
         let (holders, gil_errors) = runtime::gil_holders(p, layout, runtime, &interps.items);
         problems.extend(gil_errors.iter().map(|e| format!("GIL state: {e}")));
         let mut threads = Vec::new();
+        // Frames read in all threads together: a crafted thread list cannot multiply `max_depth` by its length.
+        let mut budget = MAX_FRAMES_IN_ALL;
         // The list starts at the newest interpreter and the newest thread: reverse both for creation order.
         for interp in interps.items.iter().rev() {
             let names = match runtime::thread_names(heap, interp.addr) {
@@ -189,6 +195,24 @@ impl PythonThreads {
             }
             for t in list.items.iter().rev() {
                 let (tid, tid_source) = runtime::kernel_tid(t, core_threads).unzip();
+                let stack = if budget == 0 {
+                    frames::Stack::default()
+                } else {
+                    let stack = frames::stack(
+                        heap,
+                        t.tstate,
+                        &StackOptions { max_depth: opts.max_depth.min(budget), ..opts.clone() },
+                    );
+                    budget = budget.saturating_sub(stack.frames.len() + stack.skipped + 1);
+                    if budget == 0 {
+                        problems.push(format!(
+                            "stopped reading stacks at the limit of {MAX_FRAMES_IN_ALL} frames in all threads (at the \
+                             thread state {}); the threads after it are shown without frames",
+                            t.tstate
+                        ));
+                    }
+                    stack
+                };
                 threads.push(PythonThread {
                     tid,
                     tid_source,
@@ -197,7 +221,7 @@ impl PythonThreads {
                     holds_gil: holders.contains(&t.tstate),
                     interpreter: interp.id,
                     tstate: t.tstate,
-                    stack: frames::stack(heap, t.tstate, opts),
+                    stack,
                 });
             }
         }

@@ -137,8 +137,17 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
     let mut permanent: Vec<u64> = Vec::new();
     let mut generations: Vec<(u64, u8)> = Vec::new();
     let mut untracked: Vec<u64> = Vec::new();
+    // The interpreters' GC lists are disjoint: a list running into an earlier interpreter's objects ends there, so
+    // a corrupt interpreter list cannot have the same objects walked once per interpreter.
+    let mut taken: Vec<u64> = Vec::new();
     for interp in &interps.items {
-        let e = heap::enumerate(&heap, detection.runtime, interp.addr);
+        let e =
+            heap::enumerate_excluding(&heap, detection.runtime, interp.addr, &|a| taken.binary_search(&a.0).is_ok());
+        if interps.items.len() > 1 {
+            let mut mine: Vec<u64> = e.gc.iter().map(|(a, _)| a.0).collect();
+            mine.par_sort_unstable();
+            taken = merge_sorted(&taken, &mine);
+        }
         gc.extend(e.gc.iter().map(|(a, _)| a.0));
         generations.extend(e.gc.iter().map(|&(a, g)| (a.0, g)));
         permanent.extend(e.gc.iter().filter(|(_, g)| *g == heap::gc_lists::PERMANENT).map(|(a, _)| a.0));

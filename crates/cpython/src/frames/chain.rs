@@ -7,7 +7,7 @@ use heapscope_coredump::{Addr, ProcessImage};
 
 use super::{Chain, FrameModel};
 use crate::objects::{DecodeError, Heap};
-use crate::runtime::{read_ptr, read_u8};
+use crate::runtime::{read_ptr, read_u64, read_u8};
 
 /// One frame of a thread's chain, as [`FrameChain`] yields it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +110,36 @@ impl<P: ProcessImage + ?Sized> FrameChain<'_, '_, P> {
         Ok(self.model.shim_owners.contains(&owner))
     }
 
+    /// Checks that the frame `f` runs a code object (3.11+: or none, as an entry frame may): a frame whose code pointer leads
+    /// to an object of another kind (or ≤3.10 to NULL) is not a frame, and the chain has left the thread's frames (a
+    /// corrupt or crafted core). The walk ends there rather than decode what follows, which could be as long as the
+    /// memory it runs through.
+    fn runs_code(&self, f: Addr) -> Result<(), DecodeError> {
+        let (p, l) = (self.heap.process(), self.heap.layout());
+        // A `PyFrameObject` always has its code; an `_PyInterpreterFrame` of an entry frame may have none.
+        let (code, may_lack) = match self.model.chain {
+            Chain::FrameObjects => (read_ptr(p, f, &l.frame_object.f_code, "frame")?, false),
+            Chain::CFrame | Chain::CurrentFrame => {
+                (self.model.object(read_u64(p, f, &l.iframe.executable, "interpreter frame")?), true)
+            }
+        };
+        // Only a readable object of another kind ends the chain (a code object that cannot be read keeps its frame,
+        // which records why); nothing is refused when heapscope does not know `PyCode_Type`.
+        let known = self.heap.statics().code_type.is_some();
+        let other = match self.heap.kind(code) {
+            Ok(k) => k != crate::objects::Kind::Code,
+            Err(_) => code.is_null() && !may_lack,
+        };
+        if !known || !other {
+            return Ok(());
+        }
+        let why = format!(
+            "its code object at {code} is not a code object: the frame chain has left the thread's frames, and the \
+             frames beyond are not read (the chain is corrupt)"
+        );
+        Err(DecodeError::malformed(f, "frame", why))
+    }
+
     fn step(&mut self) -> Result<Option<ChainFrame>, DecodeError> {
         let cur = match self.next {
             Next::Start => self.first()?,
@@ -129,6 +159,9 @@ impl<P: ProcessImage + ?Sized> FrameChain<'_, '_, P> {
             return Err(DecodeError::malformed(cur, "frame", "the frame chain loops back to this frame"));
         }
         let shim = self.is_shim(cur)?;
+        if !shim {
+            self.runs_code(cur)?;
+        }
         self.next = Next::After(cur);
         Ok(Some(ChainFrame { addr: cur, index, shim }))
     }

@@ -20,7 +20,7 @@ use heapscope_coredump::{Addr, ProcessImage};
 use rayon::prelude::*;
 
 use super::blocks::{Scan, REJECTS};
-use super::gc_lists::gc_objects;
+use super::gc_lists::gc_objects_excluding;
 use super::obmalloc::{locate_arenas, read_arenas, ArenaTable};
 use crate::objects::Heap;
 
@@ -83,8 +83,19 @@ pub struct EnumerationStats {
 /// references: the GC lists, then pymalloc's allocated blocks (see the module documentation). Never fails: what
 /// cannot be read is counted and reported in [`Enumeration::warnings`]; without the arena table, only the GC lists.
 pub fn enumerate<P: ProcessImage + ?Sized + Sync>(heap: &Heap<'_, P>, runtime: Addr, interp: Addr) -> Enumeration {
+    enumerate_excluding(heap, runtime, interp, &|_| false)
+}
+
+/// [`enumerate`], ending each GC list at an object for which `taken` is true (an object already on the GC lists of
+/// another interpreter: see [`gc_objects_excluding`]).
+pub fn enumerate_excluding<P: ProcessImage + ?Sized + Sync>(
+    heap: &Heap<'_, P>,
+    runtime: Addr,
+    interp: Addr,
+    taken: &dyn Fn(Addr) -> bool,
+) -> Enumeration {
     let mut out = Enumeration::default();
-    let walk = gc_objects(heap, runtime, interp);
+    let walk = gc_objects_excluding(heap, runtime, interp, taken);
     out.warnings.extend(walk.warnings.iter().cloned());
     if let Some(e) = &walk.error {
         out.warnings.push(format!("cannot find the GC lists: {e}"));

@@ -183,6 +183,18 @@ fn looks_like_head<P: ProcessImage + ?Sized>(p: &P, layout: &Layout, head: Addr)
 /// Never fails as a whole: a list that cannot be walked to its end keeps what was read before the problem and
 /// reports it in its [`ListReport`]; lists that cannot be found at all are reported in [`GcWalk::error`].
 pub fn gc_objects<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, interp: Addr) -> GcWalk {
+    gc_objects_excluding(heap, runtime, interp, &|_| false)
+}
+
+/// [`gc_objects`], ending each list at the first object for which `taken` is true: an object already on the lists
+/// of another interpreter. The interpreters' lists are disjoint in a process; a corrupt or crafted interpreter whose
+/// GC state points into another's lists would otherwise have those walked again, once per such interpreter.
+pub fn gc_objects_excluding<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    runtime: Addr,
+    interp: Addr,
+    taken: &dyn Fn(Addr) -> bool,
+) -> GcWalk {
     let p = heap.process();
     let layout = heap.layout();
     let mut walk = GcWalk::default();
@@ -197,7 +209,7 @@ pub fn gc_objects<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, i
         }
     };
     for list in lists {
-        let report = walk_list(p, layout, list, MAX_GC_OBJECTS, &mut walk.objects);
+        let report = walk_list_excluding(p, layout, list, MAX_GC_OBJECTS, taken, &mut walk.objects);
         walk.lists.push(report);
     }
     walk
@@ -209,6 +221,18 @@ pub fn walk_list<P: ProcessImage + ?Sized>(
     layout: &Layout,
     list: GcList,
     cap: usize,
+    out: &mut Vec<(Addr, u8)>,
+) -> ListReport {
+    walk_list_excluding(p, layout, list, cap, &|_| false, out)
+}
+
+/// [`walk_list`], ending the list at the first object for which `taken` is true.
+fn walk_list_excluding<P: ProcessImage + ?Sized>(
+    p: &P,
+    layout: &Layout,
+    list: GcList,
+    cap: usize,
+    taken: &dyn Fn(Addr) -> bool,
     out: &mut Vec<(Addr, u8)>,
 ) -> ListReport {
     const WHAT: &str = "GC list node";
@@ -242,6 +266,8 @@ pub fn walk_list<P: ProcessImage + ?Sized>(
             Some("a loop that does not come back to the list head".to_string())
         } else if report.objects >= cap {
             Some(format!("more than {cap} objects"))
+        } else if taken(cur.wrapping_add(hsize)) {
+            Some("it runs into objects already on the GC lists of another interpreter".to_string())
         } else {
             None
         };

@@ -89,8 +89,8 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Mem<'h, 'a, P> {
         Ok(self.field(obj, &self.l.var_object.ob_size, "var-sized object")? as i64)
     }
 
-    /// Calls `f(index, word)` for the `n` words at `at` (part of `obj`), in order, reading in stack-sized chunks.
-    /// `n` is capped at [`MAX_ITEMS`] by the caller.
+    /// Calls `f(index, word)` for the `n` words at `at` (part of `obj`), in order, reading in stack-sized chunks;
+    /// none when the last word cannot be read. `n` is capped at [`MAX_ITEMS`] by the caller.
     pub(crate) fn for_words(
         &self,
         obj: Addr,
@@ -105,6 +105,16 @@ impl<'h, 'a, P: ProcessImage + ?Sized> Mem<'h, 'a, P> {
                 what,
                 why: format!("{n} items is more than heapscope visits"),
             });
+        }
+        // The last word first: a length the memory cannot hold (a corrupt or crafted count) is refused before the
+        // words up to the end of the mapping are taken for items.
+        if let Some(last) = n.checked_sub(1) {
+            self.p.read_u64(at.wrapping_add(last.wrapping_mul(8))).map_err(|source| DecodeError::Read {
+                addr: obj,
+                what,
+                field: "items",
+                source,
+            })?;
         }
         let mut buf = [0u8; CHUNK_WORDS * 8];
         let mut i = 0u64;

@@ -15,7 +15,7 @@ pub mod traverse;
 pub mod type_facts;
 mod type_tables;
 
-pub use enumerate::{enumerate, Enumeration, EnumerationStats};
+pub use enumerate::{enumerate, enumerate_excluding, Enumeration, EnumerationStats};
 pub use labels::{Label, Ref, RefKind};
 pub use object_info::{object_and_referents_with, object_info, object_info_with, ObjectInfo};
 pub use traverse::{referents, referents_with};

@@ -27,6 +27,9 @@ use crate::runtime::{field_addr, read_i32, read_ptr, read_u64, Interpreter};
 const MAX_MODULES: usize = 1 << 20;
 /// Most frames followed per thread.
 const MAX_FRAMES: usize = 1 << 16;
+/// Most frames followed in all threads together: thousands of threads tens of frames deep, far beyond what Python
+/// processes run, and low enough that a crafted thread list cannot multiply the roots by its length.
+const MAX_FRAMES_IN_ALL: usize = 1 << 18;
 /// Most fast-local and stack slots read per frame.
 const MAX_SLOTS: u64 = 1 << 16;
 /// Most bytes of `_PyRuntime` scanned for static objects (3.12's is 450 KiB).
@@ -240,6 +243,7 @@ impl Roots {
 /// Collects the roots of the runtime at `runtime` and its interpreters `interps`.
 pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, interps: &[Interpreter]) -> Roots {
     let mut out = Roots::default();
+    let mut frames = FramesSeen::default();
     for interp in interps {
         interpreter_roots(heap, interp.addr, &mut out);
         interned(heap, interp.addr, &mut out);
@@ -249,7 +253,7 @@ pub fn collect<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, runtime: Addr, inte
             let l = &heap.layout().tstate;
             let at = RootWhere::ThreadDict { tstate: t.tstate, ident: t.ident };
             out.ptr_field(heap, t.tstate, &l.dict, "thread state", RootKind::ThreadDict, at);
-            thread_frames(heap, t.tstate, t.ident, &mut out);
+            thread_frames(heap, t.tstate, t.ident, &mut frames, &mut out);
         }
     }
     static_roots(heap, &mut out);
@@ -310,12 +314,21 @@ fn interpreter_roots<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, interp: Addr,
 
 /// The frames of one thread, innermost first: ≤3.10 the frame objects, 3.11+ the references of each interpreter
 /// frame (entry frames hold none of their own).
-fn thread_frames<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr, ident: u64, out: &mut Roots) {
+fn thread_frames<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    tstate: Addr,
+    ident: u64,
+    seen: &mut FramesSeen,
+    out: &mut Roots,
+) {
     for step in frame_chain(heap, tstate, MAX_FRAMES) {
         let at = match step {
             Ok(at) => at,
             Err(e) => return out.errors.push(e),
         };
+        if let Err(e) = seen.check(at.addr, ident) {
+            return out.errors.push(e);
+        }
         let depth = u32::try_from(at.index).unwrap_or(u32::MAX);
         let root = |slot| RootWhere::Frame { frame: at.addr, ident, depth, slot };
         match heap.frame_model().chain {
@@ -323,6 +336,38 @@ fn thread_frames<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, tstate: Addr, ide
             Chain::CFrame | Chain::CurrentFrame if !at.shim => interpreter_frame(heap, at.addr, &root, out),
             Chain::CFrame | Chain::CurrentFrame => {}
         }
+    }
+}
+
+/// The frames of the threads walked so far: every thread's frames are its own.
+#[derive(Debug, Default)]
+struct FramesSeen {
+    /// Each frame with the thread (ident) whose chain held it.
+    owner: HashMap<Addr, u64>,
+}
+
+impl FramesSeen {
+    /// Takes the frame `f` of the thread `ident`, or tells why its chain ends before it: the frame is another
+    /// thread's (a corrupt or crafted core), or the threads' frames together reach [`MAX_FRAMES_IN_ALL`].
+    fn check(&mut self, f: Addr, ident: u64) -> Result<(), DecodeError> {
+        if let Some(&other) = self.owner.get(&f) {
+            if other != ident {
+                let why = format!(
+                    "the frame chain of thread {ident:#x} runs into the frames of thread {other:#x}; the frames \
+                     beyond are not read (the thread states or frames are corrupt)"
+                );
+                return Err(DecodeError::malformed(f, "frame", why));
+            }
+        }
+        if self.owner.len() >= MAX_FRAMES_IN_ALL {
+            let why = format!(
+                "the threads' frames reach the limit of {MAX_FRAMES_IN_ALL} frames in all; the frames of thread \
+                 {ident:#x} from this one on are not read"
+            );
+            return Err(DecodeError::malformed(f, "frame", why));
+        }
+        self.owner.insert(f, ident);
+        Ok(())
     }
 }
 

@@ -397,6 +397,25 @@ pub(crate) fn facts<'c, P: ProcessImage + ?Sized>(
     }
 }
 
+/// Checks that `ty` is a type object: its type is `type`, or a metaclass whose type is (at most [`MAX_META`] levels
+/// of metaclasses). A word that is not a type (a corrupt object's type pointer, a crafted object) is refused here,
+/// before its fields and name are read; without `PyType_Type`'s address nothing is refused.
+fn is_type_object<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, known: &Known, ty: Addr) -> Result<(), DecodeError> {
+    const MAX_META: usize = 4;
+    let Some(type_type) = known.type_type else { return Ok(()) };
+    let mut t = ty;
+    for _ in 0..MAX_META {
+        if t == type_type {
+            return Ok(());
+        }
+        t = m.ptr(t, &m.l.object.ob_type, "type")?;
+    }
+    if t == type_type {
+        return Ok(());
+    }
+    Err(DecodeError::malformed(ty, "type", "not a type object: neither its type nor its type's types are `type`"))
+}
+
 /// Raw fields of one type object.
 struct RawType {
     flags: u64,
@@ -502,6 +521,7 @@ fn is_subtype<P: ProcessImage + ?Sized>(m: &Mem<'_, '_, P>, known: &Known, r: &R
 /// Computes the facts of `ty`.
 fn classify<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, known: &Known, ty: Addr) -> Result<TypeFacts, DecodeError> {
     let m = Mem::new(heap);
+    is_type_object(&m, known, ty)?;
     let r = raw(&m, ty)?;
     let sizeof = sizeof_kind(&m, known, ty, &r);
     let managed_words = known.features.managed_words(r.flags);

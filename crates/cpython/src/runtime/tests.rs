@@ -1,7 +1,7 @@
 //! Edge cases of the list walks on small synthetic images: loops, broken links, GIL states. What the fields hold in
 //! real interpreters is tested on the fixture cores (tests/stacks.rs).
 
-use heapscope_coredump::{Addr, Registers, ThreadInfo, X86_64Regs};
+use heapscope_coredump::{Addr, Memory, Registers, ThreadInfo, X86_64Regs};
 
 use super::*;
 use crate::layout::{Flavour, Layout, Source};
@@ -32,11 +32,49 @@ const LISTS: &[(&str, u32)] = &[
 #[test]
 fn a_looping_interpreter_list_ends_with_an_error() {
     let mut img = TestImage::default();
-    img.words(0x1000, &[0x2000]).words(0x2000, &[0x3000, 0, 0]).words(0x3000, &[0x2000, 1, 0]);
+    img.words(0x1000, &[0x2000]).words(0x2000, &[0x3000, 1, 0]).words(0x3000, &[0x2000, 0, 0]);
     let w = interpreters(&img, &layout(12, LISTS), Addr(0x1000));
     assert_eq!(w.items.iter().map(|i| i.addr.0).collect::<Vec<_>>(), [0x2000, 0x3000]);
-    assert_eq!(w.items[1].id, Some(1));
+    assert_eq!(w.items[1].id, Some(0));
     assert!(w.error.unwrap().to_string().contains("loops back"));
+}
+
+#[test]
+fn an_interpreter_whose_id_does_not_fall_ends_the_list_and_the_main_one_is_kept() {
+    // Ids 2, 1, then 5 (not an interpreter: the list is corrupt from there), whose `next` leads to the main one (0).
+    let mut img = TestImage::default();
+    img.words(0x1000, &[0x2000, 0x5000]);
+    img.words(0x2000, &[0x3000, 2, 0]).words(0x3000, &[0x4000, 1, 0]).words(0x4000, &[0x5000, 5, 0]);
+    img.words(0x5000, &[0, 0, 0]);
+    let mut fields = LISTS.to_vec();
+    fields.push(("RuntimeState.interpreters_main", 8));
+    let w = interpreters(&img, &layout(12, &fields), Addr(0x1000));
+    assert_eq!(w.items.iter().map(|i| i.addr.0).collect::<Vec<_>>(), [0x2000, 0x3000, 0x5000]);
+    let e = w.error.unwrap().to_string();
+    assert!(e.contains("0x4000") && e.contains("its id is 5, not below the id 1"), "{e}");
+}
+
+#[test]
+fn a_list_longer_than_the_limit_ends_with_an_error_naming_the_option() {
+    // 10 thread states, each pointing to the next: with the default limit all are read; the walk's own limit is
+    // what `--max-threads` sets.
+    let mut img = TestImage::default();
+    img.words(0x2000, &[0, 0, 0x10000]);
+    for i in 0..10u64 {
+        let next = if i == 9 { 0 } else { 0x10000 + (i + 1) * 0x100 };
+        img.words(0x10000 + i * 0x100, &[next, i]);
+    }
+    let l = layout(12, LISTS);
+    assert_eq!(threads(&img, &l, Addr(0x2000)).items.len(), 10);
+    let w = walk_list(Addr(0x10000), (4, "--max-threads"), "thread state", |a| {
+        Ok((
+            a,
+            Addr(img.read_u64(a).map_err(|source| DecodeError::Read { addr: a, what: "t", field: "next", source })?),
+        ))
+    });
+    assert_eq!(w.items.len(), 4);
+    let e = w.error.unwrap().to_string();
+    assert!(e.contains("limit of 4 entries") && e.contains("--max-threads N"), "{e}");
 }
 
 #[test]
