@@ -87,16 +87,7 @@ fn drop_segment_bytes(core: &mut [u8], vaddr: u64) {
 fn zeroed_worker_stacks(name: &str, cut: bool) {
     let (core, zeroed) = damage_worker_stacks(name, Damage::Zeroed);
     let root = empty_sysroot();
-    let args = [
-        OsStr::new("stacks"),
-        OsStr::new("--format"),
-        OsStr::new("json"),
-        OsStr::new("--locals"),
-        core.path().as_os_str(),
-        OsStr::new("--sysroot"),
-        root.path().as_os_str(),
-    ];
-    let out = heapscope(args);
+    let out = common::stacks::json_with_locals(core.path(), root.path());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
     let got: Value = serde_json::from_slice(&out.stdout).expect("stacks prints JSON");
@@ -139,15 +130,7 @@ fn missing_worker_stacks() {
     let name = "py314";
     let (core, missing) = damage_worker_stacks(name, Damage::Missing);
     let root = empty_sysroot();
-    let out = heapscope([
-        OsStr::new("stacks"),
-        OsStr::new("--format"),
-        OsStr::new("json"),
-        OsStr::new("--locals"),
-        core.path().as_os_str(),
-        OsStr::new("--sysroot"),
-        root.path().as_os_str(),
-    ]);
+    let out = common::stacks::json_with_locals(core.path(), root.path());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let got: Value = serde_json::from_slice(&out.stdout).expect("stacks prints JSON");
@@ -273,15 +256,7 @@ fn max_depth_truncates_without_error() {
 fn unreadable_locals_warn_and_fail() {
     let fx = fixture("py312-filter33");
     let root = empty_sysroot();
-    let out = heapscope([
-        OsStr::new("stacks"),
-        OsStr::new("--locals"),
-        OsStr::new("--format"),
-        OsStr::new("json"),
-        fx.core().as_os_str(),
-        OsStr::new("--sysroot"),
-        root.path().as_os_str(),
-    ]);
+    let out = common::stacks::json_with_locals(&fx.core(), root.path());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     let got: Value = serde_json::from_slice(&out.stdout).expect("the report is written in full");

@@ -20,15 +20,9 @@ fn stacks_json(name: &str) -> (Value, Value) {
     if fx.has_sysroot() {
         fx.extract_sysroot(root.path());
     }
-    let out = heapscope_ok([
-        OsStr::new("stacks"),
-        OsStr::new("--format"),
-        OsStr::new("json"),
-        OsStr::new("--locals"),
-        fx.core().as_os_str(),
-        OsStr::new("--sysroot"),
-        root.path().as_os_str(),
-    ]);
+    let out = common::stacks::json_with_locals(&fx.core(), root.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = String::from_utf8(out.stdout).expect("UTF-8");
     (serde_json::from_str(&out).expect("stacks prints JSON"), fx.truth())
 }
 
@@ -48,16 +42,9 @@ crate::per_fixture!(check);
 #[test]
 fn asyncio_fixtures() {
     for fx in common::tasks_fixtures() {
-        let out = heapscope_ok([
-            OsStr::new("stacks"),
-            OsStr::new("--format"),
-            OsStr::new("json"),
-            OsStr::new("--locals"),
-            fx.core().as_os_str(),
-            OsStr::new("--sysroot"),
-            empty_sysroot().path().as_os_str(),
-        ]);
-        let got: Value = serde_json::from_str(&out).expect("stacks prints JSON");
+        let out = common::stacks::json_with_locals(&fx.core(), empty_sysroot().path());
+        assert!(out.status.success(), "{}: {}", fx.name, String::from_utf8_lossy(&out.stderr));
+        let got: Value = serde_json::from_slice(&out.stdout).expect("stacks prints JSON");
         let truth = fx.truth();
         let loop_thread = truth["threads"].as_array().unwrap().iter().find(|t| t["name"] == "asyncio-loop");
         assert!(loop_thread.is_some(), "{}: the truth has the asyncio-loop thread", fx.name);

@@ -2,8 +2,24 @@
 //! output in different ways.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
+
+/// Runs `heapscope stacks --format json --locals CORE --sysroot SYSROOT`, the output [`compare`] takes.
+pub fn json_with_locals(core: &Path, sysroot: &Path) -> Output {
+    super::heapscope([
+        OsStr::new("stacks"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("--locals"),
+        core.as_os_str(),
+        OsStr::new("--sysroot"),
+        sysroot.as_os_str(),
+    ])
+}
 
 /// Compares `stacks --format json --locals` output with the truth of fixture `name`: the threads (kernel tid,
 /// ident, name), which one holds the GIL, every frame (function, qualified name, file, line, first line) innermost
