@@ -80,6 +80,47 @@ pub struct FrameModel {
     pub shim_owners: &'static [u8],
     /// The line-table format of code objects.
     pub linetable: LineTableFormat,
+    /// The values a generator's state takes (3.10: its frame's `f_state`; 3.11+: `gi_frame_state`); `None` for
+    /// ≤3.9, where a generator has `gi_running` and a frame not yet started has `f_lasti == -1`.
+    pub gen_states: Option<GenStates>,
+    /// How `_PyGen_yf` (`cr_await`, `gi_yieldfrom`, `ag_await`) finds what a suspended generator awaits.
+    pub yield_from: YieldFrom,
+}
+
+/// The values of a generator's frame state (`PyFrameState` of `pycore_frame.h`; 3.10: `PyFrameState` of
+/// `cpython/frameobject.h`, kept in the frame's `f_state`). Checked on the tasks fixtures (`tests/coroutines.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenStates {
+    /// `FRAME_CREATED`: not started.
+    pub created: i8,
+    /// `FRAME_SUSPENDED`: suspended at a `yield` (≤3.12 also in `yield from` / `await`).
+    pub suspended: i8,
+    /// 3.13+ `FRAME_SUSPENDED_YIELD_FROM` (and 3.15's `FRAME_SUSPENDED_YIELD_FROM_LOCKED`, which only a
+    /// free-threaded build sets): suspended in `yield from` / `await`.
+    pub suspended_yield_from: &'static [i8],
+    /// `FRAME_EXECUTING`.
+    pub executing: i8,
+    /// The lowest state of a finished generator (`FRAME_COMPLETED`; 3.10 `FRAME_RETURNED`; 3.15, which has no
+    /// `FRAME_COMPLETED`, `FRAME_CLEARED`): it has no frame any more.
+    pub finished: i8,
+}
+
+/// How `_PyGen_yf` (`Objects/genobject.c`) tells what a suspended generator awaits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YieldFrom {
+    /// ≤3.10: the instruction after `f_lasti` is `YIELD_FROM` (this opcode); the object is on top of the value
+    /// stack (3.8/3.9 `f_stacktop[-1]`, 3.10 `f_valuestack[f_stackdepth - 1]`).
+    NextOpcode(u8),
+    /// 3.11/3.12: the code unit after `prev_instr` is `RESUME` (one of these opcodes: `RESUME` and what
+    /// `_PyOpcode_Deopt` maps to it, 3.12 also `INSTRUMENTED_RESUME`) with an oparg of 2 or more (after
+    /// `yield from` / `await`); the object is on top of the stack (`localsplus[stacktop - 1]`).
+    Resume(&'static [u8]),
+    /// 3.13+: the state is one of [`GenStates::suspended_yield_from`]; the object is the stack slot this many
+    /// below the stack pointer (1; 3.15: 2, `_SEND_GEN_FRAME` leaves a NULL above it).
+    State {
+        /// Slots below the stack pointer.
+        depth: u64,
+    },
 }
 
 /// How the frames of a thread are linked.
@@ -114,6 +155,36 @@ impl FrameModel {
                 _ => &[3],
             },
             linetable: LineTableFormat::for_minor(minor),
+            gen_states: match minor {
+                0..=9 => None,
+                10..=12 => {
+                    Some(GenStates { created: -2, suspended: -1, suspended_yield_from: &[], executing: 0, finished: 1 })
+                }
+                13 | 14 => Some(GenStates {
+                    created: -3,
+                    suspended: -2,
+                    suspended_yield_from: &[-1],
+                    executing: 0,
+                    finished: 1,
+                }),
+                _ => Some(GenStates {
+                    created: 0,
+                    suspended: 1,
+                    suspended_yield_from: &[2, 3],
+                    executing: 4,
+                    finished: 5,
+                }),
+            },
+            yield_from: match minor {
+                // `YIELD_FROM` is opcode 72 in 3.8–3.10 (`Lib/opcode.py`).
+                0..=10 => YieldFrom::NextOpcode(72),
+                // `RESUME` 151, `RESUME_QUICK` 150 (`pycore_opcode.h` of 3.11.7).
+                11 => YieldFrom::Resume(&[151, 150]),
+                // `RESUME` 151, `INSTRUMENTED_RESUME` 240 (`opcode.py` of 3.12.1).
+                12 => YieldFrom::Resume(&[151, 240]),
+                13 | 14 => YieldFrom::State { depth: 1 },
+                _ => YieldFrom::State { depth: 2 },
+            },
         }
     }
 
@@ -449,7 +520,7 @@ fn reads_as_zeros<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, at: Addr) -> boo
 }
 
 /// ≤3.10: decodes the `PyFrameObject` at `f`.
-fn frame_object<P: ProcessImage + ?Sized>(
+pub(crate) fn frame_object<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     f: Addr,
     opts: &StackOptions,
@@ -468,7 +539,7 @@ fn frame_object<P: ProcessImage + ?Sized>(
 }
 
 /// 3.11+: decodes the `_PyInterpreterFrame` at `f` (`None` when it runs no code object: an entry frame).
-fn interpreter_frame<P: ProcessImage + ?Sized>(
+pub(crate) fn interpreter_frame<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     f: Addr,
     opts: &StackOptions,
@@ -512,7 +583,7 @@ fn new_frame(addr: Addr, code: Addr) -> Frame {
 }
 
 /// True if `obj` is a code object (or the type of code objects is not known, so it cannot be checked).
-fn is_code<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, obj: Addr) -> Result<bool, DecodeError> {
+pub(crate) fn is_code<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, obj: Addr) -> Result<bool, DecodeError> {
     match heap.static_type(Kind::Code) {
         Some(code_type) => Ok(heap.type_of(obj)? == code_type),
         None => Ok(true),
@@ -521,7 +592,11 @@ fn is_code<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, obj: Addr) -> Result<bo
 
 /// 3.11+: byte offset of the frame's instruction in its code's bytecode: `instr_ptr` (`prev_instr`) minus the address
 /// of the inline bytecode (`co_code_adaptive`).
-fn instruction_offset<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, f: Addr, code: Addr) -> Result<i64, DecodeError> {
+pub(crate) fn instruction_offset<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    f: Addr,
+    code: Addr,
+) -> Result<i64, DecodeError> {
     let l = heap.layout();
     let ip = read_u64(heap.process(), f, &l.iframe.instr_ptr, "interpreter frame")?;
     let bytecode = field_addr(code, &l.code.code_adaptive, "code")?;

@@ -4,6 +4,8 @@
 //! Generic over [`heapscope_coredump::ProcessImage`], so it works the same on a core file, a live process or a
 //! synthetic image. Knows nothing about graphs, tables or the command line.
 
+pub mod asyncio;
+pub mod coroutines;
 pub mod dwarf;
 mod error;
 pub mod frames;

@@ -52,6 +52,11 @@ pub enum Origin {
     /// and 200 asyncio Tasks with their Futures and iterators computed through these offsets). The 3.14.0 column
     /// assumes the same.
     Dwarf315Checked,
+    /// Not in the doc and in no DWARF at hand: worked out from the struct definition in CPython v3.14's
+    /// `Modules/_asynciomodule.c` (`FutureObj_HEAD`: `fut_state` follows the eleven pointers up to `fut_awaited_by`),
+    /// and confirmed on the tasks/py314 fixture (CPython 3.14.10) by `tests/coroutines.rs`: every pending task reads
+    /// `STATE_PENDING`, every done task does not. The 3.14.0 column assumes the same.
+    SourceTasksChecked,
 }
 
 /// One field: its value in 3.14.0–3.14.4 and in 3.14.5+.
@@ -542,6 +547,7 @@ pub static ROWS: &[Row] = rows! {
     "FutureObj.cancel_msg"                         80       80      Dwarf315Checked;
     "FutureObj.cancelled_exc"                      88       88      Dwarf315Checked;
     "FutureObj.awaited_by"                         96       96      Dwarf315Checked;
+    "FutureObj.state"                              104      104     SourceTasksChecked;
     "TaskObj.size"                                 168      168     Dwarf315Checked;
     "TaskObj.fut_waiter"                           120      120     Dwarf315Checked;
     "TaskObj.coro"                                 128      128     Dwarf315Checked;

@@ -40,6 +40,11 @@ pub enum Origin {
     /// of the main interpreter state whose items (6,368) each map a str to itself; checked there by
     /// `tests/referrers.rs`. Not compared with the DWARF.
     Found,
+    /// Not in the DWARF at hand (the python3.15-dbg files are no longer on the generating machine): worked out from
+    /// the struct definition in `Modules/_asynciomodule.c` (`FutureObj_HEAD` as in 3.14: `fut_state` follows the
+    /// eleven pointers up to `fut_awaited_by`), and confirmed on the tasks/py315 fixture (CPython 3.15.2) by
+    /// `tests/coroutines.rs`: every pending task reads `STATE_PENDING`, every done task does not.
+    SourceTasksChecked,
 }
 
 /// One field's offset in 3.15.
@@ -529,6 +534,7 @@ pub static ROWS: &[Row] = rows! {
     "FutureObj.cancel_msg"                        80      DwarfSource;
     "FutureObj.cancelled_exc"                     88      DwarfSource;
     "FutureObj.awaited_by"                        96      DwarfSource;
+    "FutureObj.state"                             104     SourceTasksChecked;
     "TaskObj.size"                                168     DwarfSource;
     "TaskObj.fut_waiter"                          120     DwarfSource;
     "TaskObj.coro"                                128     DwarfSource;

@@ -157,8 +157,8 @@
 //!   CFuncPtr.converters, CFuncPtr.argtypes, CFuncPtr.restype, CFuncPtr.checker, CFuncPtr.errcheck,
 //!   CFuncPtr.paramflags, FutureObj.size, FutureObj.loop_, FutureObj.callback0, FutureObj.context0,
 //!   FutureObj.callbacks, FutureObj.exception, FutureObj.exception_tb, FutureObj.result, FutureObj.source_tb,
-//!   FutureObj.cancel_msg, FutureObj.cancelled_exc, FutureObj.awaited_by, TaskObj.size, TaskObj.fut_waiter,
-//!   TaskObj.coro, TaskObj.name, TaskObj.context, FutureIter.size, FutureIter.future.
+//!   FutureObj.cancel_msg, FutureObj.cancelled_exc, FutureObj.awaited_by, FutureObj.state, TaskObj.size,
+//!   TaskObj.fut_waiter, TaskObj.coro, TaskObj.name, TaskObj.context, FutureIter.size, FutureIter.future.
 //!
 //! What testdata/py315 (CPython 3.15.2) confirmed of the `3.15` table:
 //! - confirmed by its _Py_DebugOffsets: AsciiObject.length, AsciiObject.size, AsciiObject.state, BytesObject.ob_sval,
@@ -256,8 +256,8 @@
 //!   CFuncPtr.size, CFuncPtr.thunk, CFuncPtr.callable, CFuncPtr.converters, CFuncPtr.argtypes, CFuncPtr.restype,
 //!   CFuncPtr.checker, CFuncPtr.errcheck, CFuncPtr.paramflags, FutureObj.size, FutureObj.loop_, FutureObj.callback0,
 //!   FutureObj.context0, FutureObj.callbacks, FutureObj.exception, FutureObj.exception_tb, FutureObj.result,
-//!   FutureObj.source_tb, FutureObj.cancel_msg, FutureObj.cancelled_exc, FutureObj.awaited_by, TaskObj.size,
-//!   TaskObj.fut_waiter, TaskObj.coro, TaskObj.name, TaskObj.context, FutureIter.size, FutureIter.future.
+//!   FutureObj.source_tb, FutureObj.cancel_msg, FutureObj.cancelled_exc, FutureObj.awaited_by, FutureObj.state,
+//!   TaskObj.size, TaskObj.fut_waiter, TaskObj.coro, TaskObj.name, TaskObj.context, FutureIter.size, FutureIter.future.
 //!
 //! The `3.14.0` table is from headers only (no 3.14.0–3.14.4 core here): py-spy's bindgen of the v3.14.0
 //! headers as the doc transcribes them, except these, where the doc has no 3.14.0 value and the 3.14.10 one is assumed:
@@ -446,6 +446,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("GenObject.gi_code", 32),
         ("GenObject.gi_name", 48),
         ("GenObject.gi_qualname", 56),
+        ("GenObject.gi_running", 24),
         ("GenObject.gi_exc_state", 64),
         ("GcHead.size", 16),
         ("GcHead.gc_next", 0),
@@ -658,6 +659,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FutureObj.exception", 48),
         ("FutureObj.result", 56),
         ("FutureObj.source_tb", 64),
+        ("FutureObj.state", 72),
         ("FutureObj.dict", 88),
         ("TaskObj.size", 144),
         ("TaskObj.fut_waiter", 104),
@@ -849,6 +851,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("GenObject.gi_code", 32),
         ("GenObject.gi_name", 48),
         ("GenObject.gi_qualname", 56),
+        ("GenObject.gi_running", 24),
         ("GenObject.gi_exc_state", 64),
         ("GcHead.size", 16),
         ("GcHead.gc_next", 0),
@@ -1071,6 +1074,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FutureObj.cancelled_exc_type", 112),
         ("FutureObj.cancelled_exc_value", 120),
         ("FutureObj.cancelled_exc_traceback", 128),
+        ("FutureObj.state", 80),
         ("FutureObj.dict", 96),
         ("TaskObj.size", 184),
         ("TaskObj.fut_waiter", 144),
@@ -1141,6 +1145,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FrameObject.f_trace", 72),
         ("FrameObject.f_valuestack", 64),
         ("FrameObject.f_stackdepth", 80),
+        ("FrameObject.f_state", 108),
         ("CodeObject.size", 176),
         ("CodeObject.argcount", 16),
         ("CodeObject.posonlyargcount", 20),
@@ -1493,6 +1498,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FutureObj.cancelled_exc_type", 120),
         ("FutureObj.cancelled_exc_value", 128),
         ("FutureObj.cancelled_exc_traceback", 136),
+        ("FutureObj.state", 88),
         ("FutureObj.dict", 104),
         ("TaskObj.size", 192),
         ("TaskObj.fut_waiter", 152),
@@ -1936,6 +1942,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FutureObj.source_tb", 72),
         ("FutureObj.cancel_msg", 80),
         ("FutureObj.cancelled_exc", 120),
+        ("FutureObj.state", 88),
         ("FutureObj.dict", 104),
         ("TaskObj.size", 176),
         ("TaskObj.fut_waiter", 128),
@@ -2397,6 +2404,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FutureObj.source_tb", 72),
         ("FutureObj.cancel_msg", 80),
         ("FutureObj.cancelled_exc", 120),
+        ("FutureObj.state", 88),
         ("FutureObj.dict", 104),
         ("TaskObj.size", 176),
         ("TaskObj.fut_waiter", 128),
@@ -2865,6 +2873,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FutureObj.source_tb", 72),
         ("FutureObj.cancel_msg", 80),
         ("FutureObj.cancelled_exc", 88),
+        ("FutureObj.state", 96),
         ("TaskObj.size", 144),
         ("TaskObj.fut_waiter", 112),
         ("TaskObj.coro", 120),
@@ -3336,6 +3345,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FutureObj.cancel_msg", 80),
         ("FutureObj.cancelled_exc", 88),
         ("FutureObj.awaited_by", 96),
+        ("FutureObj.state", 104),
         ("TaskObj.size", 168),
         ("TaskObj.fut_waiter", 120),
         ("TaskObj.coro", 128),
@@ -3808,6 +3818,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FutureObj.cancel_msg", 80),
         ("FutureObj.cancelled_exc", 88),
         ("FutureObj.awaited_by", 96),
+        ("FutureObj.state", 104),
         ("TaskObj.size", 168),
         ("TaskObj.fut_waiter", 120),
         ("TaskObj.coro", 128),
@@ -4293,6 +4304,7 @@ pub static TABLES: &[(&str, &[(&str, u32)])] = &[
         ("FutureObj.cancel_msg", 80),
         ("FutureObj.cancelled_exc", 88),
         ("FutureObj.awaited_by", 96),
+        ("FutureObj.state", 104),
         ("TaskObj.size", 168),
         ("TaskObj.fut_waiter", 120),
         ("TaskObj.coro", 128),

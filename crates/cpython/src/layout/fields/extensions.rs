@@ -154,6 +154,8 @@ layout_struct! {
         cancelled_exc_traceback: ["fut_cancelled_exc_state.exc_traceback"],
         /// 3.14+.
         awaited_by: ["fut_awaited_by"],
+        /// `fut_state` (an enum, 4 bytes): `STATE_PENDING` 0, `STATE_CANCELLED` 1, `STATE_FINISHED` 2.
+        state: ["fut_state"],
         /// ≤3.12 (a managed dict from 3.13 on).
         dict: ["dict"],
     }

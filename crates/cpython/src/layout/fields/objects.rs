@@ -244,7 +244,10 @@ layout_struct! {
         gi_code: ["gi_code"],
         gi_name: ["gi_name"],
         gi_qualname: ["gi_qualname"],
+        /// 3.11+: `int8_t`, the frame's state (`FrameModel::gen_states`).
         gi_frame_state: ["gi_frame_state"],
+        /// ≤3.9: `char`, true while the generator runs.
+        gi_running: ["gi_running"],
         /// 3.11+: the embedded `_PyInterpreterFrame`.
         gi_iframe: ["gi_iframe"],
         /// The embedded `_PyErr_StackItem`.

@@ -131,6 +131,8 @@ layout_struct! {
         f_stacktop: ["f_stacktop"],
         /// 3.10: the value stack's depth.
         f_stackdepth: ["f_stackdepth"],
+        /// 3.10: `char`, the frame's state (`FrameModel::gen_states`).
+        f_state: ["f_state"],
         /// 3.13+.
         f_extra_locals: ["f_extra_locals"],
         /// 3.13+.
