@@ -22,7 +22,7 @@
 
 mod common;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 
 use heapscope_analysis::alive::Alive;
 use heapscope_coredump::Addr;
@@ -30,79 +30,10 @@ use heapscope_snapshot::{BuildOptions, ObjectId};
 use serde_json::Value;
 
 use common::fixture;
+use common::truth_graph::TruthGraph;
 
 /// Most leak roots a fixture may report (measured: 41–108, most on 3.8, whose `.bss` a trimmed core cannot bound).
 const MAX_LEAK_ROOTS: u64 = 150;
-
-/// The truth's graph: per object, its referents, refcount, size and immortality.
-struct TruthGraph {
-    index: HashMap<u64, usize>,
-    addrs: Vec<u64>,
-    referents: Vec<Vec<usize>>,
-    seeds: Vec<usize>,
-    sizes: Vec<u64>,
-}
-
-impl TruthGraph {
-    fn new(truth: &Value) -> TruthGraph {
-        let objects = truth["objects"].as_array().unwrap();
-        let addrs: Vec<u64> = objects.iter().map(|o| o["address"].as_u64().unwrap()).collect();
-        let index: HashMap<u64, usize> = addrs.iter().enumerate().map(|(i, &a)| (a, i)).collect();
-        let referents: Vec<Vec<usize>> = objects
-            .iter()
-            .map(|o| {
-                o["referents"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .filter_map(|r| index.get(&r.as_u64().unwrap()).copied())
-                    .collect()
-            })
-            .collect();
-        let mut indeg = vec![0i64; addrs.len()];
-        for rs in &referents {
-            for &t in rs {
-                indeg[t] += 1;
-            }
-        }
-        let seeds = objects
-            .iter()
-            .enumerate()
-            .filter(|(i, o)| o["immortal"].as_bool() == Some(true) || o["refcount"].as_i64().unwrap() > indeg[*i])
-            .map(|(i, _)| i)
-            .collect();
-        let sizes = objects.iter().map(|o| o["size"].as_u64().unwrap_or(0)).collect();
-        TruthGraph { index, addrs, referents, seeds, sizes }
-    }
-
-    /// What the seeds reach without passing through `avoid`.
-    fn reach(&self, avoid: Option<usize>) -> Vec<bool> {
-        let mut seen = vec![false; self.addrs.len()];
-        let mut queue: VecDeque<usize> = VecDeque::new();
-        for &s in &self.seeds {
-            if Some(s) != avoid && !seen[s] {
-                seen[s] = true;
-                queue.push_back(s);
-            }
-        }
-        while let Some(v) = queue.pop_front() {
-            for &t in &self.referents[v] {
-                if Some(t) != avoid && !seen[t] {
-                    seen[t] = true;
-                    queue.push_back(t);
-                }
-            }
-        }
-        seen
-    }
-
-    /// The retained set of `x`, by definition.
-    fn retained(&self, x: usize) -> HashSet<u64> {
-        let all = self.reach(None);
-        let without = self.reach(Some(x));
-        (0..self.addrs.len()).filter(|&i| all[i] && (i == x || !without[i])).map(|i| self.addrs[i]).collect()
-    }
-}
 
 fn check(name: &str) {
     let fx = fixture(name);

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 pub mod stacks;
+pub mod truth_graph;
 
 /// Every fixture the test suite expects; a missing one fails the tests rather than silently shrinking them.
 /// One `#[test]` per version fixture, each calling `$check` with the fixture's name (`py312_filter33` for
@@ -73,6 +74,14 @@ impl Fixture {
         let w = truth["waste"]["scenarios"].take();
         assert!(w.is_object(), "{}: the truth has no waste scenarios (regenerate the fixture)", self.name);
         w
+    }
+
+    /// The asyncio truth of a `tasks/` fixture (`tasks.json.zst`: every pending task, every suspended generator;
+    /// schema in testdata/README.md, "asyncio fixtures").
+    pub fn tasks_truth(&self) -> Value {
+        let raw = std::fs::read(self.dir.join("tasks.json.zst")).expect("tasks.json.zst");
+        let json = zstd::decode_all(&raw[..]).expect("tasks.json.zst decompresses");
+        serde_json::from_slice(&json).expect("tasks.json is JSON")
     }
 
     /// True for a fixture shipped with its binaries (the core alone is not enough).

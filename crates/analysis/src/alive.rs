@@ -13,7 +13,9 @@
 
 use heapscope_cpython::heap::roots::RootKind;
 use heapscope_graph::reach::NodeSet;
-use heapscope_graph::{dominators, retained, DominatorTree, Dominators, GraphError, Retained, Transposed};
+use heapscope_graph::{
+    dominators, retained, set_retained, DominatorTree, Dominators, GraphError, Retained, SetRetained, Transposed,
+};
 use heapscope_snapshot::{ObjectId, Snapshot};
 
 use crate::strong::{is_strong, refcount_excess, strong_in_degrees};
@@ -33,9 +35,20 @@ pub struct Alive<'s> {
     tree: DominatorTree,
 }
 
-impl<'s> Alive<'s> {
-    /// Runs the analyses on `snap`.
-    pub fn new(snap: &'s Snapshot) -> Result<Alive<'s>, GraphError> {
+/// What keeps objects alive, without the dominator tree: the live edges, refcount excess and the seeds. Enough for
+/// reachability questions and the retained sets of whole groups ([`group_retained`]); [`Alive`] adds dominators.
+#[derive(Debug)]
+pub struct Liveness {
+    live: EdgeSet,
+    in_degrees: Vec<u32>,
+    excess: Vec<u64>,
+    root_refs: Vec<u32>,
+    seeds: Vec<ObjectId>,
+}
+
+impl Liveness {
+    /// The live edges, refcount excess and seeds of `snap`.
+    pub fn new(snap: &Snapshot) -> Liveness {
         let n = snap.len();
         // Sources whose references CPython does not count: the interned-strings tables.
         let mut not_counted = NodeSet::new(n);
@@ -55,8 +68,40 @@ impl<'s> Alive<'s> {
         seeds.extend((0..n as ObjectId).filter(|&id| excess[id as usize] > 0));
         seeds.sort_unstable();
         seeds.dedup();
-        let g = snap.graph();
         let live = EdgeSet::live_edges(snap, &not_counted);
+        Liveness { live, in_degrees, excess, root_refs, seeds }
+    }
+
+    /// True when edge `e` keeps its target alive (see the module documentation).
+    pub fn is_live_edge(&self, e: usize) -> bool {
+        self.live.contains(e)
+    }
+
+    /// The objects the virtual root points at: the roots and the objects with a refcount excess, ascending.
+    pub fn seeds(&self) -> &[ObjectId] {
+        &self.seeds
+    }
+}
+
+/// The retained count, bytes and footprint of each of `groups` (disjoint sets of objects) taken as a whole: what
+/// would be freed if every object of the group were gone at once — not the sum of the members' own retained sets.
+/// Groups are computed in the order given until the searches have visited `budget` objects in all; the later ones
+/// are `None`.
+pub fn group_retained(
+    snap: &Snapshot,
+    liveness: &Liveness,
+    groups: &[Vec<ObjectId>],
+    budget: u64,
+) -> Result<Vec<Option<SetRetained>>, GraphError> {
+    let (_, sizes, footprints) = snap.columns();
+    set_retained(snap.graph(), &liveness.seeds, |e| liveness.live.contains(e), groups, sizes, footprints, budget)
+}
+
+impl<'s> Alive<'s> {
+    /// Runs the analyses on `snap`.
+    pub fn new(snap: &'s Snapshot) -> Result<Alive<'s>, GraphError> {
+        let Liveness { live, in_degrees, excess, root_refs, seeds } = Liveness::new(snap);
+        let g = snap.graph();
         let transposed = g.transpose_with_positions();
         let dom = dominators(g, &transposed, seeds.iter().copied(), |e| live.contains(e))?;
         let (_, sizes, footprints) = snap.columns();

@@ -58,6 +58,12 @@ pub enum Command {
     /// What one object retains: the objects that would be freed if it were gone (its dominator subtree).
     #[command(mut_arg("limit", |a| a.hide(true)))]
     Retained(ObjectArgs),
+    /// Every pending asyncio task: where its coroutines are suspended, what it awaits, and what each group of tasks
+    /// stuck at the same place holds; then every suspended generator and coroutine.
+    ///
+    /// Tasks are grouped by their stack (functions and lines), largest first by the bytes the group retains as a
+    /// whole. Works on any CPython 3.8+ core, whatever thread the loop runs in.
+    Tasks(TasksArgs),
     /// The biggest owners: the tops of the dominator tree by retained size, optionally as a tree.
     Top(TopArgs),
     /// How an object stays alive: its shortest paths from a root, labelled the Python way.
@@ -223,6 +229,26 @@ pub struct SummaryArgs {
     /// Show only the N types with the largest footprint.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+}
+
+/// `heapscope tasks`.
+#[derive(Debug, Args)]
+pub struct TasksArgs {
+    /// The core, format (table, json, dot: the await graph) and diagnostics.
+    #[command(flatten)]
+    pub heap: HeapArgs,
+
+    /// Print the await tree (like `python -m asyncio pstree`) instead of the list of tasks.
+    #[arg(long)]
+    pub tree: bool,
+
+    /// Show each coroutine frame's local variables, as `stacks --locals` does.
+    #[arg(long)]
+    pub locals: bool,
+
+    /// --redact.
+    #[command(flatten)]
+    pub privacy: Privacy,
 }
 
 /// `heapscope garbage`.

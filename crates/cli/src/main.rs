@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Referrers(a) => commands::show::run(a, commands::show::What::Referrers, &mut out),
         Command::Garbage(a) => commands::garbage::run(a, &mut out),
         Command::Retained(a) => commands::alive::retained(a, &mut out),
+        Command::Tasks(a) => commands::tasks::run(a, &mut out),
         Command::Top(a) => commands::alive::top(a, &mut out),
         Command::Path(a) => commands::alive::path(a, &mut out),
         Command::Leaks(a) => commands::alive::leaks(a, &mut out),

@@ -12,6 +12,8 @@
 //! - [`dominators`](mod@dominators): exact immediate dominators below a virtual root over the root set, by Semi-NCA.
 //! - [`retained`](mod@retained): retained count, bytes and footprint of every node in one pass over the dominator
 //!   tree, and the tree's children lists and depths.
+//! - [`sets`]: the retained totals of whole sets of nodes (what freeing all of a set at once would free), for many
+//!   disjoint sets in one dominator computation.
 //! - [`paths`]: shortest paths from the roots by breadth-first search, and a few alternative last hops.
 //!
 //! Every algorithm takes a `&Csr` (and its [`Transposed`] where it walks backwards) and an edge filter
@@ -32,6 +34,7 @@ pub mod paths;
 pub mod reach;
 pub mod retained;
 pub mod scc;
+pub mod sets;
 mod transpose;
 
 pub use csr::Csr;
@@ -39,6 +42,7 @@ pub use dominators::{dominators, Dominators};
 pub use paths::{shortest_paths, PathStep, ShortestPaths};
 pub use retained::{retained, DominatorTree, Retained};
 pub use scc::{strongly_connected_components, Sccs};
+pub use sets::{set_retained, SetRetained};
 pub use transpose::Transposed;
 
 /// A node id: dense, `0..num_nodes`.

@@ -21,6 +21,7 @@ pub mod stacks;
 pub mod summary;
 mod table;
 pub mod tables;
+pub mod tasks;
 pub mod waste;
 
 pub use table::{md_code, md_escape, Table};

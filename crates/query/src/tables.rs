@@ -1,6 +1,8 @@
 //! The heap as polars DataFrames: `objects`, `edges`, `types` and `roots`, one row per object, reference, type and
 //! root of a [`Snapshot`], with the results of the analyses ([`heapscope_analysis`]) as columns of `objects`; and
-//! the Python threads as `threads`, `frames` and `locals` (built in `threads.rs`, from the walk `stacks` makes).
+//! the Python threads as `threads`, `frames` and `locals` (built in `threads.rs`, from the walk `stacks` makes); and
+//! the asyncio tasks as `tasks`, `task_stack`, `task_awaits` and `suspended` (built in `tasks.rs`, from the search
+//! `heapscope tasks` makes).
 //!
 //! With [`Tables::redact`], no str or bytes contents leave the process: `objects.preview` and the dict-key labels of
 //! `edges.label` show their length and a hash instead ([`heapscope_cpython::objects::redacted`]).
@@ -29,6 +31,7 @@ use crate::alive::root_kind_name;
 use crate::show::{kind_name, label_text_with};
 use crate::stacks::PythonThreads;
 
+mod tasks;
 mod threads;
 
 /// What can go wrong building a table.
@@ -60,11 +63,19 @@ pub enum TableKind {
     Frames,
     /// One row per local variable of a frame.
     Locals,
+    /// One row per pending asyncio task.
+    Tasks,
+    /// One row per coroutine of a task's stack.
+    TaskStack,
+    /// One row per await between tasks.
+    TaskAwaits,
+    /// One row per suspended generator, coroutine or async generator.
+    Suspended,
 }
 
 impl TableKind {
     /// Every table, in the order `export` writes them.
-    pub const ALL: [TableKind; 7] = [
+    pub const ALL: [TableKind; 11] = [
         TableKind::Objects,
         TableKind::Edges,
         TableKind::Types,
@@ -72,6 +83,10 @@ impl TableKind {
         TableKind::Threads,
         TableKind::Frames,
         TableKind::Locals,
+        TableKind::Tasks,
+        TableKind::TaskStack,
+        TableKind::TaskAwaits,
+        TableKind::Suspended,
     ];
 
     /// The table's name (also its file name without the extension).
@@ -84,6 +99,10 @@ impl TableKind {
             TableKind::Threads => "threads",
             TableKind::Frames => "frames",
             TableKind::Locals => "locals",
+            TableKind::Tasks => "tasks",
+            TableKind::TaskStack => "task_stack",
+            TableKind::TaskAwaits => "task_awaits",
+            TableKind::Suspended => "suspended",
         }
     }
 
@@ -150,6 +169,26 @@ impl TableKind {
                 "error",
             ],
             TableKind::Locals => &["dump_id", "thread", "depth", "name", "id", "address"],
+            TableKind::Tasks => &[
+                "dump_id",
+                "address",
+                "id",
+                "type",
+                "name",
+                "state",
+                "coro",
+                "stack_depth",
+                "function",
+                "file",
+                "line",
+                "awaits",
+                "awaited_by",
+                "loop",
+                "thread",
+            ],
+            TableKind::TaskStack => &["dump_id", "task", "depth", "function", "file", "line"],
+            TableKind::TaskAwaits => &["dump_id", "task", "awaits"],
+            TableKind::Suspended => &["dump_id", "address", "id", "kind", "state", "function", "file", "line", "task"],
         }
     }
 }
@@ -165,6 +204,8 @@ pub struct Tables<'s, 'h, 'p, P: ProcessImage + ?Sized> {
     runtime: Option<(Addr, Vec<ThreadInfo>)>,
     /// The threads, walked once for `threads`, `frames` and `locals`.
     threads: std::sync::OnceLock<PythonThreads>,
+    /// The asyncio tasks, found once for `tasks`, `task_stack`, `task_awaits` and `suspended`.
+    tasks: std::sync::OnceLock<Result<crate::tasks::TasksReport, String>>,
     /// When set, the only columns built (with `dump_id` and the ids, always): see [`Tables::only`].
     only: Option<Vec<String>>,
 }
@@ -172,7 +213,16 @@ pub struct Tables<'s, 'h, 'p, P: ProcessImage + ?Sized> {
 impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
     /// The tables of `snap`, every row tagged with `dump_id`.
     pub fn new(snap: &'s Snapshot, heap: &'h Heap<'p, P>, dump_id: u64) -> Self {
-        Tables { snap, heap, dump_id, redact: false, runtime: None, threads: std::sync::OnceLock::new(), only: None }
+        Tables {
+            snap,
+            heap,
+            dump_id,
+            redact: false,
+            runtime: None,
+            threads: std::sync::OnceLock::new(),
+            tasks: std::sync::OnceLock::new(),
+            only: None,
+        }
     }
 
     /// Keeps str and bytes contents out of `objects.preview` and `edges.label` (see the module documentation).
@@ -211,6 +261,10 @@ impl<'s, 'h, 'p, P: ProcessImage + Sync + ?Sized> Tables<'s, 'h, 'p, P> {
             TableKind::Threads => Ok(self.threads()?),
             TableKind::Frames => Ok(self.frames()?),
             TableKind::Locals => Ok(self.locals()?),
+            TableKind::Tasks => Ok(self.tasks()?),
+            TableKind::TaskStack => Ok(self.task_stack()?),
+            TableKind::TaskAwaits => Ok(self.task_awaits()?),
+            TableKind::Suspended => Ok(self.suspended()?),
         }
     }
 

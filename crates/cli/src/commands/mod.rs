@@ -14,6 +14,7 @@ pub mod report;
 pub mod show;
 pub mod stacks;
 pub mod summary;
+pub mod tasks;
 pub mod waste;
 
 use std::io::{Read, Write};

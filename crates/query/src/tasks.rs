@@ -1,0 +1,903 @@
+//! `heapscope tasks`: every pending asyncio task in the heap, where each is suspended, what it awaits, and how much
+//! each group of tasks suspended at the same place holds; and every generator, coroutine and async generator that is
+//! suspended (or never started) outside or inside a task.
+//!
+//! - **Tasks** are the objects whose type is `_asyncio.Task`, the pure-Python `asyncio.tasks._PyTask` or a subclass
+//!   of either ([`asyncio::task_impl_of_type`]), whatever `asyncio.all_tasks()` knows of them; done tasks are left
+//!   out. A task's `stack` is its coroutine, then each coroutine or generator it awaits (`cr_await`,
+//!   `gi_yieldfrom`), outermost first, each with the line where it is suspended (`f_lineno`).
+//! - **`awaits`**: the pending tasks a task waits for directly: its `_fut_waiter` when that is a task, the task
+//!   children of an `asyncio.gather` future it waits on, and the tasks of a `TaskGroup` whose `__aexit__` is in its
+//!   stack (the group's `_parent_task` is the task). **`awaited_by`** is the inverse. Cycles of the await graph are
+//!   listed in `cycles` and never followed.
+//! - **Groups**: tasks with the same stack (functions, files and lines), with the bytes the group retains as one set
+//!   ([`heapscope_analysis::alive::group_retained`]): what would be freed if all of them were gone, not the sum of
+//!   each task's own retained size. Largest first.
+//! - **Suspended**: every generator, coroutine and async generator with a frame that is not running, with the task
+//!   whose stack holds it; grouped by kind and place the same way.
+//!
+//! Everything a task or coroutine could not be decoded for is counted in `errors` and described in `problems`; it
+//! never hides the rest.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, Write};
+
+use heapscope_analysis::alive::{group_retained, Liveness};
+use heapscope_coredump::{Addr, ProcessImage};
+use heapscope_cpython::asyncio::{self, FutureState, Task};
+use heapscope_cpython::coroutines::{self, Coroutine, CoroutineKind, CoroutineState};
+use heapscope_cpython::frames::{Frame, StackOptions};
+use heapscope_cpython::objects::{Heap, PreviewOptions};
+use heapscope_cpython::runtime;
+use heapscope_graph::{strongly_connected_components, Csr, GraphError};
+use heapscope_snapshot::{ObjectId, Snapshot};
+use rayon::prelude::*;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::format::{count, human_bytes};
+use crate::report::{Format, Report};
+use crate::table::Table;
+
+/// Most coroutines followed along one task's await chain.
+const MAX_CHAIN: usize = 1024;
+/// Example addresses kept per group.
+const EXAMPLES: usize = 3;
+/// Most problems described (the rest are counted in `errors`).
+const MAX_PROBLEMS: usize = 50;
+
+/// How `tasks` is collected.
+#[derive(Debug, Clone, Default)]
+pub struct TasksOptions {
+    /// Decode each coroutine frame's locals (of the tasks' stacks).
+    pub locals: bool,
+    /// How locals are previewed.
+    pub preview: PreviewOptions,
+    /// Compute each group's retained bytes (needs the whole reference graph).
+    pub retained: bool,
+    /// Print the await tree instead of the task list (table output).
+    pub tree: bool,
+}
+
+/// Everything `tasks` reports.
+#[derive(Debug, Serialize)]
+pub struct TasksReport {
+    /// Number of pending tasks.
+    pub count: usize,
+    /// The pending tasks, by address.
+    pub tasks: Vec<TaskReport>,
+    /// The tasks grouped by stack, largest first.
+    pub groups: Vec<GroupReport>,
+    /// Every generator, coroutine and async generator with a frame that is not running, by address.
+    pub suspended: Vec<SuspendedReport>,
+    /// The suspended ones grouped by kind and place, largest first.
+    pub suspended_groups: Vec<GroupReport>,
+    /// The event loops of the pending tasks.
+    pub loops: Vec<LoopReport>,
+    /// Cycles in the await graph: the tasks of each, by address.
+    pub cycles: Vec<Vec<u64>>,
+    /// What could not be decoded (at most the first 50 are described).
+    pub problems: Vec<String>,
+    /// Number of things that could not be decoded.
+    pub errors: usize,
+    /// Print the await tree (table output).
+    #[serde(skip)]
+    pub tree: bool,
+}
+
+/// One pending task.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskReport {
+    /// The task object.
+    pub address: u64,
+    /// Its type (`_asyncio.Task`, `asyncio.tasks.Task` for the pure-Python one, or a subclass).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// `Task.get_name()`.
+    pub name: Option<String>,
+    /// `pending`.
+    pub state: &'static str,
+    /// The `__qualname__` of its coroutine.
+    pub coro: Option<String>,
+    /// Its coroutine, then each coroutine it awaits, outermost first.
+    pub stack: Vec<StackEntry>,
+    /// The pending tasks it waits for directly, by address.
+    pub awaits: Vec<u64>,
+    /// The pending tasks that wait for it directly, by address.
+    pub awaited_by: Vec<u64>,
+    /// Its event loop.
+    #[serde(rename = "loop")]
+    pub event_loop: Option<u64>,
+    /// The name of the thread running its loop.
+    pub thread: Option<String>,
+    /// What could not be decoded about it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// One coroutine of a task's stack.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct StackEntry {
+    /// The qualified name of its code (3.11+), the code name before.
+    pub function: Option<String>,
+    /// `co_filename`.
+    pub file: Option<String>,
+    /// Where it is suspended (`f_lineno`).
+    pub line: Option<i32>,
+    /// With `--locals`: its frame's locals, `{name: preview}`.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ordered_map")]
+    pub locals: Option<Vec<(String, String)>>,
+}
+
+/// Tasks (or suspended generators) suspended at the same place.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupReport {
+    /// How many.
+    pub count: usize,
+    /// For a group of suspended generators: their kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// The shared stack, outermost first (a suspended generator's: its own frame).
+    pub stack: Vec<StackEntry>,
+    /// A few members' addresses.
+    pub examples: Vec<u64>,
+    /// Bytes (`sys.getsizeof`) that would be freed if every member were gone; null when not computed.
+    pub retained_bytes: Option<u64>,
+    /// Objects that would be freed with them; null when not computed.
+    pub retained_count: Option<u64>,
+}
+
+/// One suspended generator, coroutine or async generator.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuspendedReport {
+    /// The object.
+    pub address: u64,
+    /// `generator`, `coroutine` or `async_generator`.
+    pub kind: &'static str,
+    /// `created` (never started) or `suspended`.
+    pub state: &'static str,
+    /// The qualified name of its code (3.11+), the code name before.
+    pub function: Option<String>,
+    /// `co_filename`.
+    pub file: Option<String>,
+    /// Where it is suspended (`f_lineno`; the first line for one never started).
+    pub line: Option<i32>,
+    /// The pending task whose stack holds it.
+    pub task: Option<u64>,
+}
+
+/// One event loop.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoopReport {
+    /// The loop object.
+    pub address: u64,
+    /// The name of the thread running it (`threading.Thread.name`), when it runs.
+    pub thread: Option<String>,
+    /// `threading.get_ident()` of that thread.
+    pub thread_ident: Option<u64>,
+    /// Pending tasks on it.
+    pub pending: usize,
+}
+
+/// Serializes `[(name, preview)]` as a JSON object, keeping the order.
+fn ordered_map<S: Serializer>(locals: &Option<Vec<(String, String)>>, s: S) -> Result<S::Ok, S::Error> {
+    let locals = locals.as_deref().unwrap_or_default();
+    let mut map = s.serialize_map(Some(locals.len()))?;
+    for (k, v) in locals {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+/// What the objects of one type are to `tasks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Other,
+    Task,
+    Coroutine(CoroutineKind),
+    TaskGroup,
+}
+
+/// A decoded coroutine, without locals.
+struct Decoded {
+    id: ObjectId,
+    coro: Result<Coroutine, String>,
+}
+
+/// Problems, counted, the first [`MAX_PROBLEMS`] described.
+#[derive(Default)]
+struct Problems {
+    described: Vec<String>,
+    count: usize,
+}
+
+impl Problems {
+    fn push(&mut self, p: String) {
+        self.count += 1;
+        if self.described.len() < MAX_PROBLEMS {
+            self.described.push(p);
+        }
+    }
+}
+
+/// The function of a frame as `tasks` shows it: the qualified name from 3.11 on, the code name before.
+fn entry(frame: &Frame, locals: bool) -> StackEntry {
+    StackEntry {
+        function: frame.qualname.clone().or_else(|| frame.function.clone()),
+        file: frame.file.clone(),
+        line: frame.line,
+        locals: locals.then(|| frame.locals.iter().map(|l| (l.name.clone(), l.preview.clone())).collect()),
+    }
+}
+
+impl TasksReport {
+    /// Finds every task and suspended generator of `snap`, decoding them with `heap`.
+    pub fn collect<P: ProcessImage + Sync + ?Sized>(
+        snap: &Snapshot,
+        heap: &Heap<'_, P>,
+        opts: &TasksOptions,
+    ) -> Result<TasksReport, GraphError> {
+        let mut problems = Problems::default();
+        // What each type is, once per type.
+        let classes: Vec<Class> = snap
+            .types()
+            .par_iter()
+            .map(|t| {
+                if let Some(kind) = coroutines::coroutine_kind_of_type(heap, t.addr) {
+                    return Ok(Class::Coroutine(kind));
+                }
+                if asyncio::task_impl_of_type(heap, t.addr)?.is_some() {
+                    return Ok(Class::Task);
+                }
+                if asyncio::is_task_group_type(heap, t.addr)? {
+                    return Ok(Class::TaskGroup);
+                }
+                Ok(Class::Other)
+            })
+            .collect::<Vec<Result<Class, heapscope_cpython::objects::DecodeError>>>()
+            .into_iter()
+            .zip(snap.types())
+            .map(|(c, t)| {
+                c.unwrap_or_else(|e| {
+                    problems.push(format!("type {} ({}): {e}", t.name, t.addr));
+                    Class::Other
+                })
+            })
+            .collect();
+        let (types, _, _) = snap.columns();
+        let mut task_ids = Vec::new();
+        let mut gen_ids = Vec::new();
+        let mut group_ids = Vec::new();
+        for (id, &t) in types.iter().enumerate() {
+            match classes.get(t as usize).copied().unwrap_or(Class::Other) {
+                Class::Task => task_ids.push(id as ObjectId),
+                Class::Coroutine(_) => gen_ids.push(id as ObjectId),
+                Class::TaskGroup => group_ids.push(id as ObjectId),
+                Class::Other => {}
+            }
+        }
+
+        // Every generator and coroutine, without locals.
+        let plain = StackOptions { locals: false, ..StackOptions::default() };
+        let decoded: Vec<Decoded> = gen_ids
+            .par_iter()
+            .map(|&id| Decoded {
+                id,
+                coro: coroutines::coroutine(heap, snap.addr(id), &plain).map_err(|e| e.to_string()),
+            })
+            .collect();
+        let gen_at: HashMap<Addr, usize> = decoded.iter().enumerate().map(|(i, d)| (snap.addr(d.id), i)).collect();
+
+        // Every task.
+        let tasks: Vec<(ObjectId, Result<Task, String>)> = task_ids
+            .par_iter()
+            .map(|&id| (id, asyncio::task(heap, snap.addr(id)).map_err(|e| e.to_string())))
+            .collect();
+        let mut pending: Vec<(ObjectId, Task)> = Vec::new();
+        for (id, t) in tasks {
+            match t {
+                Ok(t) if t.state == FutureState::Pending => pending.push((id, t)),
+                Ok(_) => {}
+                Err(e) => problems.push(format!("task {}: {e}", snap.addr(id))),
+            }
+        }
+        pending.sort_by_key(|(id, _)| snap.addr(*id));
+        let pending_at: HashMap<Addr, usize> =
+            pending.iter().enumerate().map(|(i, (id, _))| (snap.addr(*id), i)).collect();
+
+        // Each task's chain: the coroutines, as indices into `decoded` (or decoded here when the snapshot lacks one).
+        let chains: Vec<Vec<ChainLink>> =
+            pending.par_iter().map(|(_, t)| chain(heap, &decoded, &gen_at, t.coro)).collect();
+
+        // The TaskGroups, by parent task.
+        let mut groups_of: HashMap<Addr, Vec<Addr>> = HashMap::new();
+        for &id in &group_ids {
+            match asyncio::task_group(heap, snap.addr(id)) {
+                Ok(g) => groups_of.entry(g.parent_task).or_default().extend(g.tasks),
+                Err(e) => problems.push(format!("TaskGroup {}: {e}", snap.addr(id))),
+            }
+        }
+
+        // Awaits.
+        let mut awaits: Vec<Vec<usize>> = vec![Vec::new(); pending.len()];
+        for (i, (id, t)) in pending.iter().enumerate() {
+            let mut out = Vec::new();
+            if !t.fut_waiter.is_null() {
+                if let Some(&j) = pending_at.get(&t.fut_waiter) {
+                    out.push(j);
+                } else if !task_addr_is_task(snap, &classes, t.fut_waiter) {
+                    match asyncio::gather_children(heap, t.fut_waiter) {
+                        Ok(Some(children)) => out.extend(children.iter().filter_map(|c| pending_at.get(c).copied())),
+                        Ok(None) => {}
+                        Err(e) => problems.push(format!(
+                            "the future task {} waits on ({}): {e}",
+                            snap.addr(*id),
+                            t.fut_waiter
+                        )),
+                    }
+                }
+            }
+            let in_group_exit = chains[i].iter().any(|l| {
+                l.frame.as_ref().is_some_and(|f| {
+                    f.qualname.as_deref().or(f.function.as_deref()).is_some_and(|f| f.ends_with("TaskGroup.__aexit__"))
+                })
+            });
+            if in_group_exit {
+                if let Some(members) = groups_of.get(&snap.addr(*id)) {
+                    out.extend(members.iter().filter_map(|m| pending_at.get(m).copied()));
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+            awaits[i] = out;
+        }
+        let mut awaited_by: Vec<Vec<usize>> = vec![Vec::new(); pending.len()];
+        for (i, a) in awaits.iter().enumerate() {
+            for &j in a {
+                awaited_by[j].push(i);
+            }
+        }
+
+        // Cycles of the await graph.
+        let cycles = {
+            let edges: Vec<(u32, u32)> =
+                awaits.iter().enumerate().flat_map(|(i, a)| a.iter().map(move |&j| (i as u32, j as u32))).collect();
+            let g = Csr::from_edges(pending.len(), &edges)?;
+            let sccs = strongly_connected_components(&g, |_| true);
+            let mut cycles: Vec<Vec<u64>> = (0..sccs.num_components() as u32)
+                .filter(|&c| sccs.is_cycle(c))
+                .map(|c| {
+                    let mut m: Vec<u64> = sccs.members(c).iter().map(|&i| snap.addr(pending[i as usize].0).0).collect();
+                    m.sort_unstable();
+                    m
+                })
+                .collect();
+            cycles.sort();
+            cycles
+        };
+
+        // Loops and their threads.
+        let mut names: HashMap<u64, String> = HashMap::new();
+        for &interp in snap.interpreters() {
+            match runtime::thread_names(heap, interp) {
+                Ok(n) => names.extend(n),
+                Err(e) => problems.push(format!("thread names of interpreter {interp}: {e}")),
+            }
+        }
+        let mut loops: BTreeMap<u64, LoopReport> = BTreeMap::new();
+        for (_, t) in &pending {
+            if t.loop_.is_null() {
+                continue;
+            }
+            let l = loops.entry(t.loop_.0).or_insert_with(|| {
+                let ident = match asyncio::loop_thread_ident(heap, t.loop_) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        problems.push(format!("event loop {}: {e}", t.loop_));
+                        None
+                    }
+                };
+                LoopReport {
+                    address: t.loop_.0,
+                    thread: ident.and_then(|i| names.get(&i).cloned()),
+                    thread_ident: ident,
+                    pending: 0,
+                }
+            });
+            l.pending += 1;
+        }
+
+        // The task whose stack holds each coroutine: the first by address.
+        let mut task_of: HashMap<Addr, u64> = HashMap::new();
+        for (i, c) in chains.iter().enumerate() {
+            for l in c {
+                task_of.entry(l.addr).or_insert(snap.addr(pending[i].0).0);
+            }
+        }
+
+        // The tasks' rows.
+        let with_locals = StackOptions { locals: true, preview: opts.preview, ..StackOptions::default() };
+        let mut rows: Vec<TaskReport> = pending
+            .par_iter()
+            .enumerate()
+            .map(|(i, (id, t))| {
+                let mut errors = Vec::new();
+                let stack = chains[i]
+                    .iter()
+                    .filter_map(|l| {
+                        if opts.locals {
+                            match coroutines::coroutine(heap, l.addr, &with_locals) {
+                                Ok(c) => c.frame.as_ref().map(|f| entry(f, true)),
+                                Err(e) => {
+                                    errors.push(format!("locals of {}: {e}", l.addr));
+                                    l.frame.as_ref().map(|f| entry(f, false))
+                                }
+                            }
+                        } else {
+                            l.frame.as_ref().map(|f| entry(f, false))
+                        }
+                    })
+                    .collect();
+                errors.extend(chains[i].iter().filter_map(|l| l.error.clone()));
+                let coro = match gen_at.get(&t.coro).map(|&g| &decoded[g].coro) {
+                    Some(Ok(c)) => c.qualname.clone(),
+                    _ => None,
+                };
+                TaskReport {
+                    address: snap.addr(*id).0,
+                    type_name: snap.type_name(*id).to_string(),
+                    name: Some(t.name.clone()),
+                    state: FutureState::Pending.as_str(),
+                    coro,
+                    stack,
+                    awaits: awaits[i].iter().map(|&j| snap.addr(pending[j].0).0).collect(),
+                    awaited_by: awaited_by[i].iter().map(|&j| snap.addr(pending[j].0).0).collect(),
+                    event_loop: (!t.loop_.is_null()).then_some(t.loop_.0),
+                    thread: loops.get(&t.loop_.0).and_then(|l| l.thread.clone()),
+                    errors,
+                }
+            })
+            .collect();
+        for r in &rows {
+            for e in &r.errors {
+                problems.push(format!("task {:#x}: {e}", r.address));
+            }
+        }
+
+        // Suspended generators and coroutines.
+        let mut suspended = Vec::new();
+        for d in &decoded {
+            let addr = snap.addr(d.id);
+            let c = match &d.coro {
+                Ok(c) => c,
+                Err(e) => {
+                    problems.push(format!("{} {addr}: {e}", snap.type_name(d.id)));
+                    continue;
+                }
+            };
+            let Some(f) = &c.frame else { continue };
+            if !matches!(c.state, CoroutineState::Created | CoroutineState::Suspended) {
+                continue;
+            }
+            let e = entry(f, false);
+            suspended.push((
+                d.id,
+                SuspendedReport {
+                    address: addr.0,
+                    kind: c.kind.as_str(),
+                    state: c.state.as_str(),
+                    function: e.function,
+                    file: e.file,
+                    line: e.line,
+                    task: task_of.get(&addr).copied(),
+                },
+            ));
+        }
+        suspended.sort_by_key(|(_, s)| s.address);
+
+        // Groups: tasks by stack, then suspended generators by kind and place.
+        let mut by_stack: BTreeMap<Vec<StackEntry>, Vec<usize>> = BTreeMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            let key = r.stack.iter().map(|e| StackEntry { locals: None, ..e.clone() }).collect();
+            by_stack.entry(key).or_default().push(i);
+        }
+        let task_groups: Vec<(Vec<StackEntry>, Vec<ObjectId>, Vec<u64>)> = by_stack
+            .into_iter()
+            .map(|(stack, members)| {
+                let ids = members.iter().map(|&i| pending[i].0).collect();
+                let addrs = members.iter().map(|&i| rows[i].address).collect();
+                (stack, ids, addrs)
+            })
+            .collect();
+        let mut by_place: BTreeMap<(&'static str, StackEntry), Vec<usize>> = BTreeMap::new();
+        for (i, (_, s)) in suspended.iter().enumerate() {
+            let key = StackEntry { function: s.function.clone(), file: s.file.clone(), line: s.line, locals: None };
+            by_place.entry((s.kind, key)).or_default().push(i);
+        }
+        let gen_groups: Vec<(&'static str, StackEntry, Vec<ObjectId>, Vec<u64>)> = by_place
+            .into_iter()
+            .map(|((kind, e), members)| {
+                let ids = members.iter().map(|&i| suspended[i].0).collect();
+                let addrs = members.iter().map(|&i| suspended[i].1.address).collect();
+                (kind, e, ids, addrs)
+            })
+            .collect();
+        let (task_retained, gen_retained) = if opts.retained {
+            retained_of(
+                snap,
+                &task_groups.iter().map(|g| g.1.clone()).collect::<Vec<_>>(),
+                &gen_groups.iter().map(|g| g.2.clone()).collect::<Vec<_>>(),
+            )?
+        } else {
+            (vec![None; task_groups.len()], vec![None; gen_groups.len()])
+        };
+        let mut groups: Vec<GroupReport> = task_groups
+            .into_iter()
+            .zip(task_retained)
+            .map(|((stack, _, addrs), r)| group(None, stack, &addrs, r))
+            .collect();
+        sort_groups(&mut groups);
+        let mut suspended_groups: Vec<GroupReport> = gen_groups
+            .into_iter()
+            .zip(gen_retained)
+            .map(|((kind, e, _, addrs), r)| group(Some(kind), vec![e], &addrs, r))
+            .collect();
+        sort_groups(&mut suspended_groups);
+
+        rows.shrink_to_fit();
+        let errors = problems.count;
+        Ok(TasksReport {
+            count: rows.len(),
+            tasks: rows,
+            groups,
+            suspended: suspended.into_iter().map(|(_, s)| s).collect(),
+            suspended_groups,
+            loops: loops.into_values().collect(),
+            cycles,
+            problems: problems.described,
+            errors,
+            tree: opts.tree,
+        })
+    }
+}
+
+/// True if `addr` is an object of the snapshot whose type is a task type (a done task, when not among the pending).
+fn task_addr_is_task(snap: &Snapshot, classes: &[Class], addr: Addr) -> bool {
+    snap.id_of(addr).is_some_and(|id| {
+        let (types, _, _) = snap.columns();
+        classes.get(types[id as usize] as usize) == Some(&Class::Task)
+    })
+}
+
+/// One coroutine of a task's chain.
+struct ChainLink {
+    addr: Addr,
+    frame: Option<Frame>,
+    error: Option<String>,
+}
+
+/// The coroutine `start` and each coroutine or generator it awaits, while they have a frame (async generators end
+/// the chain, as `cr_await` of their `__anext__` is no coroutine).
+fn chain<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    decoded: &[Decoded],
+    gen_at: &HashMap<Addr, usize>,
+    start: Addr,
+) -> Vec<ChainLink> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut at = start;
+    while !at.is_null() && out.len() < MAX_CHAIN && seen.insert(at) {
+        let here;
+        let c = match gen_at.get(&at) {
+            Some(&i) => match &decoded[i].coro {
+                Ok(c) => c,
+                Err(e) => {
+                    out.push(ChainLink { addr: at, frame: None, error: Some(format!("coroutine {at}: {e}")) });
+                    break;
+                }
+            },
+            None => match coroutines::coroutine_kind(heap, at) {
+                Ok(Some(_)) => match coroutines::coroutine(heap, at, &StackOptions::default()) {
+                    Ok(c) => {
+                        here = c;
+                        &here
+                    }
+                    Err(e) => {
+                        out.push(ChainLink { addr: at, frame: None, error: Some(format!("coroutine {at}: {e}")) });
+                        break;
+                    }
+                },
+                _ => break,
+            },
+        };
+        if c.kind == CoroutineKind::AsyncGenerator {
+            break;
+        }
+        let Some(frame) = &c.frame else { break };
+        out.push(ChainLink { addr: at, frame: Some(frame.clone()), error: None });
+        at = c.awaiting;
+    }
+    out
+}
+
+/// Most objects the searches for groups' retained sets visit, as a multiple of the heap's objects.
+const RETAINED_BUDGET_HEAPS: u64 = 8;
+
+/// Retained totals per group (`None`: past the budget).
+type Totals = Vec<Option<heapscope_graph::SetRetained>>;
+
+/// The retained totals of the task groups and of the generator groups, each kind's largest groups first until
+/// its budget is spent.
+fn retained_of(
+    snap: &Snapshot,
+    task_groups: &[Vec<ObjectId>],
+    gen_groups: &[Vec<ObjectId>],
+) -> Result<(Totals, Totals), GraphError> {
+    let liveness = Liveness::new(snap);
+    // Largest (by members) first, tasks before generators; then back in the callers' order.
+    let mut order: Vec<(bool, usize)> =
+        (0..task_groups.len()).map(|i| (true, i)).chain((0..gen_groups.len()).map(|i| (false, i))).collect();
+    let len = |&(t, i): &(bool, usize)| if t { task_groups[i].len() } else { gen_groups[i].len() };
+    order.sort_by_key(|k| (std::cmp::Reverse(len(k)), !k.0, k.1));
+    // A generator of a task is in both kinds of groups: the sets must be disjoint, so the two kinds are computed
+    // in turn.
+    let budget = RETAINED_BUDGET_HEAPS.saturating_mul(snap.len() as u64).max(1 << 20);
+    let pick = |tasks: bool| -> Vec<Vec<ObjectId>> {
+        order
+            .iter()
+            .filter(|k| k.0 == tasks)
+            .map(|&(_, i)| if tasks { task_groups[i].clone() } else { gen_groups[i].clone() })
+            .collect()
+    };
+    let t = group_retained(snap, &liveness, &pick(true), budget)?;
+    let g = group_retained(snap, &liveness, &pick(false), budget)?;
+    let mut tasks_out = vec![None; task_groups.len()];
+    let mut gens_out = vec![None; gen_groups.len()];
+    for (k, r) in order.iter().filter(|k| k.0).zip(t) {
+        tasks_out[k.1] = r;
+    }
+    for (k, r) in order.iter().filter(|k| !k.0).zip(g) {
+        gens_out[k.1] = r;
+    }
+    Ok((tasks_out, gens_out))
+}
+
+fn group(
+    kind: Option<&'static str>,
+    stack: Vec<StackEntry>,
+    addrs: &[u64],
+    r: Option<heapscope_graph::SetRetained>,
+) -> GroupReport {
+    let mut examples: Vec<u64> = addrs.to_vec();
+    examples.sort_unstable();
+    examples.truncate(EXAMPLES);
+    GroupReport {
+        count: addrs.len(),
+        kind,
+        stack,
+        examples,
+        retained_bytes: r.map(|r| r.bytes),
+        retained_count: r.map(|r| r.count),
+    }
+}
+
+/// Largest first: by retained bytes (groups without them last), then by count.
+fn sort_groups(groups: &mut [GroupReport]) {
+    groups.sort_by(|a, b| {
+        (b.retained_bytes.is_some(), b.retained_bytes, b.count)
+            .cmp(&(a.retained_bytes.is_some(), a.retained_bytes, a.count))
+            .then_with(|| a.stack.cmp(&b.stack))
+    });
+}
+
+/// `function (file:line)` of a stack entry, the file shortened to its last component.
+fn place(e: &StackEntry) -> String {
+    let file = e.file.as_deref().map(|f| f.rsplit('/').next().unwrap_or(f)).unwrap_or("?");
+    let line = e.line.map(|l| l.to_string()).unwrap_or_else(|| "?".into());
+    format!("{} ({file}:{line})", e.function.as_deref().unwrap_or("?"))
+}
+
+fn stack_text(stack: &[StackEntry]) -> String {
+    if stack.is_empty() {
+        return "(no coroutine frame)".into();
+    }
+    stack.iter().map(place).collect::<Vec<_>>().join(" > ")
+}
+
+impl TasksReport {
+    /// The first line: the largest group, as a sentence.
+    fn headline(&self) -> String {
+        let loops = self.loops.len();
+        let mut s = format!(
+            "{} pending task{} on {} event loop{}",
+            count(self.count as u64),
+            if self.count == 1 { "" } else { "s" },
+            loops,
+            if loops == 1 { "" } else { "s" }
+        );
+        if let Some(g) = self.groups.first() {
+            let inner = g.stack.last().map(place).unwrap_or_else(|| "no coroutine frame".into());
+            s.push_str(&format!("; {} stuck in {inner}", count(g.count as u64)));
+            if let Some(b) = g.retained_bytes {
+                s.push_str(&format!(", holding {}", human_bytes(b)));
+            }
+        }
+        s
+    }
+
+    /// The await tree as `python -m asyncio pstree` draws it: each task nothing awaits at the top, its coroutines
+    /// below it one level deeper each (outermost first), and the tasks it awaits below its innermost coroutine. A
+    /// task already drawn is named again as `(see above)`; a task of a cycle says so instead of going round.
+    fn write_tree(&self, w: &mut dyn Write) -> io::Result<()> {
+        let at: HashMap<u64, &TaskReport> = self.tasks.iter().map(|t| (t.address, t)).collect();
+        let mut drawn = HashSet::new();
+        let mut tops: Vec<&TaskReport> = self.tasks.iter().filter(|t| t.awaited_by.is_empty()).collect();
+        // The tasks only cycles reach: from the lowest address of each cycle not drawn yet.
+        let cyclic: Vec<&TaskReport> =
+            self.cycles.iter().filter_map(|c| c.first().and_then(|a| at.get(a).copied())).collect();
+        for t in tops.drain(..).chain(cyclic) {
+            if !drawn.contains(&t.address) {
+                write_task(w, &at, t, "", true, &mut Vec::new(), &mut drawn)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `function file:line` as pstree labels a coroutine.
+fn tree_label(e: &StackEntry) -> String {
+    let line = e.line.map(|l| l.to_string()).unwrap_or_else(|| "?".into());
+    format!("{} {}:{line}", e.function.as_deref().unwrap_or("?"), e.file.as_deref().unwrap_or("?"))
+}
+
+/// One task of the await tree and, below it, its coroutines and the tasks it awaits (see
+/// [`TasksReport::write_tree`]).
+fn write_task(
+    w: &mut dyn Write,
+    at: &HashMap<u64, &TaskReport>,
+    t: &TaskReport,
+    prefix: &str,
+    last: bool,
+    path: &mut Vec<u64>,
+    drawn: &mut HashSet<u64>,
+) -> io::Result<()> {
+    let name = t.name.as_deref().unwrap_or("?");
+    let branch = if last { "└── " } else { "├── " };
+    let mut inner = format!("{prefix}{}", if last { "    " } else { "│   " });
+    if path.contains(&t.address) {
+        return writeln!(w, "{prefix}{branch}(T) {name} (a cycle: it awaits a task above)");
+    }
+    if !drawn.insert(t.address) {
+        return writeln!(w, "{prefix}{branch}(T) {name} (see above)");
+    }
+    writeln!(w, "{prefix}{branch}(T) {name}")?;
+    for e in &t.stack {
+        writeln!(w, "{inner}└──  {}", tree_label(e))?;
+        inner.push_str("    ");
+    }
+    let children: Vec<&TaskReport> = t.awaits.iter().filter_map(|a| at.get(a).copied()).collect();
+    path.push(t.address);
+    for (k, c) in children.iter().enumerate() {
+        write_task(w, at, c, &inner, k + 1 == children.len(), path, drawn)?;
+    }
+    path.pop();
+    Ok(())
+}
+
+impl Report for TasksReport {
+    const FORMATS: &'static [Format] = &[Format::Table, Format::Json, Format::Dot];
+
+    fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
+        if self.tree {
+            self.write_tree(w)?;
+            for c in &self.cycles {
+                let list: Vec<String> = c.iter().map(|a| format!("{a:#x}")).collect();
+                writeln!(w, "await cycle: {}", list.join(" -> "))?;
+            }
+            return Ok(());
+        }
+        writeln!(w, "{}", self.headline())?;
+        for l in &self.loops {
+            writeln!(
+                w,
+                "event loop {:#x}: {} pending, thread {}",
+                l.address,
+                count(l.pending as u64),
+                l.thread.as_deref().unwrap_or("unknown (not running)")
+            )?;
+        }
+        if !self.groups.is_empty() {
+            writeln!(w, "\ntasks by stack, largest first:")?;
+            let mut t = Table::new(["TASKS", "RETAINED", "STACK (outermost first)"]);
+            for g in &self.groups {
+                t.row([
+                    count(g.count as u64),
+                    g.retained_bytes.map(human_bytes).unwrap_or("-".into()),
+                    stack_text(&g.stack),
+                ]);
+            }
+            t.write(w)?;
+        }
+        if !self.tasks.is_empty() {
+            writeln!(w, "\ntasks:")?;
+            let names: HashMap<u64, &str> =
+                self.tasks.iter().map(|t| (t.address, t.name.as_deref().unwrap_or("?"))).collect();
+            let mut t = Table::new(["ADDRESS", "NAME", "CORO", "SUSPENDED IN", "AWAITED BY"]);
+            for r in &self.tasks {
+                let by: Vec<&str> = r.awaited_by.iter().map(|a| names.get(a).copied().unwrap_or("?")).collect();
+                t.row([
+                    format!("{:#x}", r.address),
+                    r.name.clone().unwrap_or_default(),
+                    r.coro.clone().unwrap_or_default(),
+                    r.stack.last().map(place).unwrap_or_default(),
+                    by.join(", "),
+                ]);
+            }
+            t.write(w)?;
+            for r in self.tasks.iter().filter(|r| r.stack.iter().any(|e| e.locals.is_some())) {
+                writeln!(w, "\n{} {:#x}:", r.name.as_deref().unwrap_or("?"), r.address)?;
+                for e in &r.stack {
+                    writeln!(w, "  {}", place(e))?;
+                    for (k, v) in e.locals.iter().flatten() {
+                        writeln!(w, "    {k} = {v}")?;
+                    }
+                }
+            }
+        }
+        for c in &self.cycles {
+            let list: Vec<String> = c.iter().map(|a| format!("{a:#x}")).collect();
+            writeln!(w, "\nawait cycle: {}", list.join(" -> "))?;
+        }
+        if !self.suspended_groups.is_empty() {
+            writeln!(
+                w,
+                "\n{} suspended generators and coroutines (with a frame, not running), by place:",
+                count(self.suspended.len() as u64)
+            )?;
+            let mut t = Table::new(["COUNT", "KIND", "RETAINED", "WHERE", "IN TASKS"]);
+            let in_tasks: HashMap<u64, bool> = self.suspended.iter().map(|s| (s.address, s.task.is_some())).collect();
+            for g in &self.suspended_groups {
+                let tasks = g.examples.iter().filter(|a| in_tasks.get(a).copied().unwrap_or(false)).count();
+                t.row([
+                    count(g.count as u64),
+                    g.kind.unwrap_or("").to_string(),
+                    g.retained_bytes.map(human_bytes).unwrap_or("-".into()),
+                    stack_text(&g.stack),
+                    if tasks > 0 { "yes".into() } else { String::new() },
+                ]);
+            }
+            t.write(w)?;
+        }
+        if self.errors > 0 {
+            writeln!(w, "\n{} things could not be decoded:", count(self.errors as u64))?;
+            for p in &self.problems {
+                writeln!(w, "  {p}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_dot(&self, w: &mut dyn Write) -> io::Result<()> {
+        let in_cycle: HashSet<u64> = self.cycles.iter().flatten().copied().collect();
+        writeln!(w, "digraph tasks {{")?;
+        writeln!(w, "  rankdir=LR;")?;
+        writeln!(w, "  node [shape=box, fontname=\"monospace\"];")?;
+        for t in &self.tasks {
+            let inner = t.stack.last().map(place).unwrap_or_default();
+            let label = format!("{}\\n{}", dot_escape(t.name.as_deref().unwrap_or("?")), dot_escape(&inner));
+            let color = if in_cycle.contains(&t.address) { ", color=red" } else { "" };
+            writeln!(w, "  t{:x} [label=\"{label}\"{color}];", t.address)?;
+        }
+        for t in &self.tasks {
+            for a in &t.awaits {
+                writeln!(w, "  t{:x} -> t{:x};", t.address, a)?;
+            }
+        }
+        writeln!(w, "}}")
+    }
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
