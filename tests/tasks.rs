@@ -279,3 +279,112 @@ fn the_tree_equals_pstree_of_the_live_process() {
     }
     assert!(compared >= 1, "no fixture has a pstree to compare with");
 }
+
+/// On the real-program fixtures (numpy, msgpack and an asyncio server beside the ordinary heap), every task the
+/// process held is found, pending, on the loop's thread, and every coroutine of the truth is listed as suspended
+/// (or, for one never started, created).
+#[test]
+fn real_programs_every_task_is_found() {
+    for fx in common::programs() {
+        let truth = fx.truth();
+        let of_type = |t: &str| -> BTreeSet<u64> {
+            truth["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|o| o["type"] == t)
+                .map(|o| o["address"].as_u64().unwrap())
+                .collect()
+        };
+        let got = json(&fx);
+        let tasks: BTreeSet<u64> = by_address(&got["tasks"]).keys().copied().collect();
+        assert_eq!(tasks, of_type("_asyncio.Task"), "{}", fx.name);
+        for t in got["tasks"].as_array().unwrap() {
+            assert_eq!(t["thread"], "asyncio-loop", "{}: {t}", fx.name);
+            assert!(!t["stack"].as_array().unwrap().is_empty(), "{}: {t}", fx.name);
+        }
+        let suspended: BTreeSet<u64> = got["suspended"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["kind"] == "coroutine")
+            .map(|s| s["address"].as_u64().unwrap())
+            .collect();
+        assert_eq!(suspended, of_type("coroutine"), "{}", fx.name);
+        println!(
+            "{}: {} tasks, {} coroutines, {} groups",
+            fx.name,
+            tasks.len(),
+            suspended.len(),
+            got["groups"].as_array().unwrap().len()
+        );
+    }
+}
+
+/// The task tables answer SQL the way the JSON does: tasks per innermost function, and the await graph.
+#[test]
+fn task_tables_answer_sql() {
+    let fx = common::tasks_fixtures().into_iter().find(|f| f.name == "tasks-py311").unwrap();
+    let truth = fx.tasks_truth();
+    let root = empty_sysroot();
+    let core = fx.core();
+    let sql = "SELECT function, count(*) AS n FROM tasks GROUP BY function ORDER BY n DESC, function";
+    let out = heapscope([
+        OsStr::new("query"),
+        core.as_os_str(),
+        OsStr::new(sql),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("--sysroot"),
+        root.path().as_os_str(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("JSON rows");
+    let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    for t in truth["tasks"].as_array().unwrap() {
+        let inner = t["stack"].as_array().unwrap().last().unwrap()["function"].as_str().unwrap();
+        *want.entry(inner.to_string()).or_default() += 1;
+    }
+    let got: BTreeMap<String, u64> = rows
+        .as_array()
+        .unwrap_or_else(|| panic!("rows: {rows}"))
+        .iter()
+        .map(|r| (r["function"].as_str().unwrap().to_string(), r["n"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// `stacks` points the way: the thread running the event loop says how many tasks are pending on it and names
+/// `heapscope tasks`; no other thread mentions asyncio.
+#[test]
+fn stacks_points_at_the_tasks_of_the_loop_thread() {
+    for fx in common::tasks_fixtures() {
+        let truth = fx.tasks_truth();
+        let (root, core) = (empty_sysroot(), fx.core());
+        let run = |format: &str| {
+            let out = heapscope([
+                OsStr::new("stacks"),
+                core.as_os_str(),
+                OsStr::new("--format"),
+                OsStr::new(format),
+                OsStr::new("--sysroot"),
+                root.path().as_os_str(),
+            ]);
+            assert!(out.status.success(), "{}: {}", fx.name, String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let got: Value = serde_json::from_str(&run("json")).unwrap();
+        let loop_addr = &truth["loops"][0]["address"];
+        for t in got["threads"].as_array().unwrap() {
+            if t["name"] == "asyncio-loop" {
+                assert_eq!(t["asyncio"]["loop"], *loop_addr, "{}: {t}", fx.name);
+                assert_eq!(t["asyncio"]["pending_tasks"], truth["count"], "{}", fx.name);
+            } else {
+                assert!(t.get("asyncio").is_none(), "{}: {}", fx.name, t["name"]);
+            }
+        }
+        let table = run("table");
+        let want = format!("{} pending tasks, suspended in the heap", truth["count"]);
+        assert!(table.contains(&want) && table.contains("heapscope tasks"), "{}: no {want:?} in\n{table}", fx.name);
+    }
+}

@@ -85,9 +85,17 @@ pub fn task_impl_of_type<P: ProcessImage + ?Sized>(
 pub fn task<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, obj: Addr) -> Result<Task, DecodeError> {
     let ty = heap.type_of(obj)?;
     match task_impl_of_type(heap, ty)? {
-        Some(TaskImpl::C) => c_task(heap, obj),
-        Some(TaskImpl::Python) => py_task(heap, obj),
+        Some(imp) => task_as(heap, obj, imp),
         None => Err(DecodeError::malformed(obj, "task", "not an asyncio Task")),
+    }
+}
+
+/// Decodes the task at `obj`, whose type [`task_impl_of_type`] found to be a task of kind `imp`: for a caller that
+/// classifies each type once rather than each task.
+pub fn task_as<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, obj: Addr, imp: TaskImpl) -> Result<Task, DecodeError> {
+    match imp {
+        TaskImpl::C => c_task(heap, obj),
+        TaskImpl::Python => py_task(heap, obj),
     }
 }
 
@@ -147,12 +155,25 @@ pub fn gather_children<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     obj: Addr,
 ) -> Result<Option<Vec<Addr>>, DecodeError> {
-    if !has_base(heap, heap.type_of(obj)?, "asyncio.tasks._GatheringFuture")? {
+    if !is_gathering_future_type(heap, heap.type_of(obj)?)? {
         return Ok(None);
     }
+    gathering_future_children(heap, obj).map(Some)
+}
+
+/// True if type `ty` is `asyncio.tasks._GatheringFuture` (what `asyncio.gather` returns) or a subclass.
+pub fn is_gathering_future_type<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, ty: Addr) -> Result<bool, DecodeError> {
+    has_base(heap, ty, "asyncio.tasks._GatheringFuture")
+}
+
+/// The children of the `_GatheringFuture` at `obj`, whose type [`is_gathering_future_type`] accepted.
+pub fn gathering_future_children<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    obj: Addr,
+) -> Result<Vec<Addr>, DecodeError> {
     let children = attr(heap, obj, "_children")?
         .ok_or_else(|| DecodeError::malformed(obj, "_GatheringFuture", "no attribute _children"))?;
-    Ok(Some(heap.list_items(children, MAX_ITEMS)?))
+    heap.list_items(children, MAX_ITEMS)
 }
 
 /// True if type `ty` is `asyncio.taskgroups.TaskGroup` or a subclass.

@@ -4,9 +4,15 @@
 //! union of its members' retained sets (their dominator subtrees): a node that two members both reach is retained by
 //! neither alone, yet by the two together; nor can one dominator computation with each set contracted to one node
 //! give it for many sets at once (entering one set by one member and leaving it by another makes paths that do not
-//! exist). [`set_retained`] computes each set's by its definition, sharing what the sets have in common: the nodes
-//! reachable while avoiding *every* set (`R0`) are reachable without any one of them, so each set costs one search
-//! of the rest only, started from the other sets' members that `R0` or a root leads to.
+//! exist).
+//!
+//! [`set_retained`] computes each set's by its definition, in time proportional to what the set reaches rather than
+//! to the graph. `R0`, the nodes the roots reach while avoiding *every* set, stays reachable without any one set, so
+//! only the rest (the *region*) matters. For a set S, let C be what S reaches within the region. A reached node
+//! outside C is still reached once S is gone (a path to it through S would put it in C), so the nodes of C that stay
+//! reached are those a search within C (S left out) finds from C's roots and from C's nodes with a reference from a
+//! reached node outside C; the others, and S, are S's retained set. The references into the region are gathered once
+//! for all sets.
 
 use crate::reach::{reachable, reachable_avoiding, NodeSet};
 use crate::{Csr, GraphError, NodeId};
@@ -22,13 +28,21 @@ pub struct SetRetained {
     pub footprint: u64,
 }
 
+impl SetRetained {
+    fn add(&mut self, size: u64, footprint: u64) {
+        self.count += 1;
+        self.bytes = self.bytes.saturating_add(size);
+        self.footprint = self.footprint.saturating_add(footprint);
+    }
+}
+
 /// The retained totals of each of `sets` in `g` below the `roots`, following only the edges `e` for which
 /// `follow(e)` is true, with each node's own `size` and `footprint`.
 ///
 /// The sets should be disjoint: a node named by several sets counts as a member of the first only; members outside
 /// the graph are ignored. Members count whether a root reaches them or not; what only unreached members reach does
 /// not (it is unreachable already). Sets are computed in the order given until the searches have visited `budget`
-/// nodes in all; the sets after that are `None`.
+/// nodes and references in all; the sets after that are `None`.
 pub fn set_retained<F>(
     g: &Csr,
     roots: &[NodeId],
@@ -61,54 +75,91 @@ where
         }
     }
     let roots: Vec<NodeId> = roots.iter().copied().filter(|&r| (r as usize) < n).collect();
+    let mut is_root = NodeSet::new(n);
+    for &r in &roots {
+        is_root.insert(r);
+    }
     let reached = reachable(g, roots.iter().copied(), &follow);
     let r0 = reachable_avoiding(g, roots.iter().copied(), Some(&members), &follow);
-    // The nodes reached, but not without passing through some set: where the sets' retained sets lie.
-    let region: Vec<NodeId> = reached.iter().filter(|&v| !r0.contains(v)).collect();
-    // The members a root or `R0` leads to: where the search for each set starts (less the set's own).
-    let mut entries = NodeSet::new(n);
-    for &r in &roots {
-        if members.contains(r) {
-            entries.insert(r);
-        }
-    }
-    for u in r0.iter() {
+    let in_region = |v: NodeId| reached.contains(v) && !r0.contains(v);
+    // The references into the region from reached nodes, reversed: (target, source).
+    let mut into: Vec<(NodeId, NodeId)> = Vec::new();
+    for u in reached.iter() {
         for e in g.edge_range(u) {
             let t = g.targets()[e];
-            if follow(e) && members.contains(t) {
-                entries.insert(t);
+            if in_region(t) && follow(e) {
+                into.push((t, u));
             }
         }
     }
-    let entries: Vec<NodeId> = entries.iter().collect();
+    let into = Csr::from_edges(n, &into)?;
+    // Per node, the set (number + 1) whose C it is in now, and whether it stays reached: stamps, never cleared.
+    let mut in_c = vec![0u32; n];
+    let mut alive = vec![0u32; n];
     let mut spent = 0u64;
     let mut out = Vec::with_capacity(sets.len());
+    let mut c: Vec<NodeId> = Vec::new();
+    let mut stack: Vec<NodeId> = Vec::new();
     for (i, set) in own.iter().enumerate() {
         if spent > budget {
             out.push(None);
             continue;
         }
-        let mut avoid = r0.clone();
-        for &m in set {
-            avoid.insert(m);
-        }
-        let sources = entries.iter().copied().filter(|&m| set_of[m as usize] != i as u32);
-        let alive = reachable_avoiding(g, sources, Some(&avoid), &follow);
-        spent = spent.saturating_add(alive.count() as u64).saturating_add(region.len() as u64);
+        let stamp = i as u32 + 1;
         let mut r = SetRetained::default();
-        let mut add = |v: NodeId| {
-            r.count += 1;
-            r.bytes = r.bytes.saturating_add(size[v as usize]);
-            r.footprint = r.footprint.saturating_add(footprint[v as usize]);
-        };
-        for &v in &region {
-            if !alive.contains(v) && set_of[v as usize] != i as u32 {
-                add(v);
+        // C: what the set's reached members reach within the region.
+        c.clear();
+        stack.clear();
+        for &m in set {
+            if reached.contains(m) {
+                in_c[m as usize] = stamp;
+                stack.push(m);
+            } else {
+                r.add(size[m as usize], footprint[m as usize]);
             }
         }
-        for &m in set {
-            add(m);
+        while let Some(v) = stack.pop() {
+            c.push(v);
+            for e in g.edge_range(v) {
+                let t = g.targets()[e];
+                if in_c[t as usize] != stamp && in_region(t) && follow(e) {
+                    in_c[t as usize] = stamp;
+                    stack.push(t);
+                }
+            }
         }
+        // What stays reached without the set: from C's roots and the nodes of C a reached node outside C refers to.
+        let mut scanned = c.len() as u64;
+        for &v in &c {
+            if set_of[v as usize] == i as u32 {
+                continue;
+            }
+            let from_outside = into.neighbors(v).iter().any(|&u| in_c[u as usize] != stamp);
+            scanned += into.degree(v) as u64;
+            if is_root.contains(v) || from_outside {
+                alive[v as usize] = stamp;
+                stack.push(v);
+            }
+        }
+        while let Some(v) = stack.pop() {
+            for e in g.edge_range(v) {
+                let t = g.targets()[e];
+                if in_c[t as usize] == stamp
+                    && alive[t as usize] != stamp
+                    && set_of[t as usize] != i as u32
+                    && follow(e)
+                {
+                    alive[t as usize] = stamp;
+                    stack.push(t);
+                }
+            }
+        }
+        for &v in &c {
+            if alive[v as usize] != stamp {
+                r.add(size[v as usize], footprint[v as usize]);
+            }
+        }
+        spent = spent.saturating_add(scanned.saturating_mul(2));
         out.push(Some(r));
     }
     Ok(out)
@@ -198,7 +249,7 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        for _ in 0..200 {
+        for _ in 0..2000 {
             let n = 2 + (next() % 14) as usize;
             let edges: Vec<(NodeId, NodeId)> =
                 (0..next() % 30).map(|_| ((next() % n as u64) as NodeId, (next() % n as u64) as NodeId)).collect();

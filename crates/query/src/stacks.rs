@@ -87,6 +87,19 @@ pub struct ThreadReport {
     pub warnings: Vec<String>,
     /// Why the frame walk stopped early, if it did.
     pub errors: Vec<String>,
+    /// The thread runs an asyncio event loop: its tasks are suspended in the heap, not on this stack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asyncio: Option<AsyncioLoop>,
+}
+
+/// An asyncio event loop a thread runs, and how many tasks are pending on it (`heapscope tasks` lists them).
+#[derive(Debug, Clone, Serialize)]
+pub struct AsyncioLoop {
+    /// The loop object.
+    #[serde(rename = "loop")]
+    pub event_loop: u64,
+    /// Pending tasks whose loop it is.
+    pub pending_tasks: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -242,7 +255,16 @@ impl StacksReport {
         let PythonThreads { threads, problems } =
             PythonThreads::collect(&heap, python.runtime, p.core().threads(), opts);
         let locals = opts.locals.then(|| count_locals(&threads));
-        let threads: Vec<ThreadReport> = threads.into_iter().map(|t| thread_report(t, opts.locals)).collect();
+        let loops = asyncio_loops(&heap, python.runtime, &threads);
+        let threads: Vec<ThreadReport> = threads
+            .into_iter()
+            .map(|t| {
+                let ident = t.ident;
+                let mut r = thread_report(t, opts.locals);
+                r.asyncio = loops.get(&ident).cloned();
+                r
+            })
+            .collect();
         let errors = problems.len()
             + threads
                 .iter()
@@ -295,6 +317,16 @@ impl Report for StacksReport {
             if t.incomplete {
                 writeln!(w, "  (incomplete: the frame chain was cut; frames may be missing, see the warning)")?;
             }
+            if let Some(a) = &t.asyncio {
+                writeln!(
+                    w,
+                    "  (runs the asyncio event loop {:#x}: {} pending task{}, suspended in the heap rather than on \
+                     this stack; `heapscope tasks` on this core shows where each one waits)",
+                    a.event_loop,
+                    a.pending_tasks,
+                    if a.pending_tasks == 1 { "" } else { "s" }
+                )?;
+            }
             if t.more_frames > 0 {
                 let s = if t.more_frames == 1 { "" } else { "s" };
                 let n = if t.more_frames_at_least {
@@ -325,6 +357,54 @@ impl Report for StacksReport {
         }
         Ok(())
     }
+}
+
+/// True if the frame is an asyncio event loop's (`BaseEventLoop.run_forever` or `_run_once`).
+fn runs_event_loop(f: &frames::Frame) -> bool {
+    matches!(f.function.as_deref(), Some("run_forever" | "_run_once"))
+        && f.file.as_deref().is_some_and(|file| file.ends_with("asyncio/base_events.py"))
+}
+
+/// Most objects looked at for pending tasks, per interpreter.
+const MAX_TASK_SCAN: usize = 1 << 26;
+
+/// The event loops the threads run, by thread ident, with the tasks pending on each: found only when some thread
+/// has an event loop's frame, by a walk of the GC lists (every task is a GC object), which costs about what the
+/// enumeration of `summary` does.
+fn asyncio_loops<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    runtime: Addr,
+    threads: &[PythonThread],
+) -> HashMap<u64, AsyncioLoop> {
+    use heapscope_cpython::asyncio;
+    let mut out = HashMap::new();
+    if !threads.iter().any(|t| t.stack.frames.iter().any(runs_event_loop)) {
+        return out;
+    }
+    let mut pending: HashMap<Addr, usize> = HashMap::new();
+    let mut is_task: HashMap<Addr, bool> = HashMap::new();
+    for interp in runtime::interpreters(heap.process(), heap.layout(), runtime).items {
+        let walk = heapscope_cpython::heap::gc_lists::gc_objects(heap, runtime, interp.addr);
+        for &(obj, _) in walk.objects.iter().take(MAX_TASK_SCAN) {
+            let Ok(ty) = heap.type_of(obj) else { continue };
+            let task_type =
+                *is_task.entry(ty).or_insert_with(|| asyncio::task_impl_of_type(heap, ty).ok().flatten().is_some());
+            if !task_type {
+                continue;
+            }
+            if let Ok(t) = asyncio::task(heap, obj) {
+                if t.state == asyncio::FutureState::Pending && !t.loop_.is_null() {
+                    *pending.entry(t.loop_).or_default() += 1;
+                }
+            }
+        }
+    }
+    for (event_loop, n) in pending {
+        if let Ok(Some(ident)) = asyncio::loop_thread_ident(heap, event_loop) {
+            out.insert(ident, AsyncioLoop { event_loop: event_loop.0, pending_tasks: n });
+        }
+    }
+    out
 }
 
 /// Counts the locals of every frame, and those whose value could not be read.
@@ -395,6 +475,7 @@ fn thread_report(t: PythonThread, with_locals: bool) -> ThreadReport {
         warnings,
         frames: t.stack.frames.into_iter().map(|f| frame_report(f, with_locals)).collect(),
         errors: t.stack.error.map(|e| e.to_string()).into_iter().collect(),
+        asyncio: None,
     }
 }
 

@@ -24,7 +24,7 @@ use std::io::{self, Write};
 
 use heapscope_analysis::alive::{group_retained, Liveness};
 use heapscope_coredump::{Addr, ProcessImage};
-use heapscope_cpython::asyncio::{self, FutureState, Task};
+use heapscope_cpython::asyncio::{self, FutureState, Task, TaskImpl};
 use heapscope_cpython::coroutines::{self, Coroutine, CoroutineKind, CoroutineState};
 use heapscope_cpython::frames::{Frame, StackOptions};
 use heapscope_cpython::objects::{Heap, PreviewOptions};
@@ -193,7 +193,7 @@ fn ordered_map<S: Serializer>(locals: &Option<Vec<(String, String)>>, s: S) -> R
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
     Other,
-    Task,
+    Task(TaskImpl),
     Coroutine(CoroutineKind),
     TaskGroup,
 }
@@ -246,8 +246,8 @@ impl TasksReport {
                 if let Some(kind) = coroutines::coroutine_kind_of_type(heap, t.addr) {
                     return Ok(Class::Coroutine(kind));
                 }
-                if asyncio::task_impl_of_type(heap, t.addr)?.is_some() {
-                    return Ok(Class::Task);
+                if let Some(imp) = asyncio::task_impl_of_type(heap, t.addr)? {
+                    return Ok(Class::Task(imp));
                 }
                 if asyncio::is_task_group_type(heap, t.addr)? {
                     return Ok(Class::TaskGroup);
@@ -270,7 +270,7 @@ impl TasksReport {
         let mut group_ids = Vec::new();
         for (id, &t) in types.iter().enumerate() {
             match classes.get(t as usize).copied().unwrap_or(Class::Other) {
-                Class::Task => task_ids.push(id as ObjectId),
+                Class::Task(imp) => task_ids.push((id as ObjectId, imp)),
                 Class::Coroutine(_) => gen_ids.push(id as ObjectId),
                 Class::TaskGroup => group_ids.push(id as ObjectId),
                 Class::Other => {}
@@ -291,7 +291,7 @@ impl TasksReport {
         // Every task.
         let tasks: Vec<(ObjectId, Result<Task, String>)> = task_ids
             .par_iter()
-            .map(|&id| (id, asyncio::task(heap, snap.addr(id)).map_err(|e| e.to_string())))
+            .map(|&(id, imp)| (id, asyncio::task_as(heap, snap.addr(id), imp).map_err(|e| e.to_string())))
             .collect();
         let mut pending: Vec<(ObjectId, Task)> = Vec::new();
         for (id, t) in tasks {
@@ -318,27 +318,34 @@ impl TasksReport {
             }
         }
 
-        // Awaits.
+        // Awaits. Whether a type is `asyncio.gather`'s future is decided once per type.
+        let mut gathering: HashMap<Addr, bool> = HashMap::new();
         let mut awaits: Vec<Vec<usize>> = vec![Vec::new(); pending.len()];
         for (i, (id, t)) in pending.iter().enumerate() {
             let mut out = Vec::new();
-            if !t.fut_waiter.is_null() {
-                if let Some(&j) = pending_at.get(&t.fut_waiter) {
-                    out.push(j);
-                } else if !task_addr_is_task(snap, &classes, t.fut_waiter) {
-                    match asyncio::gather_children(heap, t.fut_waiter) {
-                        Ok(Some(children)) => out.extend(children.iter().filter_map(|c| pending_at.get(c).copied())),
-                        Ok(None) => {}
-                        Err(e) => problems.push(format!(
-                            "the future task {} waits on ({}): {e}",
-                            snap.addr(*id),
-                            t.fut_waiter
-                        )),
+            let w = t.fut_waiter;
+            if let Some(&j) = pending_at.get(&w) {
+                out.push(j);
+            } else if !w.is_null() && !task_addr_is_task(snap, &classes, w) {
+                let children = heap.type_of(w).and_then(|ty| {
+                    let is = match gathering.get(&ty) {
+                        Some(&is) => is,
+                        None => *gathering.entry(ty).or_insert(asyncio::is_gathering_future_type(heap, ty)?),
+                    };
+                    if is {
+                        asyncio::gathering_future_children(heap, w).map(Some)
+                    } else {
+                        Ok(None)
                     }
+                });
+                match children {
+                    Ok(Some(children)) => out.extend(children.iter().filter_map(|c| pending_at.get(c).copied())),
+                    Ok(None) => {}
+                    Err(e) => problems.push(format!("the future task {} waits on ({w}): {e}", snap.addr(*id))),
                 }
             }
             let in_group_exit = chains[i].iter().any(|l| {
-                l.frame.as_ref().is_some_and(|f| {
+                l.frame(&decoded).is_some_and(|f| {
                     f.qualname.as_deref().or(f.function.as_deref()).is_some_and(|f| f.ends_with("TaskGroup.__aexit__"))
                 })
             });
@@ -430,11 +437,11 @@ impl TasksReport {
                                 Ok(c) => c.frame.as_ref().map(|f| entry(f, true)),
                                 Err(e) => {
                                     errors.push(format!("locals of {}: {e}", l.addr));
-                                    l.frame.as_ref().map(|f| entry(f, false))
+                                    l.frame(&decoded).map(|f| entry(f, false))
                                 }
                             }
                         } else {
-                            l.frame.as_ref().map(|f| entry(f, false))
+                            l.frame(&decoded).map(|f| entry(f, false))
                         }
                     })
                     .collect();
@@ -565,15 +572,26 @@ impl TasksReport {
 fn task_addr_is_task(snap: &Snapshot, classes: &[Class], addr: Addr) -> bool {
     snap.id_of(addr).is_some_and(|id| {
         let (types, _, _) = snap.columns();
-        classes.get(types[id as usize] as usize) == Some(&Class::Task)
+        matches!(classes.get(types[id as usize] as usize), Some(Class::Task(_)))
     })
 }
 
 /// One coroutine of a task's chain.
 struct ChainLink {
     addr: Addr,
-    frame: Option<Frame>,
+    /// Its frame: the one in `decoded[i]`, or one decoded for the chain alone (a coroutine the snapshot lacks).
+    decoded: Option<usize>,
+    own: Option<Box<Frame>>,
     error: Option<String>,
+}
+
+impl ChainLink {
+    fn frame<'a>(&'a self, decoded: &'a [Decoded]) -> Option<&'a Frame> {
+        match self.decoded {
+            Some(i) => decoded[i].coro.as_ref().ok().and_then(|c| c.frame.as_ref()),
+            None => self.own.as_deref(),
+        }
+    }
 }
 
 /// The coroutine `start` and each coroutine or generator it awaits, while they have a frame (async generators end
@@ -588,35 +606,46 @@ fn chain<P: ProcessImage + ?Sized>(
     let mut seen = HashSet::new();
     let mut at = start;
     while !at.is_null() && out.len() < MAX_CHAIN && seen.insert(at) {
-        let here;
-        let c = match gen_at.get(&at) {
+        let failed = |e: &dyn std::fmt::Display| ChainLink {
+            addr: at,
+            decoded: None,
+            own: None,
+            error: Some(format!("coroutine {at}: {e}")),
+        };
+        let (kind, has_frame, awaiting, link) = match gen_at.get(&at) {
             Some(&i) => match &decoded[i].coro {
-                Ok(c) => c,
+                Ok(c) => (
+                    c.kind,
+                    c.frame.is_some(),
+                    c.awaiting,
+                    ChainLink { addr: at, decoded: Some(i), own: None, error: None },
+                ),
                 Err(e) => {
-                    out.push(ChainLink { addr: at, frame: None, error: Some(format!("coroutine {at}: {e}")) });
+                    out.push(failed(e));
                     break;
                 }
             },
             None => match coroutines::coroutine_kind(heap, at) {
                 Ok(Some(_)) => match coroutines::coroutine(heap, at, &StackOptions::default()) {
-                    Ok(c) => {
-                        here = c;
-                        &here
-                    }
+                    Ok(c) => (
+                        c.kind,
+                        c.frame.is_some(),
+                        c.awaiting,
+                        ChainLink { addr: at, decoded: None, own: c.frame.map(Box::new), error: None },
+                    ),
                     Err(e) => {
-                        out.push(ChainLink { addr: at, frame: None, error: Some(format!("coroutine {at}: {e}")) });
+                        out.push(failed(&e));
                         break;
                     }
                 },
                 _ => break,
             },
         };
-        if c.kind == CoroutineKind::AsyncGenerator {
+        if kind == CoroutineKind::AsyncGenerator || !has_frame {
             break;
         }
-        let Some(frame) = &c.frame else { break };
-        out.push(ChainLink { addr: at, frame: Some(frame.clone()), error: None });
-        at = c.awaiting;
+        out.push(link);
+        at = awaiting;
     }
     out
 }

@@ -454,6 +454,7 @@ mod tests {
                     incomplete: false,
                     warnings: Vec::new(),
                     errors: Vec::new(),
+                    asyncio: None,
                 }],
                 problems: vec![evil("problem")],
                 errors: 1,
