@@ -153,6 +153,10 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
         permanent.extend(e.gc.iter().filter(|(_, g)| *g == heap::gc_lists::PERMANENT).map(|(a, _)| a.0));
         untracked.extend(e.untracked.iter().map(|a| a.0));
         warnings.extend(e.warnings.into_iter().map(|w| format!("enumeration: {w}")));
+        if let Some(gc_state) = e.collecting.filter(|g| stats.collecting.iter().all(|c| c.gc_state != *g)) {
+            let tracked_unlisted = e.stats.tracked_unlisted();
+            stats.collecting.push(crate::Collecting { interpreter: interp.addr, gc_state, tracked_unlisted });
+        }
     }
     gc.par_sort_unstable();
     gc.dedup();
