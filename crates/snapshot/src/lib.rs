@@ -168,9 +168,19 @@ pub struct BuildStats {
     pub dropped_edges: u64,
     /// Milliseconds per phase, in the order run.
     pub millis: Vec<(Phase, u64)>,
+    /// Objects found by reference that were not decoded because one seed led to too many (a crafted fan-out).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_by_budget: u64,
+    /// References dropped because their target cannot be an object (misaligned, or in no mapping).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refused_targets: u64,
     /// The interpreters whose GC state said a collection was running at the dump.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub collecting: Vec<Collecting>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// An interpreter whose garbage collector was running when the core was taken.

@@ -135,6 +135,7 @@ pub fn decode(process: &CoreProcess, python: &Detection, layout: &Layout) -> any
     };
     let opts = BuildOptions {
         c_stacks: c_stacks(process),
+        memory_bytes: Some(process.core().segments().iter().map(|s| s.filesz).fold(0, u64::saturating_add)),
         progress: line.is_some().then_some(&report as _),
         ..BuildOptions::default()
     };
