@@ -134,6 +134,7 @@ impl TableKind {
                 "holds_gil",
                 "tstate",
                 "frames",
+                "incomplete",
                 "error",
             ],
             TableKind::Frames => &[
