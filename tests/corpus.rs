@@ -3,7 +3,8 @@
 //! snapshot (`summary`, `garbage`, `memory`).
 //!
 //! Asserted for every run: it ends with exit 0 or 2 (no panic, no signal), within [`TIME_LIMIT`], with a peak RSS of
-//! at most twice the peak RSS of the same command on the intact core. Inputs:
+//! at most twice the peak RSS of the same command on the intact core; for the dump taken during a collection, exit 0
+//! and the warning that a collection was running exactly once from each command that walks the heap. Inputs:
 //!
 //! - from each of [`BASES`]: truncations; byte flips in the notes, the program headers and the dumped memory; zeroed
 //!   segments (including the one holding `_PyRuntime`); words of writable memory that point into their own segment
@@ -12,7 +13,9 @@
 //!   segments;
 //! - the hostile lists: the interpreter's thread list and the runtime's interpreter list run through 100,000 fake
 //!   entries written into a writable segment; GC list links pointing at themselves or back into the list; a dump
-//!   taken during a collection; a list whose items fan out to 100,000s of crafted objects;
+//!   taken during a collection (the collecting flag set, one GC node in 8 moved onto a list of its own with
+//!   NEXT_MASK_UNREACHABLE, the others' `_gc_prev` holding counts); a list whose items fan out to 100,000s of crafted
+//!   objects;
 //! - an empty file, random bytes, an ELF header alone, a small core of a process without Python, a directory, a FIFO.
 //!
 //! Every case is derived from [`SEED`], so the corpus is the same on every run. Mutated cores are written to a
