@@ -3,7 +3,8 @@
 //! snapshot (`summary`, `garbage`, `memory`).
 //!
 //! Asserted for every run: it ends with exit 0 or 2 (no panic, no signal), within [`TIME_LIMIT`], with a peak RSS of
-//! at most twice the peak RSS of the same command on the intact core. Inputs:
+//! at most twice the peak RSS of the same command on the intact core; for the dump taken during a collection, exit 0
+//! and the warning that a collection was running exactly once from each command that walks the heap. Inputs:
 //!
 //! - from each of [`BASES`]: truncations; byte flips in the notes, the program headers and the dumped memory; zeroed
 //!   segments (including the one holding `_PyRuntime`); words of writable memory that point into their own segment
@@ -12,7 +13,9 @@
 //!   segments;
 //! - the hostile lists: the interpreter's thread list and the runtime's interpreter list run through 100,000 fake
 //!   entries written into a writable segment; GC list links pointing at themselves or back into the list; a dump
-//!   taken during a collection; a list whose items fan out to 100,000s of crafted objects;
+//!   taken during a collection (the collecting flag set, one GC node in 8 moved onto a list of its own with
+//!   NEXT_MASK_UNREACHABLE, the others' `_gc_prev` holding counts); a list whose items fan out to 100,000s of crafted
+//!   objects;
 //! - an empty file, random bytes, an ELF header alone, a small core of a process without Python, a directory, a FIFO.
 //!
 //! Every case is derived from [`SEED`], so the corpus is the same on every run. Mutated cores are written to a
@@ -54,6 +57,11 @@ const KILL_AFTER: Duration = Duration::from_secs(15);
 const RSS_RATIO: f64 = 2.0;
 /// Entries of the fake thread and interpreter lists.
 const FAKE_ENTRIES: u64 = 100_000;
+/// The case of a dump taken during a collection, and what every command that walks the heap must then say, once.
+const DURING_COLLECTION: &str = "during-collection";
+const COLLECTION_WARNING: &str = "heapscope: warning: the core was taken while a garbage collection was running";
+/// The commands that walk the heap.
+const HEAP_COMMANDS: &[&str] = &["summary", "garbage", "memory"];
 
 /// What a case gives heapscope as the core.
 enum Input {
@@ -336,25 +344,42 @@ fn base_cases(v: &mut Vec<Case>, i: usize, name: &str) {
             })
         });
     }
-    // A dump during a collection: the collecting flag set, `_gc_prev` holding reference counts (as update_refs leaves
-    // them) and some nodes flagged unreachable.
-    case(v, n("during-collection"), i, move |bs| {
+    // A dump during a collection, as the collector leaves the lists: the collecting flag set; one node in 8 moved
+    // off its generation list onto a list of its own (the collector's `unreachable`, whose head is on its C stack),
+    // linked with NEXT_MASK_UNREACHABLE set in `_gc_next`; the other nodes' `_gc_prev` holding reference counts with
+    // PREV_MASK_COLLECTING (as update_refs leaves them) and some `_gc_next` with bit 0 set.
+    case(v, n(DURING_COLLECTION), i, move |bs| {
         mutate(bs, i, |b, bytes| {
             let mut r = Rng::new(&format!("{}collecting", b.name));
-            if let Some(c) = b.collecting {
-                let o = b.offset(c).unwrap();
-                bytes[o as usize..o as usize + 4].copy_from_slice(&1u32.to_le_bytes());
-            }
+            let c = b.collecting.expect("the layout has the collecting flag");
+            let o = b.offset(c).expect("the collecting flag is dumped");
+            bytes[o as usize..o as usize + 4].copy_from_slice(&1u32.to_le_bytes());
+            let mut unreachable = Vec::new();
             for &head in &b.gc_heads {
+                let mut nodes = Vec::new();
                 let mut cur = b.read(head + b.gc_next) & !3;
-                let mut n = 0;
-                while cur != head && cur != 0 && n < 1_000_000 && b.offset(cur).is_some() {
-                    let next = b.read(cur + b.gc_next);
-                    b.write(bytes, cur + b.gc_prev, (r.below(64) << 2) | 2);
-                    b.write(bytes, cur + b.gc_next, next | r.below(2));
-                    cur = next & !3;
-                    n += 1;
+                while cur != head && cur != 0 && nodes.len() < 1_000_000 && b.offset(cur).is_some() {
+                    nodes.push(cur);
+                    cur = b.read(cur + b.gc_next) & !3;
                 }
+                let moved: Vec<u64> = nodes.iter().copied().skip(7).step_by(8).collect();
+                let kept: Vec<u64> =
+                    nodes.iter().copied().enumerate().filter(|(k, _)| k % 8 != 7).map(|(_, a)| a).collect();
+                unreachable.extend(moved);
+                // The kept nodes relinked in order, back to the head.
+                let mut prev = head;
+                for &a in &kept {
+                    b.write(bytes, prev + b.gc_next, a | r.below(2));
+                    b.write(bytes, a + b.gc_prev, (r.below(64) << 2) | 2);
+                    prev = a;
+                }
+                b.write(bytes, prev + b.gc_next, head);
+            }
+            for (k, &a) in unreachable.iter().enumerate() {
+                let next = unreachable[(k + 1) % unreachable.len()];
+                let before = unreachable[(k + unreachable.len() - 1) % unreachable.len()];
+                b.write(bytes, a + b.gc_next, next | 1);
+                b.write(bytes, a + b.gc_prev, before | 2);
             }
         })
     });
@@ -582,6 +607,18 @@ fn main() {
         }
         if ratio > RSS_RATIO {
             why.push(format!("peak RSS {} MiB, {ratio:.2}× the intact core's", r.rss_kib / 1024));
+        }
+        // A dump during a collection is a valid core: every command that walks the heap succeeds and says, once,
+        // that a collection was running; the others do not mention it.
+        if r.case.ends_with(&format!("/{DURING_COLLECTION}")) {
+            let said = r.stderr.matches(COLLECTION_WARNING).count();
+            let walks_heap = HEAP_COMMANDS.contains(&r.command.as_str());
+            if r.code != Some(0) {
+                why.push(format!("ended with {key}, not 0"));
+            }
+            if said != usize::from(walks_heap) {
+                why.push(format!("said {said} times that a collection was running"));
+            }
         }
         if r.stderr.contains("panicked") || r.stderr.contains("RUST_BACKTRACE") {
             why.push("panicked".into());

@@ -120,6 +120,25 @@ fn zeroed_worker_stacks(name: &str, cut: bool) {
         let at = u64::from_str_radix(at, 16).unwrap();
         assert!(zeroed.iter().any(|&(s, e)| s <= at && at < e), "{name}: {at:#x} is not on a zeroed stack: {w}");
     }
+    // The exported `threads` table says the same in its `incomplete` column.
+    let out = heapscope([
+        OsStr::new("query"),
+        core.path().as_os_str(),
+        OsStr::new("SELECT tid, incomplete FROM threads"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        OsStr::new("--sysroot"),
+        root.path().as_os_str(),
+        OsStr::new("--no-cache"),
+    ]);
+    assert!(out.status.success(), "{name}: query: {}", String::from_utf8_lossy(&out.stderr));
+    let rows: Value = serde_json::from_slice(&out.stdout).expect("query prints JSON");
+    let rows = rows.as_array().expect("rows");
+    assert_eq!(rows.len(), threads.len(), "{name}: {rows:?}");
+    for t in threads {
+        let row = rows.iter().find(|r| r["tid"] == t["tid"]).unwrap_or_else(|| panic!("{name}: no row for {t}"));
+        assert_eq!(row["incomplete"], t["incomplete"], "{name}: thread {} in the threads table", t["tid"]);
+    }
     eprintln!("{name}: {want_warnings} worker chains cut, every frame equal to the truth");
 }
 

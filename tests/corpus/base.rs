@@ -108,6 +108,14 @@ impl Base {
             heapscope_cpython::heap::gc_lists::gc_lists(&p, &layout, rt, main_interp).expect("GC lists found");
         let gc = heapscope_cpython::heap::gc_lists::gc_state(&layout, rt, main_interp).expect("GC state");
         let collecting = layout.gc.collecting.offset.map(|o| gc.0 + u64::from(o));
+        // The flag is clear in the intact core and lies in no list head (which the case would then corrupt).
+        if let Some(c) = collecting {
+            assert_eq!(p.read_u32(Addr(c)).expect("the collecting flag"), 0, "{name}: collecting set in the fixture");
+            let size = off(&layout.gc_head.size);
+            for l in &lists {
+                assert!(c + 4 <= l.head.0 || c >= l.head.0 + size, "{name}: the collecting flag in the head of {l:?}");
+            }
+        }
 
         let phoff = u64_at(&bytes, 32);
         let phnum = u64::from(u16::from_le_bytes([bytes[56], bytes[57]]));

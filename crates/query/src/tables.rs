@@ -153,6 +153,7 @@ impl TableKind {
                 "holds_gil",
                 "tstate",
                 "frames",
+                "incomplete",
                 "error",
             ],
             TableKind::Frames => &[

@@ -6,7 +6,7 @@ use heapscope_coredump::{Addr, ProcessImage};
 use rayon::prelude::*;
 
 use super::categories::categorize;
-use super::discover::{discover, Decoder, Info};
+use super::discover::{discover, per_seed_budget, Decoder, Info, OBJECT_ALIGNMENT};
 use super::index::AddrIndex;
 use super::{columns, edges, flag, BuildStats, ErrorLog, ObjectId, Snapshot, SnapshotRoot, NO_GENERATION, NO_LEN};
 use heapscope_cpython::heap::roots::{RootKind, RootWhere};
@@ -83,6 +83,9 @@ pub struct BuildOptions<'a> {
     pub max_objects: usize,
     /// Most decoding failures kept with their address and cause (all are counted).
     pub max_errors: usize,
+    /// Bytes of memory the image holds (for a core: the bytes its segments dump), which bound how many objects
+    /// found only by reference one seed may lead to (`discover::per_seed_budget`); `None`: 65,536.
+    pub memory_bytes: Option<u64>,
     /// Called at the start of each phase, and while decoding after each chunk of objects (from worker threads: it
     /// must be cheap, and throttle its own output).
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
@@ -90,7 +93,13 @@ pub struct BuildOptions<'a> {
 
 impl Default for BuildOptions<'_> {
     fn default() -> Self {
-        BuildOptions { c_stacks: Vec::new(), max_objects: (u32::MAX - 1) as usize, max_errors: 1000, progress: None }
+        BuildOptions {
+            c_stacks: Vec::new(),
+            max_objects: (u32::MAX - 1) as usize,
+            max_errors: 1000,
+            memory_bytes: None,
+            progress: None,
+        }
     }
 }
 
@@ -99,6 +108,7 @@ impl std::fmt::Debug for BuildOptions<'_> {
         f.debug_struct("BuildOptions")
             .field("max_objects", &self.max_objects)
             .field("max_errors", &self.max_errors)
+            .field("memory_bytes", &self.memory_bytes)
             .field("c_stacks", &self.c_stacks.len())
             .field("progress", &self.progress.is_some())
             .finish()
@@ -153,6 +163,10 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
         permanent.extend(e.gc.iter().filter(|(_, g)| *g == heap::gc_lists::PERMANENT).map(|(a, _)| a.0));
         untracked.extend(e.untracked.iter().map(|a| a.0));
         warnings.extend(e.warnings.into_iter().map(|w| format!("enumeration: {w}")));
+        if let Some(gc_state) = e.collecting.filter(|g| stats.collecting.iter().all(|c| c.gc_state != *g)) {
+            let tracked_unlisted = e.stats.tracked_unlisted();
+            stats.collecting.push(crate::Collecting { interpreter: interp.addr, gc_state, tracked_unlisted });
+        }
     }
     gc.par_sort_unstable();
     gc.dedup();
@@ -188,7 +202,8 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
     }
     let seeds = AddrIndex::new(seeds);
     let decoder = ObjectDecoder { heap: &heap, cache: TypeCache::new(&heap) };
-    let found = discover(&seeds, &decoder, opts.max_objects, &mut stats, progress);
+    let per_seed = per_seed_budget(opts.memory_bytes);
+    let found = discover(&seeds, &decoder, opts.max_objects, per_seed, &mut stats, progress);
     drop(seeds);
     warnings.extend(found.warnings);
     clock.lap(&mut stats, Phase::Decode);
@@ -228,7 +243,7 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
     stats.dropped_edges = dropped;
     stats.labels = labels.len() as u64;
     if dropped > 0 {
-        warnings.push(format!("{dropped} references to objects left out (object limit) were dropped"));
+        warnings.push(format!("{dropped} references to objects left out (a limit was reached) were dropped"));
     }
     let chunks = || runs.iter().flat_map(|r| &r.chunks);
     errors.objects = chunks().map(|c| c.error_count).sum();
@@ -356,6 +371,13 @@ impl<P: ProcessImage + ?Sized + Sync> Decoder for ObjectDecoder<'_, '_, P> {
             Ok((info, refs)) => (Some(compact(&info)), refs.err()),
             Err(e) => (None, Some(e)),
         }
+    }
+
+    /// 8-byte aligned, and in a mapping of the process (bytes the core omits are still an object's, whose
+    /// failure to decode then names the missing file).
+    fn can_hold_object(&self, addr: Addr) -> bool {
+        addr.0.is_multiple_of(OBJECT_ALIGNMENT)
+            && !matches!(self.heap.process().read_u64(addr), Err(heapscope_coredump::ReadError::Unmapped { .. }))
     }
 }
 

@@ -168,6 +168,53 @@ pub struct BuildStats {
     pub dropped_edges: u64,
     /// Milliseconds per phase, in the order run.
     pub millis: Vec<(Phase, u64)>,
+    /// Objects found by reference that were not decoded because one seed led to too many (a crafted fan-out).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_by_budget: u64,
+    /// References dropped because their target cannot be an object (misaligned, or in no mapping).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refused_targets: u64,
+    /// The interpreters whose GC state said a collection was running at the dump.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collecting: Vec<Collecting>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// An interpreter whose garbage collector was running when the core was taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Collecting {
+    /// The interpreter state's address.
+    pub interpreter: Addr,
+    /// Its GC state's address (`struct _gc_runtime_state`, whose `collecting` flag is set).
+    pub gc_state: Addr,
+    /// Allocated pymalloc blocks holding a GC object marked tracked that is on no GC list, left out of the seeds:
+    /// the objects the collector had taken off the generation lists are among them (an intact core outside a
+    /// collection has a few dozen such blocks too).
+    pub tracked_unlisted: u64,
+}
+
+impl Collecting {
+    /// What the user is told: the cause, what it means for the results, what to do.
+    pub fn message(&self) -> String {
+        let found = match self.tracked_unlisted {
+            1 => "pymalloc's blocks hold 1 object marked tracked that is on no GC list; it was left out".to_owned(),
+            n => format!(
+                "pymalloc's blocks hold {n} objects marked tracked that are on no GC list, among them those being \
+                 collected; they were left out"
+            ),
+        };
+        format!(
+            "the core was taken while a garbage collection was running (the interpreter at {} has `collecting` set \
+             in its GC state at {}). The collector had moved the objects it was examining or freeing off the \
+             generation lists, so those objects may be missing from the results ({found}), or, when found by \
+             reference, counted in no generation; counts per generation, garbage and retained sizes may be off. \
+             For exact figures, take the core again outside a collection",
+            self.interpreter, self.gc_state
+        )
+    }
 }
 
 /// Every object of a process image, their properties as columns, and the reference graph.

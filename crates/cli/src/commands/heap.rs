@@ -135,6 +135,7 @@ pub fn decode(process: &CoreProcess, python: &Detection, layout: &Layout) -> any
     };
     let opts = BuildOptions {
         c_stacks: c_stacks(process),
+        memory_bytes: Some(process.core().segments().iter().map(|s| s.filesz).fold(0, u64::saturating_add)),
         progress: line.is_some().then_some(&report as _),
         ..BuildOptions::default()
     };
@@ -221,6 +222,10 @@ pub fn finish(opened: &Opened, verbose: bool, out: &mut dyn Write) -> anyhow::Re
     let warnings: Vec<&String> = opened.layout_warnings.iter().chain(s.warnings()).collect();
     let missing = MissingFiles::of(&opened.process);
     let (of_missing, others): (Vec<&String>, Vec<&String>) = warnings.iter().partition(|w| missing.named_in(w));
+    // A collection running at the dump changes what every figure means: always said in full.
+    for c in &s.stats().collecting {
+        writeln!(err, "heapscope: warning: {}", c.message())?;
+    }
     if verbose {
         for w in &warnings {
             writeln!(err, "heapscope: warning: {w}")?;

@@ -38,6 +38,11 @@ pub struct Enumeration {
     pub stats: EnumerationStats,
     /// What could not be read or found, and what was inferred; enumeration went on regardless.
     pub warnings: Vec<String>,
+    /// The GC state's address, when it says a collection was running at the dump: the objects the collector had
+    /// taken off the generation lists are then missing from [`Enumeration::gc`] (see
+    /// [`super::gc_lists::collection_running`]); those in pymalloc blocks are counted in
+    /// [`EnumerationStats::tracked_unlisted`].
+    pub collecting: Option<Addr>,
 }
 
 /// Counts from one enumeration.
@@ -79,6 +84,14 @@ pub struct EnumerationStats {
     pub rejected: BTreeMap<&'static str, u64>,
 }
 
+impl EnumerationStats {
+    /// Allocated blocks holding a GC object whose header says tracked but that is on no GC list walked: during a
+    /// collection, the objects the collector had moved to its own lists.
+    pub fn tracked_unlisted(&self) -> u64 {
+        self.rejected.get(super::blocks::Reject::TrackedNotListed.name()).copied().unwrap_or(0)
+    }
+}
+
 /// Every object of the interpreter at `interp` (`runtime` is `_PyRuntime`) that can be found without following
 /// references: the GC lists, then pymalloc's allocated blocks (see the module documentation). Never fails: what
 /// cannot be read is counted and reported in [`Enumeration::warnings`]; without the arena table, only the GC lists.
@@ -97,6 +110,7 @@ pub fn enumerate_excluding<P: ProcessImage + ?Sized + Sync>(
     let mut out = Enumeration::default();
     let walk = gc_objects_excluding(heap, runtime, interp, taken);
     out.warnings.extend(walk.warnings.iter().cloned());
+    out.collecting = walk.collecting;
     if let Some(e) = &walk.error {
         out.warnings.push(format!("cannot find the GC lists: {e}"));
     }

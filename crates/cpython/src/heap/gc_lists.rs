@@ -66,9 +66,10 @@ pub struct GcWalk {
     pub lists: Vec<ListReport>,
     /// Why the lists could not be found at all, if they could not.
     pub error: Option<DecodeError>,
-    /// Things worth telling the user that did not stop the walk (a `generation0` disagreement, a collection in
-    /// progress at the dump).
+    /// Things worth telling the user that did not stop the walk (a `generation0` disagreement).
     pub warnings: Vec<String>,
+    /// The GC state's address, when it says a collection was running at the dump ([`collection_running`]).
+    pub collecting: Option<Addr>,
 }
 
 impl GcWalk {
@@ -158,16 +159,30 @@ pub fn gc_lists<P: ProcessImage + ?Sized>(
         let head = field_addr(gc, &g.permanent_generation, WHAT)?.wrapping_add(head_off);
         lists.push(GcList { generation: PERMANENT, name: "permanent_generation", head });
     }
-    if g.collecting.is_known() {
-        if let Ok(c) = crate::runtime::read_i32(p, gc, &g.collecting, WHAT) {
-            if c != 0 {
-                warnings.push(format!(
-                    "a garbage collection was running at the dump (GC state at {gc}): the lists may be inconsistent"
-                ));
-            }
-        }
-    }
     Ok((lists, warnings))
+}
+
+/// The address of the interpreter's GC state if it says a collection was running at the dump (`collecting` is
+/// set); `None` when it says none was, or the flag cannot be read.
+///
+/// During a collection the collector has moved the objects it examines out of the generation lists: the
+/// generation being collected is merged with the younger ones, the objects found unreachable sit on a list whose
+/// head is a local variable of the collector (on the C stack), flagged in `_gc_next` with `NEXT_MASK_UNREACHABLE`
+/// (bit 0), and `_gc_prev` holds reference counts shifted left by 2 with `PREV_MASK_COLLECTING` (bit 1) instead of a
+/// link. The walk masks both bits and never follows `_gc_prev`, so it is not derailed; but the unreachable objects
+/// are on none of the lists it walks.
+pub fn collection_running<P: ProcessImage + ?Sized>(
+    p: &P,
+    layout: &Layout,
+    runtime: Addr,
+    interp: Addr,
+) -> Option<Addr> {
+    let gc = gc_state(layout, runtime, interp).ok()?;
+    if !layout.gc.collecting.is_known() {
+        return None;
+    }
+    let c = crate::runtime::read_i32(p, gc, &layout.gc.collecting, "GC state").ok()?;
+    (c != 0).then_some(gc)
 }
 
 /// True if `head` holds a readable, non-NULL `_gc_next` whose target links back (`_gc_prev`) to `head`.
@@ -208,6 +223,7 @@ pub fn gc_objects_excluding<P: ProcessImage + ?Sized>(
             return walk;
         }
     };
+    walk.collecting = collection_running(p, layout, runtime, interp);
     for list in lists {
         let report = walk_list_excluding(p, layout, list, MAX_GC_OBJECTS, taken, &mut walk.objects);
         walk.lists.push(report);

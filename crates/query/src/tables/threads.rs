@@ -44,6 +44,7 @@ impl<P: ProcessImage + Sync + ?Sized> Tables<'_, '_, '_, P> {
             named("holds_gil", ts.iter().map(|t| t.holds_gil).collect::<BooleanChunked>()),
             col_u64("tstate", ts.iter().map(|t| t.tstate.0).collect()),
             col_u32("frames", ts.iter().map(|t| t.stack.frames.len() as u32).collect()),
+            named("incomplete", ts.iter().map(|t| t.stack.incomplete()).collect::<BooleanChunked>()),
             Column::new(
                 "error".into(),
                 ts.iter().map(|t| t.stack.error.as_ref().map(ToString::to_string)).collect::<Vec<_>>(),

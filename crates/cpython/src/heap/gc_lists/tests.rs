@@ -121,3 +121,38 @@ fn a_generation0_disagreement_is_explained() {
         assert!(w.contains(part), "{part:?} missing from: {w}");
     }
 }
+
+/// As a collection leaves a list: `_gc_prev` holds a reference count shifted by 2 with PREV_MASK_COLLECTING (bit 1)
+/// or PREV_MASK_FINALIZED (bit 0), `_gc_next` carries NEXT_MASK_UNREACHABLE (bit 0). The walk follows the masked
+/// links to the same objects and only counts the `_gc_prev` words that are not links.
+#[test]
+fn flag_bits_of_a_collection_do_not_derail_the_walk() {
+    let m = heads(&[
+        (HEAD, 0x2001, (5 << 2) | 2),
+        (0x2000, 0x3001, (1 << 2) | 2),
+        (0x3000, 0x4000, 0x2000 | 1),
+        (0x4000, HEAD | 1, (7 << 2) | 3),
+    ]);
+    let (objs, r) = walk(&m, 100);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(objs, vec![(Addr(0x2010), 1), (Addr(0x3010), 1), (Addr(0x4010), 1)]);
+    assert_eq!((r.objects, r.prev_mismatches), (3, 2), "0x2000's and 0x4000's _gc_prev hold counts, 0x3000's a link");
+}
+
+/// The `collecting` flag of the GC state is what says a collection was running.
+#[test]
+fn a_running_collection_is_read_from_the_gc_state() {
+    let l = layout();
+    let interp = Addr(0x10_000);
+    let gc = gc_state(&l, Addr(0x1000), interp).unwrap();
+    let flag = field_addr(gc, &l.gc.collecting, "GC state").unwrap();
+    let running = |v: u32| {
+        let mut m = SyntheticMemory::new();
+        m.map(flag, v.to_le_bytes().to_vec());
+        collection_running(&heapscope_coredump::SyntheticImage::new(m), &l, Addr(0x1000), interp)
+    };
+    assert_eq!(running(1), Some(gc));
+    assert_eq!(running(0), None);
+    let unreadable = heapscope_coredump::SyntheticImage::new(SyntheticMemory::new());
+    assert_eq!(collection_running(&unreadable, &l, Addr(0x1000), interp), None);
+}
