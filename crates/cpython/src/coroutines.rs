@@ -267,3 +267,6 @@ fn frame_object<P: ProcessImage + ?Sized>(
         p.read_ptr(at).map_err(|source| DecodeError::Read { addr: f, what: "frame", field: "f_valuestack", source })?;
     Ok((state, frame, awaiting))
 }
+
+#[cfg(test)]
+mod tests;
