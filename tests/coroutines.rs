@@ -91,6 +91,9 @@ fn suspended_generators_match_the_truth() {
             if got != want {
                 failures.push(format!("{name} {at}: got {got:?}, truth {want:?}"));
             }
+            if let Some(f) = frame.filter(|f| !f.errors.is_empty()) {
+                failures.push(format!("{name} {at}: frame errors {:?}", f.errors));
+            }
         }
     });
 }

@@ -93,3 +93,39 @@ fn other_objects_are_not_coroutines() {
     assert!(coroutine(&heap, Addr(GEN), &StackOptions::default()).is_err());
     assert_eq!(coroutine_kind_of_type(&heap, Addr(0x9100)), Some(CoroutineKind::Generator));
 }
+
+#[test]
+fn before_3_10_the_state_is_gi_running_then_f_lasti() {
+    // 3.8/3.9: `[refcount, type, gi_frame, gi_running]`; the frame `[.., f_code, f_lasti]`.
+    const OLD: &[(&str, u32)] = &[
+        ("Object.ob_type", 8),
+        ("GenObject.gi_frame", 16),
+        ("GenObject.gi_running", 24),
+        ("GenObject.gi_qualname", 32),
+        ("FrameObject.f_code", 8),
+        ("FrameObject.f_lasti", 16),
+    ];
+    let decode = |frame: u64, running: u64, lasti: i32| {
+        let mut img = TestImage::default();
+        img.symbols.insert("PyGen_Type", 0x9100);
+        img.words(0x9100, &[0; 4]);
+        img.words(GEN, &[1, 0x9100, frame, running, 0]);
+        img.words(0x2000, &[1, 0, u64::from(lasti as u32)]);
+        let l = layout(8, OLD);
+        let heap = Heap::new(&img, &l);
+        let c = coroutine(&heap, Addr(GEN), &StackOptions::default()).unwrap();
+        let errors = c.frame.as_ref().map(|f| f.errors.iter().map(ToString::to_string).collect::<Vec<_>>());
+        (c.state, errors, c.awaiting)
+    };
+    assert_eq!(decode(0, 0, 0), (CoroutineState::Closed, None, Addr::NULL));
+    let (state, _, awaiting) = decode(0x2000, 1, 10);
+    assert_eq!((state, awaiting), (CoroutineState::Running, Addr::NULL));
+    let (state, created_errors, awaiting) = decode(0x2000, 0, -1);
+    assert_eq!((state, awaiting), (CoroutineState::Created, Addr::NULL));
+    // Suspended: telling a `yield from` needs the bytecode, behind a code object this image lacks: the frame
+    // records why, and the generator is still decoded.
+    let (state, errors, awaiting) = decode(0x2000, 0, 10);
+    assert_eq!((state, awaiting), (CoroutineState::Suspended, Addr::NULL));
+    let (errors, before) = (errors.unwrap(), created_errors.unwrap());
+    assert_eq!(errors.len(), before.len() + 1, "the frame says what could not be read: {errors:?}");
+}
