@@ -91,6 +91,9 @@ fn suspended_generators_match_the_truth() {
             if got != want {
                 failures.push(format!("{name} {at}: got {got:?}, truth {want:?}"));
             }
+            if let Some(f) = frame.filter(|f| !f.errors.is_empty()) {
+                failures.push(format!("{name} {at}: frame errors {:?}", f.errors));
+            }
         }
     });
 }
@@ -252,4 +255,69 @@ fn states_and_kinds_name_themselves() {
     assert_eq!(states.map(CoroutineState::as_str), ["created", "suspended", "running", "closed"]);
     let fut = [FutureState::Pending, FutureState::Cancelled, FutureState::Finished];
     assert_eq!(fut.map(FutureState::as_str), ["pending", "cancelled", "finished"]);
+}
+
+/// On every version fixture (3.9, 3.10 and 3.13 have no tasks fixture): workload.py's `GENERATOR` is suspended at a
+/// `yield` in `suspended_generator` and awaits nothing; its `COROUTINE` is suspended in `suspended_coroutine` at
+/// `await _Suspend()`, awaiting the generator of `_Suspend.__await__`, which the truth lists among the coroutine's
+/// referents (3.11+, the embedded frame's stack) or its frame object's (≤3.10).
+#[test]
+fn workload_generator_and_coroutine_on_every_version() {
+    let mut failures = Vec::new();
+    for fx in common::fixtures() {
+        let (process, _root) = fx.open_process();
+        let layout = common::builtin_layout(&process);
+        let heap = Heap::new(&process, &layout);
+        let truth = fx.truth();
+        let objects: std::collections::HashMap<u64, &Value> =
+            truth["objects"].as_array().unwrap().iter().map(|o| (o["address"].as_u64().unwrap(), o)).collect();
+        let referents = |a: u64| -> Vec<u64> {
+            objects.get(&a).map_or_else(Vec::new, |o| {
+                o["referents"].as_array().unwrap().iter().filter_map(Value::as_u64).collect()
+            })
+        };
+        let opts = StackOptions::default();
+        let name = &fx.name;
+        let describe = |at: Addr| {
+            coroutines::coroutine(&heap, at, &opts).map(|c| {
+                let f = c.frame.as_ref();
+                (c.kind, c.state, f.and_then(function).map(str::to_owned), f.and_then(|f| f.file.clone()), c.awaiting)
+            })
+        };
+
+        let generator = addr(&truth["markers"]["generator"]);
+        match describe(generator) {
+            Ok((CoroutineKind::Generator, CoroutineState::Suspended, Some(f), Some(file), Addr::NULL))
+                if f == "suspended_generator" && file.ends_with("workload.py") => {}
+            other => failures.push(format!("{name}: GENERATOR {other:?}")),
+        }
+
+        let coroutine = addr(&truth["markers"]["coroutine"]);
+        let awaited = match describe(coroutine) {
+            Ok((CoroutineKind::Coroutine, CoroutineState::Suspended, Some(f), Some(_), awaited))
+                if f == "suspended_coroutine" =>
+            {
+                awaited
+            }
+            other => {
+                failures.push(format!("{name}: COROUTINE {other:?}"));
+                continue;
+            }
+        };
+        let mut holders = vec![coroutine.0];
+        holders.extend(
+            referents(coroutine.0).into_iter().filter(|r| objects.get(r).is_some_and(|o| o["type"] == "frame")),
+        );
+        let held = holders.iter().any(|&h| referents(h).contains(&awaited.0));
+        let ty = objects.get(&awaited.0).map(|o| o["type"].clone());
+        if !held || ty != Some(Value::from("generator")) {
+            failures.push(format!("{name}: COROUTINE awaits {awaited} ({ty:?}), not a generator it holds"));
+        }
+        match describe(awaited) {
+            Ok((CoroutineKind::Generator, CoroutineState::Suspended, Some(f), _, Addr::NULL))
+                if f.ends_with("__await__") => {}
+            other => failures.push(format!("{name}: the awaited _Suspend.__await__ {other:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }

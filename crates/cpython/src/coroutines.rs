@@ -87,7 +87,7 @@ pub struct Coroutine {
     /// firstlineno, locals when `opts.locals`); `None` when it has no frame (closed / exhausted).
     pub frame: Option<Frame>,
     /// What it awaits / yields from right now, as `cr_await` / `gi_yieldfrom` / `ag_await` return it (CPython's
-    /// `_PyGen_yf`): `Addr::NULL` when nothing.
+    /// `_PyGen_yf`): `Addr::NULL` when nothing (and when it could not be told: the frame's `errors` say why).
     pub awaiting: Addr,
 }
 
@@ -171,27 +171,32 @@ fn embedded<P: ProcessImage + ?Sized>(
     if state != CoroutineState::Suspended {
         return Ok((state, frame, Addr::NULL));
     }
-    let awaiting = match model.yield_from {
-        YieldFrom::State { depth } if states.suspended_yield_from.contains(&value) => stack_slot(heap, iframe, depth)?,
-        YieldFrom::Resume(opcodes) => {
-            let code = model.object(read_u64(p, iframe, &l.iframe.executable, "interpreter frame")?);
-            let offset = frames::instruction_offset(heap, iframe, code)?;
-            let next = field_addr(code, &l.code.code_adaptive, "code")?.wrapping_add((offset + 2) as u64);
-            let mut unit = [0u8; 2];
-            p.read_into(next, &mut unit).map_err(|source| DecodeError::Read {
-                addr: code,
-                what: "code",
-                field: "co_code_adaptive",
-                source,
-            })?;
-            if opcodes.contains(&unit[0]) && unit[1] >= 2 {
-                stack_slot(heap, iframe, 1)?
-            } else {
-                Addr::NULL
+    let awaited = || -> Result<Addr, DecodeError> {
+        Ok(match model.yield_from {
+            YieldFrom::State { depth } if states.suspended_yield_from.contains(&value) => {
+                stack_slot(heap, iframe, depth)?
             }
-        }
-        _ => Addr::NULL,
+            YieldFrom::Resume(opcodes) => {
+                let code = model.object(read_u64(p, iframe, &l.iframe.executable, "interpreter frame")?);
+                let offset = frames::instruction_offset(heap, iframe, code)?;
+                let next = field_addr(code, &l.code.code_adaptive, "code")?.wrapping_add((offset + 2) as u64);
+                let mut unit = [0u8; 2];
+                p.read_into(next, &mut unit).map_err(|source| DecodeError::Read {
+                    addr: code,
+                    what: "code",
+                    field: "co_code_adaptive",
+                    source,
+                })?;
+                if opcodes.contains(&unit[0]) && unit[1] >= 2 {
+                    stack_slot(heap, iframe, 1)?
+                } else {
+                    Addr::NULL
+                }
+            }
+            _ => Addr::NULL,
+        })
     };
+    let (frame, awaiting) = degrade(frame, awaited())?;
     Ok((state, frame, awaiting))
 }
 
@@ -238,14 +243,22 @@ fn frame_object<P: ProcessImage + ?Sized>(
     if state != CoroutineState::Suspended || lasti < 0 {
         return Ok((state, frame, Addr::NULL));
     }
+    let (frame, awaiting) = degrade(frame, awaited_310(heap, f, lasti))?;
+    Ok((state, frame, awaiting))
+}
+
+/// ≤3.10: what the suspended generator frame `f` (at `f_lasti` = `lasti`) awaits.
+fn awaited_310<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, f: Addr, lasti: i32) -> Result<Addr, DecodeError> {
+    let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
+    let fo = &l.frame_object;
     let YieldFrom::NextOpcode(yield_from) = model.yield_from else {
-        return Ok((state, frame, Addr::NULL));
+        return Ok(Addr::NULL);
     };
     let code = read_ptr(p, f, &fo.f_code, "frame")?;
     let bytecode = read_ptr(p, code, &l.code.code, "code").and_then(|b| heap.bytes_value(b, MAX_CODE_BYTES))?;
     let next = i64::from(lasti) * model.lasti_unit + 2;
     if usize::try_from(next).ok().and_then(|n| bytecode.data.get(n)) != Some(&yield_from) {
-        return Ok((state, frame, Addr::NULL));
+        return Ok(Addr::NULL);
     }
     // The top of the value stack: 3.8/3.9 `f_stacktop[-1]`, 3.10 `f_valuestack[f_stackdepth - 1]`.
     let base = read_ptr(p, f, &fo.f_valuestack, "frame")?;
@@ -263,7 +276,24 @@ fn frame_object<P: ProcessImage + ?Sized>(
         return Err(DecodeError::malformed(f, "frame", format!("{top} value-stack slots at a yield from")));
     }
     let at = base.wrapping_add(8 * (top - 1));
-    let awaiting =
-        p.read_ptr(at).map_err(|source| DecodeError::Read { addr: f, what: "frame", field: "f_valuestack", source })?;
-    Ok((state, frame, awaiting))
+    p.read_ptr(at).map_err(|source| DecodeError::Read { addr: f, what: "frame", field: "f_valuestack", source })
 }
+
+/// A failure to tell what a generator awaits is recorded on its frame (the awaited object then reads as none);
+/// without a frame it is the generator's error.
+fn degrade(
+    mut frame: Option<Frame>,
+    awaiting: Result<Addr, DecodeError>,
+) -> Result<(Option<Frame>, Addr), DecodeError> {
+    match (awaiting, frame.as_mut()) {
+        (Ok(a), _) => Ok((frame, a)),
+        (Err(e), Some(f)) => {
+            f.errors.push(e);
+            Ok((frame, Addr::NULL))
+        }
+        (Err(e), None) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -322,6 +322,7 @@ pub static ROWS: &[Row] = rows! {
     "FunctionObject.func_annotate"                 120      120     Doc;
     "FunctionObject.func_typeparams"               128      128     Doc;
     "GenObject.gi_exc_state"                       40       40      Same313Checked;
+    "AsyncGenObject.finalizer"                     56       56      Same313Checked;
     "ErrStackItem.size"                            16       16      Same313Checked;
     "ErrStackItem.exc_value"                       0        0       Same313Checked;
     "CodeObjectExtra.size"                         16       16      Same313Checked;

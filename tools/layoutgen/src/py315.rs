@@ -270,6 +270,7 @@ pub static ROWS: &[Row] = rows! {
     "GenObject.gi_frame_state"                    67      Same314;
     "GenObject.gi_iframe"                         72      Same314;
     "GenObject.gi_exc_state"                      40      Same314;
+    "AsyncGenObject.finalizer"                    56      Same314;
     "StackChunk.size"                             32      Same314;
     "StackChunk.previous"                         0       Same314;
     "StackChunk.chunk_size"                       8       Same314;

@@ -575,8 +575,10 @@ fn classify<P: ProcessImage + ?Sized>(heap: &Heap<'_, P>, known: &Known, ty: Add
         braw = raw(&m, base)?;
     }
     info.base = base;
-    info.managed = known.features.managed_dict != ManagedDict::None && f.flags & flags::MANAGED_DICT != 0;
     info.dict = top_dictoffset != braw.dictoffset;
+    // `subtype_traverse` visits the managed dict only when the class added it (`type->tp_dictoffset !=
+    // base->tp_dictoffset`): over a C base that has one itself (3.14's `_asyncio.Future`), the base's traverse does.
+    info.managed = known.features.managed_dict != ManagedDict::None && f.flags & flags::MANAGED_DICT != 0 && info.dict;
     let base_heap = braw.flags & flags::HEAPTYPE != 0;
     let base_kind = structseq_or(heap, base, traverse_kind(&m, known, base, &braw));
     info.visit_type =

@@ -233,6 +233,8 @@ layout! {
     function: FunctionObject,
     /// `PyGenObject`.
     gen: GenObject,
+    /// `PyAsyncGenObject`.
+    async_gen: AsyncGenObject,
     /// `_PyStackChunk` (3.11+).
     stack_chunk: StackChunk,
     /// `PyGC_Head`.

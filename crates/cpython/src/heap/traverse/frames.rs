@@ -9,7 +9,7 @@
 //!   tagged ints skipped).
 //! - generators: ≤3.10 `gi_frame`, `gi_code`, name, qualname, the saved exception (type, value, traceback); 3.11
 //!   `gi_code`, name, qualname, the embedded frame unless cleared, the saved exception value; 3.12+ the same
-//!   without `gi_code` (3.14: the code even when the frame is cleared).
+//!   without `gi_code` (3.14: the code even when the frame is cleared); async generators first their finalizer.
 
 use heapscope_coredump::{Addr, ProcessImage};
 
@@ -134,6 +134,10 @@ pub(super) fn generator<P: ProcessImage + ?Sized>(cx: &mut Cx<'_, '_, '_, P>) ->
     let l = cx.m.l;
     let g = &l.gen;
     let es = &l.err_stack_item;
+    // `async_gen_traverse`: the finalizer hook (`ag_finalizer`; 3.11+ `ag_origin_or_finalizer`), then `gen_traverse`.
+    if Some(cx.f.ty) == cx.m.heap.statics().generator_types[2] {
+        cx.visit_field(&l.async_gen.finalizer, "ag_finalizer")?;
+    }
     let exc = cx.obj.wrapping_add(cx.m.off(cx.obj, &g.gi_exc_state, "generator")?);
     let exc_field = |cx: &Cx<'_, '_, '_, P>, f: &crate::layout::Field| -> Result<u64, DecodeError> {
         if f.is_known() {

@@ -256,6 +256,15 @@ layout_struct! {
 }
 
 layout_struct! {
+    /// `PyAsyncGenObject`: a `PyGenObject` head, then (≤3.10) `ag_finalizer`; from 3.11 on the finalizer is in the
+    /// common head (`_PyGenObject_HEAD(ag)`: `ag_origin_or_finalizer`).
+    pub struct AsyncGenObject = ["PyAsyncGenObject", "_PyAsyncGenObject"] {
+        /// The loop's finalizer hook (`sys.set_asyncgen_hooks`), which `async_gen_traverse` visits.
+        finalizer: ["ag_origin_or_finalizer", "ag_finalizer"],
+    }
+}
+
+layout_struct! {
     /// `PyCellObject`.
     pub struct CellObject = ["PyCellObject"] {
         ob_ref: ["ob_ref"],
