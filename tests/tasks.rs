@@ -388,3 +388,37 @@ fn stacks_points_at_the_tasks_of_the_loop_thread() {
         assert!(table.contains(&want) && table.contains("heapscope tasks"), "{}: no {want:?} in\n{table}", fx.name);
     }
 }
+
+/// `--locals`: each coroutine frame's locals, as `stacks --locals` shows them. Every stuck upload `upload-NNN` was
+/// started as `handle_upload(NNN, ack)`, so its outermost frame holds `idx = NNN`, and its 4 KiB `buf`.
+#[test]
+fn locals_of_each_coroutine_frame() {
+    for fx in common::tasks_fixtures() {
+        let got: Value = serde_json::from_str(&tasks(&fx, &["--format", "json", "--locals"])).unwrap();
+        let mut uploads = 0;
+        for t in got["tasks"].as_array().unwrap() {
+            let name = t["name"].as_str().unwrap();
+            let Some(n) = name.strip_prefix("upload-") else { continue };
+            let outer = &t["stack"][0];
+            assert_eq!(outer["function"], "handle_upload", "{}: {t}", fx.name);
+            let idx: u64 = n.parse().unwrap();
+            assert_eq!(outer["locals"]["idx"], idx.to_string(), "{}: {name}: {outer}", fx.name);
+            let buf =
+                outer["locals"]["buf"].as_str().unwrap_or_else(|| panic!("{}: {name}: no buf in {outer}", fx.name));
+            // `buf[0] = idx & 0xff`: the preview starts with that byte as `repr()` writes it (a quote makes it
+            // quote with `"`).
+            let want = match (idx & 0xff) as u8 {
+                b'\'' => "bytearray(b\"'".to_string(),
+                b'\\' => "bytearray(b'\\\\".to_string(),
+                b'\t' => "bytearray(b'\\t".to_string(),
+                b'\n' => "bytearray(b'\\n".to_string(),
+                b'\r' => "bytearray(b'\\r".to_string(),
+                c @ 0x20..=0x7e => format!("bytearray(b'{}", c as char),
+                c => format!("bytearray(b'\\x{c:02x}"),
+            };
+            assert!(buf.starts_with(&want), "{}: {name}: buf = {buf}, want {want}…", fx.name);
+            uploads += 1;
+        }
+        assert_eq!(uploads, 300, "{}", fx.name);
+    }
+}

@@ -248,6 +248,19 @@ def free_disk(path):
     return shutil.disk_usage(path).free
 
 
+def wait_for_workload(proc):
+    """The figures a benchmark workload prints as one JSON line before READY, once it has printed READY."""
+    line = proc.stdout.readline()
+    try:
+        figures = json.loads(line)
+    except json.JSONDecodeError:
+        raise SystemExit(f"workload did not print its measurements: {line!r}") from None
+    ready = proc.stdout.readline()
+    if ready.strip() != "READY":
+        raise SystemExit(f"workload did not reach READY: {ready!r}")
+    return figures
+
+
 def dumpable_bytes(pid):
     """What gcore writes at most under the default coredump_filter (0x33): every mapping but the read-only and
     executable file mappings (of which it writes the ELF headers)."""
@@ -299,14 +312,7 @@ def make_core(python, variant, objects):
     proc = subprocess.Popen([str(python), str(script), str(records), variant], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline()
-        try:
-            figures = json.loads(line)
-        except json.JSONDecodeError:
-            raise SystemExit(f"workload did not print its measurements: {line!r}") from None
-        ready = proc.stdout.readline()
-        if ready.strip() != "READY":
-            raise SystemExit(f"workload did not reach READY: {ready!r}")
+        figures = wait_for_workload(proc)
         log(f"in-process: build {figures['build_s']:.1f} s, closure {figures['closure_s']:.1f} s "
             f"({figures['closure_objects']} objects), guppy3 {figures['guppy_s']:.1f} s ({figures['guppy_count']})")
         check_disk(dumpable_bytes(proc.pid), f"the core of {core.name}")

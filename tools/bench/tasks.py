@@ -51,6 +51,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from analysis import load_average  # noqa: E402
 from heap_summary import REPO, log, python_exe  # noqa: E402
+from scale import dumpable_bytes, wait_for_workload  # noqa: E402
 
 OUT = Path(os.environ.get("HEAPSCOPE_BENCH_DIR", "/tmp/heapscope-bench"))
 DEEP = 6  # coroutines in the `deep` group's chain
@@ -255,14 +256,7 @@ def make_core(python, args):
     proc = subprocess.Popen([str(python), str(script), str(args.tasks), str(args.groups), str(args.singletons)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        line = proc.stdout.readline()
-        try:
-            figures = json.loads(line)
-        except json.JSONDecodeError:
-            raise SystemExit(f"workload did not print its measurements: {line!r}") from None
-        ready = proc.stdout.readline()
-        if ready.strip() != "READY":
-            raise SystemExit(f"workload did not reach READY: {ready!r}")
+        figures = wait_for_workload(proc)
         figures["ready_s"] = time.perf_counter() - start
         need = dumpable_bytes(proc.pid)
         free = shutil.disk_usage(OUT).free
@@ -280,19 +274,6 @@ def make_core(python, args):
         proc.kill()
         proc.wait()
     return core, figures
-
-
-def dumpable_bytes(pid):
-    """What gcore writes at most: every readable mapping but the read-only file mappings."""
-    total = 0
-    with open(f"/proc/{pid}/maps") as f:
-        for line in f:
-            parts = line.split()
-            lo, hi = (int(x, 16) for x in parts[0].split("-"))
-            perms, path = parts[1], parts[5] if len(parts) > 5 else ""
-            if "r" in perms and not (path.startswith("/") and "w" not in perms):
-                total += hi - lo
-    return total
 
 
 # ------------------------------------------------------------------------------------------------------------ commands

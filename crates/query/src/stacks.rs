@@ -128,7 +128,7 @@ pub struct FrameReport {
 }
 
 /// Serializes `[(name, preview)]` as a JSON object, keeping the order.
-fn ordered_map<S: Serializer>(locals: &Option<Vec<(String, String)>>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn ordered_map<S: Serializer>(locals: &Option<Vec<(String, String)>>, s: S) -> Result<S::Ok, S::Error> {
     let locals = locals.as_deref().unwrap_or_default();
     let mut map = s.serialize_map(Some(locals.len()))?;
     for (k, v) in locals {

@@ -32,8 +32,7 @@ use heapscope_cpython::runtime;
 use heapscope_graph::{strongly_connected_components, Csr, GraphError};
 use heapscope_snapshot::{ObjectId, Snapshot};
 use rayon::prelude::*;
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::format::{count, human_bytes};
 use crate::report::{Format, Report};
@@ -125,7 +124,7 @@ pub struct StackEntry {
     /// Where it is suspended (`f_lineno`).
     pub line: Option<i32>,
     /// With `--locals`: its frame's locals, `{name: preview}`.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ordered_map")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::stacks::ordered_map")]
     pub locals: Option<Vec<(String, String)>>,
 }
 
@@ -177,16 +176,6 @@ pub struct LoopReport {
     pub thread_ident: Option<u64>,
     /// Pending tasks on it.
     pub pending: usize,
-}
-
-/// Serializes `[(name, preview)]` as a JSON object, keeping the order.
-fn ordered_map<S: Serializer>(locals: &Option<Vec<(String, String)>>, s: S) -> Result<S::Ok, S::Error> {
-    let locals = locals.as_deref().unwrap_or_default();
-    let mut map = s.serialize_map(Some(locals.len()))?;
-    for (k, v) in locals {
-        map.serialize_entry(k, v)?;
-    }
-    map.end()
 }
 
 /// What the objects of one type are to `tasks`.
