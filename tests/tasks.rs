@@ -100,6 +100,13 @@ fn tasks_and_suspended_coroutines_equal_the_truth() {
                 diffs.push(format!("suspended {addr:#x} ({} {}) is not in the truth", have["kind"], have["function"]));
             }
         }
+        // The suspended groups count their members in tasks as the truth's `task` says.
+        let in_tasks: u64 =
+            got["suspended_groups"].as_array().unwrap().iter().map(|g| g["in_tasks"].as_u64().unwrap()).sum();
+        let want_in_tasks = want_sus.values().filter(|s| !s["task"].is_null()).count() as u64;
+        if in_tasks != want_in_tasks {
+            diffs.push(format!("suspended groups: {in_tasks} in tasks, the truth {want_in_tasks}"));
+        }
         println!("{}: {} tasks, {} suspended; {} differences", fx.name, got_tasks.len(), got_sus.len(), diffs.len());
         if !diffs.is_empty() {
             diffs.truncate(20);

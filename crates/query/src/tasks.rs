@@ -144,6 +144,9 @@ pub struct GroupReport {
     pub retained_bytes: Option<u64>,
     /// Objects that would be freed with them; null when not computed.
     pub retained_count: Option<u64>,
+    /// For a group of suspended generators: how many of them are in a pending task's stack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_tasks: Option<usize>,
 }
 
 /// One suspended generator, coroutine or async generator.
@@ -536,7 +539,10 @@ impl TasksReport {
         let mut suspended_groups: Vec<GroupReport> = gen_groups
             .into_iter()
             .zip(gen_retained)
-            .map(|((kind, e, _, addrs), r)| group(Some(kind), vec![e], &addrs, r))
+            .map(|((kind, e, _, addrs), r)| GroupReport {
+                in_tasks: Some(addrs.iter().filter(|a| task_of.contains_key(&Addr(**a))).count()),
+                ..group(Some(kind), vec![e], &addrs, r)
+            })
             .collect();
         sort_groups(&mut suspended_groups);
 
@@ -697,6 +703,7 @@ fn group(
         examples,
         retained_bytes: r.map(|r| r.bytes),
         retained_count: r.map(|r| r.count),
+        in_tasks: None,
     }
 }
 
@@ -808,6 +815,9 @@ impl Report for TasksReport {
 
     fn write_table(&self, w: &mut dyn Write) -> io::Result<()> {
         if self.tree {
+            if self.tasks.is_empty() {
+                writeln!(w, "no pending asyncio tasks")?;
+            }
             self.write_tree(w)?;
             for c in &self.cycles {
                 let list: Vec<String> = c.iter().map(|a| format!("{a:#x}")).collect();
@@ -874,15 +884,13 @@ impl Report for TasksReport {
                 count(self.suspended.len() as u64)
             )?;
             let mut t = Table::new(["COUNT", "KIND", "RETAINED", "WHERE", "IN TASKS"]);
-            let in_tasks: HashMap<u64, bool> = self.suspended.iter().map(|s| (s.address, s.task.is_some())).collect();
             for g in &self.suspended_groups {
-                let tasks = g.examples.iter().filter(|a| in_tasks.get(a).copied().unwrap_or(false)).count();
                 t.row([
                     count(g.count as u64),
                     g.kind.unwrap_or("").to_string(),
                     g.retained_bytes.map(human_bytes).unwrap_or("-".into()),
                     stack_text(&g.stack),
-                    if tasks > 0 { "yes".into() } else { String::new() },
+                    g.in_tasks.map(|n| count(n as u64)).unwrap_or_default(),
                 ]);
             }
             t.write(w)?;
