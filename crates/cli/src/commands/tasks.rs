@@ -24,7 +24,8 @@ pub fn run(args: &TasksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     super::heap::finish(&opened, args.heap.verbose, out)?;
     if report.errors > 0 {
         bail!(
-            "{} part{} of the tasks could not be decoded (listed under \"problems\" in the output)",
+            "{} part{} of the tasks could not be decoded (listed under \"problems\" in the output); when they name \
+             memory the core lacks, give the process's binaries with --sysroot or --search-path",
             report.errors,
             if report.errors == 1 { "" } else { "s" }
         );
