@@ -3,14 +3,16 @@
 use std::time::Instant;
 
 use heapscope_coredump::{Addr, ProcessImage};
+use heapscope_graph::Csr;
 use rayon::prelude::*;
 
 use super::categories::categorize;
 use super::discover::{discover, per_seed_budget, Decoder, Info, OBJECT_ALIGNMENT};
 use super::index::AddrIndex;
+use super::labels::{EdgeWord, LabelTable};
 use super::{columns, edges, flag, BuildStats, ErrorLog, ObjectId, Snapshot, SnapshotRoot, NO_GENERATION, NO_LEN};
 use heapscope_cpython::heap::roots::{RootKind, RootWhere};
-use heapscope_cpython::heap::{self, roots, ObjectInfo, Ref, TypeCache};
+use heapscope_cpython::heap::{self, roots, Label, ObjectInfo, Ref, RefKind, TypeCache};
 use heapscope_cpython::layout::Layout;
 use heapscope_cpython::objects::{DecodeError, Heap};
 use heapscope_cpython::runtime;
@@ -240,6 +242,7 @@ pub fn build<P: ProcessImage + ?Sized + Sync>(
 
     progress(Progress { phase: Phase::Graph, done: 0, total: 0 });
     let (graph, edges, labels, dropped) = edges::build(&mut runs, &merged, &index);
+    owned_storage(&graph, &edges, &labels, &mut merged.cols.sizes, &merged.cols.footprints);
     stats.dropped_edges = dropped;
     stats.labels = labels.len() as u64;
     if dropped > 0 {
@@ -426,6 +429,29 @@ impl Clock {
     fn lap(&mut self, stats: &mut BuildStats, phase: Phase) {
         stats.millis.push((phase, self.0.elapsed().as_millis() as u64));
         self.0 = Instant::now();
+    }
+}
+
+/// Gives `size` 0 to storage that another object's `sys.getsizeof` already counts, so that sums of `size` count
+/// each byte once (its `footprint` stays the memory it occupies): a 3.15+ bytearray's buffer is a bytes object of
+/// its own, at `ob_bytes_object`, whose `bytes.__sizeof__` the bytearray's `__sizeof__` adds; that bytearray's size
+/// exceeds its footprint by exactly the bytes object's size. `gc.get_referents` does not report the buffer, so in
+/// the process's own view too the bytearray's size is all it holds.
+fn owned_storage(graph: &Csr, words: &[EdgeWord], labels: &LabelTable, sizes: &mut [u64], footprints: &[u64]) {
+    let Some(buffer) = labels.id(&Label::Field("ob_bytes_object")) else {
+        return;
+    };
+    for owner in 0..graph.num_nodes() as u32 {
+        let counted = sizes[owner as usize].saturating_sub(footprints[owner as usize]);
+        if counted == 0 {
+            continue;
+        }
+        for e in graph.edge_range(owner) {
+            let (t, w) = (graph.targets()[e] as usize, words[e]);
+            if w.kind() == RefKind::Hidden && labels.is(w, buffer) && t != owner as usize && sizes[t] == counted {
+                sizes[t] = 0;
+            }
+        }
     }
 }
 

@@ -112,6 +112,16 @@ impl LabelTable {
         table
     }
 
+    /// The table index of `label`, when an edge has it.
+    pub(crate) fn id(&self, label: &Label) -> Option<u32> {
+        self.ids.get(label).copied()
+    }
+
+    /// True when `w`'s label is the table's entry `id` (never for an inline position).
+    pub(crate) fn is(&self, w: EdgeWord, id: u32) -> bool {
+        !w.is_inline() && w.0 & LABEL_MASK == id
+    }
+
     /// Every label, by index.
     pub(crate) fn labels(&self) -> &[Label] {
         &self.labels
