@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use heapscope_coredump::Addr;
 use heapscope_cpython::asyncio::{self, FutureState, TaskImpl};
 use heapscope_cpython::coroutines::{self, CoroutineKind, CoroutineState};
-use heapscope_cpython::frames::{Frame, StackOptions};
+use heapscope_cpython::frames::{CodeCache, Frame, StackOptions};
 use heapscope_cpython::objects::Heap;
 use heapscope_cpython::runtime;
 use serde_json::Value;
@@ -57,6 +57,7 @@ fn each_fixture(check: impl Fn(&str, &Heap<'_, heapscope_coredump::CoreProcess>,
 fn suspended_generators_match_the_truth() {
     each_fixture(|name, heap, truth, failures| {
         let opts = StackOptions::default();
+        let mut cache = CodeCache::default();
         let suspended = truth["suspended"].as_array().expect("suspended");
         assert!(suspended.len() > 300, "{name}: the truth lists the suspended coroutines");
         for s in suspended {
@@ -66,33 +67,42 @@ fn suspended_generators_match_the_truth() {
                 Ok(Some(k)) if k.as_str() == want_kind => {}
                 other => failures.push(format!("{name} {at}: kind {other:?}, truth {want_kind}")),
             }
-            let c = match coroutines::coroutine(heap, at, &opts) {
-                Ok(c) => c,
-                Err(e) => {
-                    failures.push(format!("{name} {at}: {e}"));
-                    continue;
+            // Decoded alone, then through the cache that every generator of the fixture shares (what `tasks` does):
+            // places read from the cache must be each generator's own.
+            for cached in [false, true] {
+                let c = if cached {
+                    coroutines::coroutine_cached(heap, at, &opts, &mut cache)
+                } else {
+                    coroutines::coroutine(heap, at, &opts)
+                };
+                let c = match c {
+                    Ok(c) => c,
+                    Err(e) => {
+                        failures.push(format!("{name} {at} (cached: {cached}): {e}"));
+                        continue;
+                    }
+                };
+                let frame = c.frame.as_ref();
+                let got = (
+                    c.kind.as_str(),
+                    c.state.as_str(),
+                    frame.and_then(function),
+                    frame.and_then(|f| f.file.as_deref()),
+                    frame.and_then(|f| f.line).map(i64::from),
+                );
+                let want = (
+                    want_kind,
+                    s["state"].as_str().unwrap(),
+                    s["function"].as_str(),
+                    s["file"].as_str(),
+                    s["line"].as_i64(),
+                );
+                if got != want {
+                    failures.push(format!("{name} {at} (cached: {cached}): got {got:?}, truth {want:?}"));
                 }
-            };
-            let frame = c.frame.as_ref();
-            let got = (
-                c.kind.as_str(),
-                c.state.as_str(),
-                frame.and_then(function),
-                frame.and_then(|f| f.file.as_deref()),
-                frame.and_then(|f| f.line).map(i64::from),
-            );
-            let want = (
-                want_kind,
-                s["state"].as_str().unwrap(),
-                s["function"].as_str(),
-                s["file"].as_str(),
-                s["line"].as_i64(),
-            );
-            if got != want {
-                failures.push(format!("{name} {at}: got {got:?}, truth {want:?}"));
-            }
-            if let Some(f) = frame.filter(|f| !f.errors.is_empty()) {
-                failures.push(format!("{name} {at}: frame errors {:?}", f.errors));
+                if let Some(f) = frame.filter(|f| !f.errors.is_empty()) {
+                    failures.push(format!("{name} {at}: frame errors {:?}", f.errors));
+                }
             }
         }
     });

@@ -205,6 +205,11 @@ fn check_html(name: &str, must_have_suspect: bool) {
         }
     }
 
+    // The asyncio section is there only for a process with pending tasks (none in these fixtures).
+    let tasks = json(&fx, "tasks", &[]);
+    assert_eq!(tasks["count"].as_u64(), Some(0), "{name}: pending tasks");
+    assert!(!dom.contains("id=\"tasks-headline\""), "{name}: an asyncio section without tasks");
+
     let png = dir.path().join("report.png");
     run_chromium(&page, &[format!("--screenshot={}", png.display()), "--window-size=1280,2000".into()]);
     let (colours, share) = screenshot_stats(&png);
@@ -247,6 +252,51 @@ fn html_py38() {
 #[test]
 fn html_py314() {
     check_html("py314", false);
+}
+
+/// On an asyncio process the report leads its asyncio section with `tasks`'s own first line, and its groups table
+/// holds `tasks`'s groups, largest first, with the same counts and retained bytes (the HTML in Chromium, the
+/// Markdown as GFM).
+#[test]
+fn the_stuck_tasks_are_in_the_report() {
+    let fixture = common::tasks_fixtures().into_iter().find(|f| f.name == "tasks-py312").unwrap();
+    let fx = fixture.unpacked();
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = json(&fx, "tasks", &[]);
+    let table = fx.heapscope_report("tasks", Vec::<&str>::new());
+    let headline = String::from_utf8_lossy(&table.stdout).lines().next().unwrap().to_owned();
+    let groups = tasks["groups"].as_array().unwrap();
+    assert!(groups.len() > 3, "{} groups", groups.len());
+
+    let loaded = load(&report(&fx, dir.path(), "html"));
+    assert!(loaded.console.is_empty(), "console messages: {:#?}", loaded.console);
+    let dom = &loaded.dom;
+    assert!(dom.contains("<a href=\"#tasks\">Asyncio tasks</a>"), "the navigation names the section");
+    let count = attr_near(dom, "id=\"tasks-headline\"", "data-value");
+    assert_eq!(count.parse::<u64>().unwrap(), tasks["count"].as_u64().unwrap());
+    let at = dom.find("id=\"tasks-headline\"").unwrap();
+    let text = &dom[at..];
+    let text = &text[text.find("<strong>").unwrap() + 8..text.find("</strong>").unwrap()];
+    assert_eq!(unescape(text), headline);
+    let body = &dom[dom.find("id=\"tasks-table\"").expect("the tasks table")..];
+    let body = &body[..body.find("</tbody>").unwrap()];
+    let rows: Vec<&str> = body.split("<tr data-tasks=\"").skip(1).collect();
+    assert_eq!(rows.len(), groups.len().min(50), "rows of the tasks table");
+    for (i, (row, g)) in rows.iter().zip(groups).enumerate() {
+        let values: Vec<u64> =
+            row.split(" data-value=\"").skip(1).map(|v| v[..v.find('"').unwrap()].parse().unwrap()).collect();
+        assert_eq!(values, vec![g["count"].as_u64().unwrap(), g["retained_bytes"].as_u64().unwrap()], "row {i}");
+        let inner = g["stack"].as_array().unwrap().last().unwrap()["function"].as_str().unwrap();
+        assert!(row.contains(inner), "row {i} names {inner}: {row}");
+    }
+
+    let md = std::fs::read_to_string(report(&fx, dir.path(), "md")).unwrap();
+    let section = &md[md.find("\n## Asyncio tasks\n").expect("the Markdown has the section")..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |e| e + 1)];
+    let (tables, _) = markdown_tables(section);
+    assert_eq!(tables.len(), 1, "{section}");
+    assert_eq!(tables[0].rows.len(), groups.len().min(50), "{section}");
+    assert!(tables[0].rows.iter().all(|&cells| cells == tables[0].head), "{section}");
 }
 
 /// A Markdown table as parsed: its header's cell count and its rows' cell counts, as pulldown-cmark parses them,

@@ -24,9 +24,10 @@ with gcore and runs on the core, best wall time of --runs each, with the peak RS
 - `heapscope summary --no-cache --format json CORE`;
 - `heapscope tasks --no-cache --format json CORE`, when the binary has a `tasks` command (it says so otherwise and
   still prints summary's time; a `tasks` that exits other than 0 or 2 is reported with its first stderr lines); its
-  task and group counts are checked against the workload's.
+  task and group counts are checked against the workload's;
+- `heapscope tasks --no-cache CORE`, the default table (the same work, without writing every task as JSON).
 
-It prints both, the ratio tasks / summary (the issue's target: at most 1.0) and the in-process figures beside them.
+It prints them, the ratios tasks / summary (the issue's target: at most 1.0) and the in-process figures beside them.
 Benchmarks print figures; they are not tests.
 
     python3 tools/bench/tasks.py [--tasks 100000] [--groups 5] [--singletons 300] [--runs 3]
@@ -363,7 +364,7 @@ def main():
               flush=True)
 
         ok, help_text = has_tasks(args.heapscope)
-        s_tasks, tasks_note = None, "not in this build"
+        s_tasks, s_table, tasks_note = None, None, "not in this build"
         if not ok:
             print(f"  {'tasks --no-cache --format json':40} NOT MEASURED: {args.heapscope} has no `tasks` command "
                   f"(issue 17 is not in this build)")
@@ -388,19 +389,34 @@ def main():
             if found != inp["pending"] or groups != expect_groups:
                 print(f"  WARNING: tasks found {found:,} in {groups} groups, the workload had {inp['pending']:,} "
                       f"in {expect_groups}")
+            # The default output, a table: the same work without writing every task and generator as JSON.
+            out, s_table, k_table, all_table, failed = best(
+                [args.heapscope, "tasks", *flags, core], args.runs, "tasks (table)")
+            if failed:
+                print(f"  {'tasks ' + ' '.join(flags) + ' (table)':40} FAILED after {s_table:.2f} s: {failed}")
+                s_table = None
+            else:
+                print(f"  {'tasks ' + ' '.join(flags) + ' (table)':40} {s_table:7.2f} s best of {args.runs} "
+                      f"({', '.join(f'{s:.2f}' for s in all_table)})  {k_table / 1024:6.0f} MiB peak  "
+                      f"{len(out.encode()) / 2**20:.1f} MiB of output; first line: {out.splitlines()[0]}", flush=True)
 
         print("\n| measure | wall | peak RSS |\n|---|---:|---:|")
         print(f"| summary --no-cache | {s_sum:.2f} s | {k_sum / 1024:.0f} MiB |")
         if s_tasks is not None:
             print(f"| tasks --no-cache --format json | {s_tasks:.2f} s | {k_tasks / 1024:.0f} MiB |")
+            if s_table is not None:
+                print(f"| tasks --no-cache (table) | {s_table:.2f} s | {k_table / 1024:.0f} MiB |")
         else:
             print(f"| tasks --no-cache --format json | {tasks_note} | - |")
         print(f"| in-process: all_tasks() + cr_await chains (first walk) | {in_first:.3f} s | - |")
         print(f"| in-process: the same again | {in_again:.3f} s | - |")
         if s_tasks is not None:
             ratio = s_tasks / s_sum
-            print(f"\ntasks / summary: {ratio:.2f} (target <= 1.00: {'PASS' if ratio <= 1 else 'MISS'}); "
+            print(f"\ntasks --format json / summary: {ratio:.2f} (target <= 1.00: {'PASS' if ratio <= 1 else 'MISS'}); "
                   f"tasks / in-process first walk: {s_tasks / in_first:.1f}x")
+            if s_table is not None:
+                ratio = s_table / s_sum
+                print(f"tasks (table) / summary: {ratio:.2f} (target <= 1.00: {'PASS' if ratio <= 1 else 'MISS'})")
         else:
             print(f"\ntasks / summary: not measured (`tasks`: {tasks_note})")
         print(f"summary / in-process first walk: {s_sum / in_first:.1f}x")

@@ -551,7 +551,7 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub privacy: Privacy,
 
-    /// Rows per table (types, owners, leak roots, garbage types); the rest is summed in an "others" row.
+    /// Rows per table (types, owners, leak roots, garbage types, task groups); the rest is summed in an "others" row.
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub top: u32,
 

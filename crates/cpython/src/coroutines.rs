@@ -15,7 +15,7 @@
 
 use heapscope_coredump::{Addr, ProcessImage};
 
-use crate::frames::{self, Frame, StackOptions, YieldFrom};
+use crate::frames::{self, CodeCache, Frame, StackOptions, YieldFrom};
 use crate::objects::{DecodeError, Heap};
 use crate::runtime::{field_addr, read_i32, read_ptr, read_u64, read_u8};
 
@@ -121,15 +121,41 @@ pub fn coroutine<P: ProcessImage + ?Sized>(
     obj: Addr,
     opts: &StackOptions,
 ) -> Result<Coroutine, DecodeError> {
+    decode(heap, obj, opts, None)
+}
+
+/// [`coroutine`] for one of many decoded by the same thread: what frames suspended at the same place share is read
+/// once and remembered in `cache`.
+pub fn coroutine_cached<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    obj: Addr,
+    opts: &StackOptions,
+    cache: &mut CodeCache,
+) -> Result<Coroutine, DecodeError> {
+    decode(heap, obj, opts, Some(cache))
+}
+
+fn decode<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    obj: Addr,
+    opts: &StackOptions,
+    cache: Option<&mut CodeCache>,
+) -> Result<Coroutine, DecodeError> {
     let kind = coroutine_kind(heap, obj)?
         .ok_or_else(|| DecodeError::malformed(obj, "generator", "not a generator, coroutine or async generator"))?;
     let (p, l) = (heap.process(), heap.layout());
+    let mut cache = cache;
     let qualname = read_ptr(p, obj, &l.gen.gi_qualname, "generator")
-        .and_then(|q| heap.str_value(q, MAX_NAME_CHARS))
-        .ok()
-        .map(|s| s.text);
-    let (state, frame, awaiting) =
-        if l.gen.gi_iframe.is_known() { embedded(heap, obj, opts)? } else { frame_object(heap, obj, opts)? };
+        .and_then(|q| match cache.as_deref_mut() {
+            Some(cache) => cache.name(heap, q, MAX_NAME_CHARS),
+            None => heap.str_value(q, MAX_NAME_CHARS).map(|s| s.text),
+        })
+        .ok();
+    let (state, frame, awaiting) = if l.gen.gi_iframe.is_known() {
+        embedded(heap, obj, opts, cache)?
+    } else {
+        frame_object(heap, obj, opts, cache)?
+    };
     Ok(Coroutine { kind, state, qualname, frame, awaiting })
 }
 
@@ -158,6 +184,7 @@ fn embedded<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     obj: Addr,
     opts: &StackOptions,
+    cache: Option<&mut CodeCache>,
 ) -> Result<(CoroutineState, Option<Frame>, Addr), DecodeError> {
     let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
     let states = model.gen_states.ok_or_else(|| DecodeError::malformed(obj, "generator", "no frame states known"))?;
@@ -167,7 +194,7 @@ fn embedded<P: ProcessImage + ?Sized>(
         return Ok((state, None, Addr::NULL));
     }
     let iframe = field_addr(obj, &l.gen.gi_iframe, "generator")?;
-    let frame = frames::interpreter_frame(heap, iframe, opts)?;
+    let frame = frames::interpreter_frame(heap, iframe, opts, cache)?;
     if state != CoroutineState::Suspended {
         return Ok((state, frame, Addr::NULL));
     }
@@ -223,6 +250,7 @@ fn frame_object<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     obj: Addr,
     opts: &StackOptions,
+    cache: Option<&mut CodeCache>,
 ) -> Result<(CoroutineState, Option<Frame>, Addr), DecodeError> {
     let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
     let fo = &l.frame_object;
@@ -239,7 +267,7 @@ fn frame_object<P: ProcessImage + ?Sized>(
         None if lasti == -1 => CoroutineState::Created,
         None => CoroutineState::Suspended,
     };
-    let frame = frames::frame_object(heap, f, opts)?;
+    let frame = frames::frame_object(heap, f, opts, cache)?;
     if state != CoroutineState::Suspended || lasti < 0 {
         return Ok((state, frame, Addr::NULL));
     }

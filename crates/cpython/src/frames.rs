@@ -32,7 +32,8 @@ mod chain;
 pub mod datastack;
 mod slots;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use heapscope_coredump::{Addr, ProcessImage};
 
@@ -278,11 +279,11 @@ pub struct Frame {
     /// The code object it runs.
     pub code: Addr,
     /// `co_name`.
-    pub function: Option<String>,
+    pub function: Option<Arc<str>>,
     /// `co_qualname` (3.11+).
-    pub qualname: Option<String>,
+    pub qualname: Option<Arc<str>>,
     /// `co_filename`.
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     /// The line being executed, from the instruction and the code's line table.
     pub line: Option<i32>,
     /// `co_firstlineno`.
@@ -489,8 +490,8 @@ fn decode<P: ProcessImage + ?Sized>(
     opts: &StackOptions,
 ) -> Result<Option<Frame>, DecodeError> {
     match heap.frame_model().chain {
-        Chain::FrameObjects => frame_object(heap, at, opts),
-        Chain::CFrame | Chain::CurrentFrame => interpreter_frame(heap, at, opts),
+        Chain::FrameObjects => frame_object(heap, at, opts, None),
+        Chain::CFrame | Chain::CurrentFrame => interpreter_frame(heap, at, opts, None),
     }
 }
 
@@ -524,12 +525,13 @@ pub(crate) fn frame_object<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     f: Addr,
     opts: &StackOptions,
+    cache: Option<&mut CodeCache>,
 ) -> Result<Option<Frame>, DecodeError> {
     let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
     let code = read_ptr(p, f, &l.frame_object.f_code, "frame")?;
     let mut frame = new_frame(f, code);
     let offset = read_i32(p, f, &l.frame_object.f_lasti, "frame").map(|lasti| i64::from(lasti) * model.lasti_unit);
-    describe(heap, model, &mut frame, offset);
+    describe(heap, model, &mut frame, offset, cache);
     if opts.locals {
         let slots = field_addr(f, &l.frame_object.f_localsplus, "frame");
         let f_locals = read_ptr(p, f, &l.frame_object.f_locals, "frame");
@@ -543,6 +545,7 @@ pub(crate) fn interpreter_frame<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     f: Addr,
     opts: &StackOptions,
+    cache: Option<&mut CodeCache>,
 ) -> Result<Option<Frame>, DecodeError> {
     let (p, l, model) = (heap.process(), heap.layout(), heap.frame_model());
     let code = model.object(read_u64(p, f, &l.iframe.executable, "interpreter frame")?);
@@ -559,7 +562,7 @@ pub(crate) fn interpreter_frame<P: ProcessImage + ?Sized>(
         }
     }
     let offset = instruction_offset(heap, f, code);
-    describe(heap, model, &mut frame, offset);
+    describe(heap, model, &mut frame, offset, cache);
     if opts.locals {
         let slots = field_addr(f, &l.iframe.localsplus, "interpreter frame");
         let f_locals = read_ptr(p, f, &l.iframe.locals, "interpreter frame");
@@ -603,8 +606,80 @@ pub(crate) fn instruction_offset<P: ProcessImage + ?Sized>(
     Ok(ip.wrapping_sub(bytecode.0) as i64)
 }
 
-/// Fills in the function, qualified name, file, first line and line of a frame running `frame.code`.
+/// What frames running the same code at the same instruction share, remembered by one thread decoding many of them
+/// (a core's 100,000 tasks are suspended at a few dozen places): each code object's names are read, and its line
+/// table parsed, once per instruction rather than once per frame. Only what was read without an error is kept; it
+/// holds one entry per distinct place decoded, so it is as large as the frames decoded at most.
+#[derive(Debug, Default)]
+pub struct CodeCache {
+    places: HashMap<(Addr, i64), Place>,
+    names: HashMap<Addr, String>,
+}
+
+impl CodeCache {
+    /// The text of the str object at `s` (a name: at most `max_chars`), read once.
+    pub(crate) fn name<P: ProcessImage + ?Sized>(
+        &mut self,
+        heap: &Heap<'_, P>,
+        s: Addr,
+        max_chars: usize,
+    ) -> Result<String, DecodeError> {
+        if let Some(text) = self.names.get(&s) {
+            return Ok(text.clone());
+        }
+        let text = heap.str_value(s, max_chars)?.text;
+        self.names.insert(s, text.clone());
+        Ok(text)
+    }
+}
+
+/// What [`describe`] found for one code object at one instruction offset.
+#[derive(Debug, Clone)]
+struct Place {
+    function: Option<Arc<str>>,
+    qualname: Option<Arc<str>>,
+    file: Option<Arc<str>>,
+    firstlineno: Option<i32>,
+    line: Option<i32>,
+}
+
+/// Fills in the function, qualified name, file, first line and line of a frame running `frame.code`, from `cache`
+/// when it has the place.
 fn describe<P: ProcessImage + ?Sized>(
+    heap: &Heap<'_, P>,
+    model: &FrameModel,
+    frame: &mut Frame,
+    offset: Result<i64, DecodeError>,
+    cache: Option<&mut CodeCache>,
+) {
+    let (Some(cache), Ok(at)) = (cache, offset.as_ref().copied()) else {
+        return describe_code(heap, model, frame, offset);
+    };
+    let key = (frame.code, at);
+    if let Some(p) = cache.places.get(&key) {
+        frame.function.clone_from(&p.function);
+        frame.qualname.clone_from(&p.qualname);
+        frame.file.clone_from(&p.file);
+        frame.firstlineno = p.firstlineno;
+        frame.line = p.line;
+        return;
+    }
+    let errors = frame.errors.len();
+    describe_code(heap, model, frame, offset);
+    if frame.errors.len() == errors {
+        let place = Place {
+            function: frame.function.clone(),
+            qualname: frame.qualname.clone(),
+            file: frame.file.clone(),
+            firstlineno: frame.firstlineno,
+            line: frame.line,
+        };
+        cache.places.insert(key, place);
+    }
+}
+
+/// [`describe`] read from the code object.
+fn describe_code<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     model: &FrameModel,
     frame: &mut Frame,
@@ -612,9 +687,9 @@ fn describe<P: ProcessImage + ?Sized>(
 ) {
     let (p, l) = (heap.process(), heap.layout());
     let code = frame.code;
-    let name = |field, errors: &mut Vec<DecodeError>| -> Option<String> {
+    let name = |field, errors: &mut Vec<DecodeError>| -> Option<Arc<str>> {
         let s = read_ptr(p, code, field, "code").and_then(|s| heap.str_value(s, MAX_NAME_CHARS));
-        s.map(|s| s.text).map_err(|e| errors.push(e)).ok()
+        s.map(|s| Arc::from(s.text)).map_err(|e| errors.push(e)).ok()
     };
     frame.function = name(&l.code.name, &mut frame.errors);
     if l.code.qualname.is_known() {

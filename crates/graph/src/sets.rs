@@ -11,10 +11,16 @@
 //! only the rest (the *region*) matters. For a set S, let C be what S reaches within the region. A reached node
 //! outside C is still reached once S is gone (a path to it through S would put it in C), so the nodes of C that stay
 //! reached are those a search within C (S left out) finds from C's roots and from C's nodes with a reference from a
-//! reached node outside C; the others, and S, are S's retained set. The references into the region are gathered once
-//! for all sets.
+//! reached node outside C; the others, and S, are S's retained set.
+//!
+//! The region needs no search of the whole graph besides R0's: a reached node outside R0 is reached through a member
+//! that a root reaches by a path through no other member (after the last node of R0 on a path to it comes a
+//! member), so the region is what the members R0's search runs into reach outside R0. Only members have references
+//! from R0; the references within the region are gathered once for all sets.
 
-use crate::reach::{reachable, reachable_avoiding, NodeSet};
+use rayon::prelude::*;
+
+use crate::reach::{reachable_avoiding, reachable_avoiding_boundary, NodeSet};
 use crate::{Csr, GraphError, NodeId};
 
 /// The retained totals of one set.
@@ -79,19 +85,25 @@ where
     for &r in &roots {
         is_root.insert(r);
     }
-    let reached = reachable(g, roots.iter().copied(), &follow);
-    let r0 = reachable_avoiding(g, roots.iter().copied(), Some(&members), &follow);
-    let in_region = |v: NodeId| reached.contains(v) && !r0.contains(v);
-    // The references into the region from reached nodes, reversed: (target, source).
-    let mut into: Vec<(NodeId, NodeId)> = Vec::new();
-    for u in reached.iter() {
-        for e in g.edge_range(u) {
-            let t = g.targets()[e];
-            if in_region(t) && follow(e) {
-                into.push((t, u));
-            }
-        }
-    }
+    // R0, and the members it runs into: the members a root reaches by a path through no other member.
+    let (r0, entered) = reachable_avoiding_boundary(g, roots.iter().copied(), &members, &follow);
+    // The region: what those members reach outside R0 (every reached node is in R0 or here; only members have a
+    // reference from R0).
+    let region = reachable_avoiding(g, entered.iter(), Some(&r0), &follow);
+    let in_region = |v: NodeId| region.contains(v);
+    // The references within the region, reversed: (target, source).
+    let region_nodes: Vec<NodeId> = region.iter().collect();
+    let into: Vec<(NodeId, NodeId)> = region_nodes
+        .par_iter()
+        .flat_map_iter(|&u| {
+            let (in_region, follow) = (&in_region, &follow);
+            g.edge_range(u).filter_map(move |e| {
+                let t = g.targets()[e];
+                (in_region(t) && follow(e)).then_some((t, u))
+            })
+        })
+        .collect();
+    drop(region_nodes);
     let into = Csr::from_edges(n, &into)?;
     // Per node, the set (number + 1) whose C it is in now, and whether it stays reached: stamps, never cleared.
     let mut in_c = vec![0u32; n];
@@ -111,7 +123,7 @@ where
         c.clear();
         stack.clear();
         for &m in set {
-            if reached.contains(m) {
+            if in_region(m) {
                 in_c[m as usize] = stamp;
                 stack.push(m);
             } else {
@@ -134,7 +146,7 @@ where
             if set_of[v as usize] == i as u32 {
                 continue;
             }
-            let from_outside = into.neighbors(v).iter().any(|&u| in_c[u as usize] != stamp);
+            let from_outside = entered.contains(v) || into.neighbors(v).iter().any(|&u| in_c[u as usize] != stamp);
             scanned += into.degree(v) as u64;
             if is_root.contains(v) || from_outside {
                 alive[v as usize] = stamp;
@@ -256,12 +268,10 @@ mod tests {
             let g = Csr::from_edges(n, &edges).unwrap();
             let size: Vec<u64> = (0..n).map(|v| 1 << v).collect();
             let roots: Vec<NodeId> = (0..n as NodeId).filter(|_| next() % 4 == 0).collect();
-            let mut sets = vec![Vec::new(), Vec::new()];
+            let mut sets = vec![Vec::new(), Vec::new(), Vec::new()];
             for v in 0..n as NodeId {
-                match next() % 4 {
-                    0 => sets[0].push(v),
-                    1 => sets[1].push(v),
-                    _ => {}
+                if let Some(set) = sets.get_mut((next() % 5) as usize) {
+                    set.push(v);
                 }
             }
             let r = set_retained(&g, &roots, |_| true, &sets, &size, &size, u64::MAX).unwrap();

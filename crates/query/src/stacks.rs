@@ -481,9 +481,9 @@ fn thread_report(t: PythonThread, with_locals: bool) -> ThreadReport {
 
 fn frame_report(f: frames::Frame, with_locals: bool) -> FrameReport {
     FrameReport {
-        function: f.function,
-        qualname: f.qualname,
-        file: f.file,
+        function: f.function.as_deref().map(str::to_owned),
+        qualname: f.qualname.as_deref().map(str::to_owned),
+        file: f.file.as_deref().map(str::to_owned),
         line: f.line,
         firstlineno: f.firstlineno,
         locals: with_locals.then(|| f.locals.into_iter().map(|l| (l.name, l.preview)).collect()),

@@ -21,15 +21,17 @@
 //!
 //! The table, the await tree and the DOT picture are drawn in `tasks/render.rs`.
 
-mod render;
+pub(crate) mod render;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use heapscope_analysis::alive::{group_retained, Liveness};
 use heapscope_coredump::{Addr, ProcessImage};
 use heapscope_cpython::asyncio::{self, FutureState, Task, TaskImpl};
 use heapscope_cpython::coroutines::{self, Coroutine, CoroutineKind, CoroutineState};
-use heapscope_cpython::frames::{Frame, StackOptions};
+use heapscope_cpython::frames::{CodeCache, Frame, StackOptions};
+use heapscope_cpython::heap::type_facts::{AddrMap, AddrSet};
 use heapscope_cpython::objects::{Heap, PreviewOptions};
 use heapscope_cpython::runtime;
 use heapscope_graph::{strongly_connected_components, Csr, GraphError};
@@ -51,8 +53,10 @@ pub struct TasksOptions {
     pub locals: bool,
     /// How locals are previewed.
     pub preview: PreviewOptions,
-    /// Compute each group's retained bytes (needs the whole reference graph).
+    /// Compute each task group's retained bytes (needs the whole reference graph).
     pub retained: bool,
+    /// With `retained`: the groups of suspended generators' retained bytes too.
+    pub suspended_retained: bool,
     /// Print the await tree instead of the task list (table output).
     pub tree: bool,
 }
@@ -117,14 +121,21 @@ pub struct TaskReport {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct StackEntry {
     /// The qualified name of its code (3.11+), the code name before.
-    pub function: Option<String>,
+    pub function: Option<Arc<str>>,
     /// `co_filename`.
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     /// Where it is suspended (`f_lineno`).
     pub line: Option<i32>,
     /// With `--locals`: its frame's locals, `{name: preview}`.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::stacks::ordered_map")]
     pub locals: Option<Vec<(String, String)>>,
+}
+
+impl StackEntry {
+    /// Where it is suspended, as groups compare it.
+    fn place(&self) -> Place<'_> {
+        (self.function.as_deref(), self.file.as_deref(), self.line)
+    }
 }
 
 /// Tasks (or suspended generators) suspended at the same place.
@@ -158,9 +169,9 @@ pub struct SuspendedReport {
     /// `created` (never started) or `suspended`.
     pub state: &'static str,
     /// The qualified name of its code (3.11+), the code name before.
-    pub function: Option<String>,
+    pub function: Option<Arc<str>>,
     /// `co_filename`.
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     /// Where it is suspended (`f_lineno`; the first line for one never started).
     pub line: Option<i32>,
     /// The pending task whose stack holds it.
@@ -188,6 +199,9 @@ enum Class {
     Coroutine(CoroutineKind),
     TaskGroup,
 }
+
+/// Where a coroutine is suspended, as groups compare it: function, file and line.
+type Place<'a> = (Option<&'a str>, Option<&'a str>, Option<i32>);
 
 /// A decoded coroutine, without locals.
 struct Decoded {
@@ -272,12 +286,12 @@ impl TasksReport {
         let plain = StackOptions { locals: false, ..StackOptions::default() };
         let decoded: Vec<Decoded> = gen_ids
             .par_iter()
-            .map(|&id| Decoded {
+            .map_init(CodeCache::default, |cache, &id| Decoded {
                 id,
-                coro: coroutines::coroutine(heap, snap.addr(id), &plain).map_err(|e| e.to_string()),
+                coro: coroutines::coroutine_cached(heap, snap.addr(id), &plain, cache).map_err(|e| e.to_string()),
             })
             .collect();
-        let gen_at: HashMap<Addr, usize> = decoded.iter().enumerate().map(|(i, d)| (snap.addr(d.id), i)).collect();
+        let gen_at: AddrMap<usize> = decoded.iter().enumerate().map(|(i, d)| (snap.addr(d.id), i)).collect();
 
         // Every task.
         let tasks: Vec<(ObjectId, Result<Task, String>)> = task_ids
@@ -293,8 +307,7 @@ impl TasksReport {
             }
         }
         pending.sort_by_key(|(id, _)| snap.addr(*id));
-        let pending_at: HashMap<Addr, usize> =
-            pending.iter().enumerate().map(|(i, (id, _))| (snap.addr(*id), i)).collect();
+        let pending_at: AddrMap<usize> = pending.iter().enumerate().map(|(i, (id, _))| (snap.addr(*id), i)).collect();
 
         // Each task's chain: the coroutines, as indices into `decoded` (or decoded here when the snapshot lacks one).
         let chains: Vec<Vec<ChainLink>> =
@@ -406,7 +419,7 @@ impl TasksReport {
         }
 
         // The task whose stack holds each coroutine: the first by address.
-        let mut task_of: HashMap<Addr, u64> = HashMap::new();
+        let mut task_of: AddrMap<u64> = AddrMap::default();
         for (i, c) in chains.iter().enumerate() {
             for l in c {
                 task_of.entry(l.addr).or_insert(snap.addr(pending[i].0).0);
@@ -494,41 +507,47 @@ impl TasksReport {
         suspended.sort_by_key(|(_, s)| s.address);
 
         // Groups: tasks by stack, then suspended generators by kind and place.
-        let mut by_stack: BTreeMap<Vec<StackEntry>, Vec<usize>> = BTreeMap::new();
+        // Groups are keyed by borrowed names, then ordered by their stacks (their order decides which are computed
+        // within the retained budget).
+        let mut by_stack: HashMap<Vec<Place<'_>>, Vec<usize>> = HashMap::new();
         for (i, r) in rows.iter().enumerate() {
-            let key = r.stack.iter().map(|e| StackEntry { locals: None, ..e.clone() }).collect();
-            by_stack.entry(key).or_default().push(i);
+            by_stack.entry(r.stack.iter().map(StackEntry::place).collect()).or_default().push(i);
         }
-        let task_groups: Vec<(Vec<StackEntry>, Vec<ObjectId>, Vec<u64>)> = by_stack
-            .into_iter()
-            .map(|(stack, members)| {
+        let mut task_groups: Vec<(Vec<StackEntry>, Vec<ObjectId>, Vec<u64>)> = by_stack
+            .into_values()
+            .map(|members| {
+                let stack = rows[members[0]].stack.iter().map(|e| StackEntry { locals: None, ..e.clone() }).collect();
                 let ids = members.iter().map(|&i| pending[i].0).collect();
                 let addrs = members.iter().map(|&i| rows[i].address).collect();
                 (stack, ids, addrs)
             })
             .collect();
-        let mut by_place: BTreeMap<(&'static str, StackEntry), Vec<usize>> = BTreeMap::new();
+        task_groups.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut by_place: HashMap<(&'static str, Place<'_>), Vec<usize>> = HashMap::new();
         for (i, (_, s)) in suspended.iter().enumerate() {
-            let key = StackEntry { function: s.function.clone(), file: s.file.clone(), line: s.line, locals: None };
-            by_place.entry((s.kind, key)).or_default().push(i);
+            by_place.entry((s.kind, (s.function.as_deref(), s.file.as_deref(), s.line))).or_default().push(i);
         }
-        let gen_groups: Vec<(&'static str, StackEntry, Vec<ObjectId>, Vec<u64>)> = by_place
-            .into_iter()
-            .map(|((kind, e), members)| {
+        let mut gen_groups: Vec<(&'static str, StackEntry, Vec<ObjectId>, Vec<u64>)> = by_place
+            .into_values()
+            .map(|members| {
+                let s = &suspended[members[0]].1;
+                let e = StackEntry { function: s.function.clone(), file: s.file.clone(), line: s.line, locals: None };
                 let ids = members.iter().map(|&i| suspended[i].0).collect();
                 let addrs = members.iter().map(|&i| suspended[i].1.address).collect();
-                (kind, e, ids, addrs)
+                (s.kind, e, ids, addrs)
             })
             .collect();
-        let (task_retained, gen_retained) = if opts.retained {
-            retained_of(
-                snap,
-                &task_groups.iter().map(|g| g.1.clone()).collect::<Vec<_>>(),
-                &gen_groups.iter().map(|g| g.2.clone()).collect::<Vec<_>>(),
-            )?
-        } else {
-            (vec![None; task_groups.len()], vec![None; gen_groups.len()])
+        gen_groups.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let gen_sets: Vec<Vec<ObjectId>> = match opts.suspended_retained {
+            true => gen_groups.iter().map(|g| g.2.clone()).collect(),
+            false => Vec::new(),
         };
+        let (task_retained, mut gen_retained) = if opts.retained && !(task_groups.is_empty() && gen_sets.is_empty()) {
+            retained_of(snap, &task_groups.iter().map(|g| g.1.clone()).collect::<Vec<_>>(), &gen_sets)?
+        } else {
+            (vec![None; task_groups.len()], Vec::new())
+        };
+        gen_retained.resize(gen_groups.len(), None);
         let mut groups: Vec<GroupReport> = task_groups
             .into_iter()
             .zip(task_retained)
@@ -593,11 +612,11 @@ impl ChainLink {
 fn chain<P: ProcessImage + ?Sized>(
     heap: &Heap<'_, P>,
     decoded: &[Decoded],
-    gen_at: &HashMap<Addr, usize>,
+    gen_at: &AddrMap<usize>,
     start: Addr,
 ) -> Vec<ChainLink> {
     let mut out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = AddrSet::default();
     let mut at = start;
     while !at.is_null() && out.len() < MAX_CHAIN && seen.insert(at) {
         let failed = |e: &dyn std::fmt::Display| ChainLink {
@@ -644,44 +663,39 @@ fn chain<P: ProcessImage + ?Sized>(
     out
 }
 
-/// Most objects the searches for groups' retained sets visit, as a multiple of the heap's objects.
+/// Most objects the searches for one kind of groups' retained sets visit, as a multiple of the heap's objects.
 const RETAINED_BUDGET_HEAPS: u64 = 8;
 
 /// Retained totals per group (`None`: past the budget).
 type Totals = Vec<Option<heapscope_graph::SetRetained>>;
 
-/// The retained totals of the task groups and of the generator groups, each kind's largest groups first until
-/// its budget is spent.
+/// The retained totals of the task groups and of the generator groups (the task groups first, each kind's largest
+/// first) until the budget is spent.
 fn retained_of(
     snap: &Snapshot,
     task_groups: &[Vec<ObjectId>],
     gen_groups: &[Vec<ObjectId>],
 ) -> Result<(Totals, Totals), GraphError> {
     let liveness = Liveness::new(snap);
-    // Largest (by members) first, tasks before generators; then back in the callers' order.
+    // The task groups, then the generator groups, each largest (by members) first; then back in the callers' order.
     let mut order: Vec<(bool, usize)> =
         (0..task_groups.len()).map(|i| (true, i)).chain((0..gen_groups.len()).map(|i| (false, i))).collect();
     let len = |&(t, i): &(bool, usize)| if t { task_groups[i].len() } else { gen_groups[i].len() };
-    order.sort_by_key(|k| (std::cmp::Reverse(len(k)), !k.0, k.1));
-    // A generator of a task is in both kinds of groups: the sets must be disjoint, so the two kinds are computed
-    // in turn.
-    let budget = RETAINED_BUDGET_HEAPS.saturating_mul(snap.len() as u64).max(1 << 20);
-    let pick = |tasks: bool| -> Vec<Vec<ObjectId>> {
-        order
-            .iter()
-            .filter(|k| k.0 == tasks)
-            .map(|&(_, i)| if tasks { task_groups[i].clone() } else { gen_groups[i].clone() })
-            .collect()
-    };
-    let t = group_retained(snap, &liveness, &pick(true), budget)?;
-    let g = group_retained(snap, &liveness, &pick(false), budget)?;
+    order.sort_by_key(|k| (!k.0, std::cmp::Reverse(len(k)), k.1));
+    // Tasks and generators are different objects, so the groups of both kinds are disjoint sets: one search, with
+    // the budget of both.
+    let budget = (2 * RETAINED_BUDGET_HEAPS).saturating_mul(snap.len() as u64).max(1 << 20);
+    let sets: Vec<Vec<ObjectId>> =
+        order.iter().map(|&(t, i)| if t { task_groups[i].clone() } else { gen_groups[i].clone() }).collect();
+    let totals = group_retained(snap, &liveness, &sets, budget)?;
     let mut tasks_out = vec![None; task_groups.len()];
     let mut gens_out = vec![None; gen_groups.len()];
-    for (k, r) in order.iter().filter(|k| k.0).zip(t) {
-        tasks_out[k.1] = r;
-    }
-    for (k, r) in order.iter().filter(|k| !k.0).zip(g) {
-        gens_out[k.1] = r;
+    for (&(t, i), r) in order.iter().zip(totals) {
+        if t {
+            tasks_out[i] = r;
+        } else {
+            gens_out[i] = r;
+        }
     }
     Ok((tasks_out, gens_out))
 }

@@ -15,7 +15,13 @@ pub fn run(args: &TasksArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     super::emit::check::<TasksReport>("tasks", args.heap.format)?;
     let opened = super::heap::open(&args.heap)?;
     let heap = Heap::new(&opened.process, &opened.layout);
-    let mut opts = TasksOptions { locals: args.locals, retained: true, tree: args.tree, ..TasksOptions::default() };
+    let mut opts = TasksOptions {
+        locals: args.locals,
+        retained: true,
+        suspended_retained: true,
+        tree: args.tree,
+        ..TasksOptions::default()
+    };
     opts.preview.redact = args.privacy.redact;
     let report = crate::progress::phase("finding the asyncio tasks and suspended coroutines", || {
         TasksReport::collect(&opened.snapshot, &heap, &opts)

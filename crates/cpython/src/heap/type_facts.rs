@@ -264,10 +264,10 @@ impl Hasher for AddrHasher {
 }
 
 /// A `HashMap` keyed by address with [`AddrHasher`].
-pub(crate) type AddrMap<V> = HashMap<Addr, V, BuildHasherDefault<AddrHasher>>;
+pub type AddrMap<V> = HashMap<Addr, V, BuildHasherDefault<AddrHasher>>;
 
 /// A `HashSet` of addresses with [`AddrHasher`].
-pub(crate) type AddrSet = std::collections::HashSet<Addr, BuildHasherDefault<AddrHasher>>;
+pub type AddrSet = std::collections::HashSet<Addr, BuildHasherDefault<AddrHasher>>;
 
 /// Process-wide facts found once: the static types by symbol, the traverse functions they identify, and
 /// `subtype_traverse`.

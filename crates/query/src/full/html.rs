@@ -3,7 +3,8 @@
 //! previews, labels, paths, file and function names) goes through [`escape_html`].
 //!
 //! Hooks for tests and scripts: `#total-objects` and `#total-bytes` (`data-value`: the summary's objects' count and
-//! bytes), `#types-table` with one `tr[data-type]` per type, `#top-suspect` (`data-address`), `#garbage-count`.
+//! bytes), `#types-table` with one `tr[data-type]` per type, `#top-suspect` (`data-address`), `#garbage-count`,
+//! `#tasks-headline` (`data-value`: the pending tasks) and `#tasks-table` with one `tr[data-tasks]` per group.
 //! Every number shown rounded carries its exact value in `data-value` and in `title`.
 
 use std::borrow::Cow;
@@ -29,13 +30,19 @@ const SECTIONS: &[Section] = &[
     ("leaks", "Leak suspects", leaks),
     ("garbage", "Garbage & cycles", garbage),
     ("stacks", "Thread stacks", stacks),
+    ("tasks", "Asyncio tasks", tasks),
     ("waste", "What to change", waste),
     ("growth", "What grew", growth),
 ];
 
-/// Whether the report has something for section `id` (only a report with a baseline has `growth`).
+/// Whether the report has something for section `id` (only a report with a baseline has `growth`, only a process
+/// with pending asyncio tasks `tasks`).
 fn shown(r: &FullReport, id: &str) -> bool {
-    id != "growth" || r.baseline.is_some()
+    match id {
+        "growth" => r.baseline.is_some(),
+        "tasks" => r.tasks.is_some(),
+        _ => true,
+    }
 }
 
 /// Escapes `&`, `<`, `>`, `"` and `'`: the text is safe in an element and in a quoted attribute, in HTML and SVG.
@@ -641,6 +648,58 @@ fn stacks(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     }
     for p in &s.problems {
         writeln!(w, "<p class=\"warn\">{}</p>", escape_html(p))?;
+    }
+    Ok(())
+}
+
+fn tasks(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
+    let Some(t) = &r.tasks else {
+        return Ok(());
+    };
+    writeln!(
+        w,
+        "<p id=\"tasks-headline\" data-value=\"{}\"><strong>{}</strong></p>",
+        t.count,
+        escape_html(&t.headline)
+    )?;
+    writeln!(
+        w,
+        "<p>Pending tasks grouped by where they are suspended: their coroutines, outermost first. A group retains \
+         what would be freed if all of its tasks were gone. <code>heapscope tasks CORE</code> lists every task; \
+         <code>--tree</code> draws who awaits whom.</p>"
+    )?;
+    writeln!(w, "<table class=\"sortable\" id=\"tasks-table\">")?;
+    writeln!(
+        w,
+        "<thead><tr><th data-sort=\"num\">Tasks</th><th data-sort=\"num\">Retained</th>\
+         <th data-sort=\"text\">Suspended at</th></tr></thead>\n<tbody>"
+    )?;
+    for g in &t.groups {
+        let retained = g.retained_bytes.map_or_else(|| "<td class=\"num\">?</td>".to_owned(), td_bytes);
+        let stack: Vec<String> = g
+            .stack
+            .iter()
+            .map(|e| format!("<code class=\"func\">{}</code>", escape_html(&crate::tasks::render::place(e))))
+            .collect();
+        let stack = if stack.is_empty() { "(no coroutine frame)".to_owned() } else { stack.join(" › ") };
+        writeln!(w, "<tr data-tasks=\"{}\">{}{retained}<td>{stack}</td></tr>", g.count, td_count(g.count as u64))?;
+    }
+    writeln!(w, "</tbody>")?;
+    if t.more_groups > 0 {
+        writeln!(
+            w,
+            "<tfoot><tr class=\"others\"><td colspan=\"3\">{} more groups</td></tr></tfoot>",
+            count(t.more_groups as u64)
+        )?;
+    }
+    writeln!(w, "</table>")?;
+    if t.errors > 0 {
+        writeln!(
+            w,
+            "<p class=\"warn\">{} parts of the tasks could not be decoded: <code>heapscope tasks CORE</code> \
+             lists them.</p>",
+            count(t.errors as u64)
+        )?;
     }
     Ok(())
 }

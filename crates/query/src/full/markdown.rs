@@ -19,6 +19,7 @@ const SECTIONS: &[Section] = &[
     ("Leak suspects", leaks),
     ("Garbage and cycles", garbage),
     ("Thread stacks", stacks),
+    ("Asyncio tasks", tasks),
     ("What to change", waste),
     ("What grew", growth),
 ];
@@ -26,7 +27,12 @@ const SECTIONS: &[Section] = &[
 /// Writes the report.
 pub(super) fn write(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "# heapscope report: Python {}", text(&r.process.python))?;
-    for (title, section) in SECTIONS.iter().filter(|s| s.0 != "What grew" || r.baseline.is_some()) {
+    let shown = |title: &str| match title {
+        "What grew" => r.baseline.is_some(),
+        "Asyncio tasks" => r.tasks.is_some(),
+        _ => true,
+    };
+    for (title, section) in SECTIONS.iter().filter(|s| shown(s.0)) {
         writeln!(w, "\n## {title}\n")?;
         section(r, w)?;
     }
@@ -363,6 +369,40 @@ fn stacks(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
     }
     for p in &s.problems {
         writeln!(w, "\n> **Error:** {}", text(p))?;
+    }
+    Ok(())
+}
+
+fn tasks(r: &FullReport, w: &mut dyn Write) -> io::Result<()> {
+    let Some(t) = &r.tasks else {
+        return Ok(());
+    };
+    writeln!(w, "**{}**\n", text(&t.headline))?;
+    writeln!(
+        w,
+        "Pending tasks grouped by where they are suspended, outermost coroutine first; a group retains what would be \
+         freed if all of its tasks were gone. `heapscope tasks CORE` lists every task.\n"
+    )?;
+    writeln!(w, "| Tasks | Retained | Suspended at |\n|---:|---:|---|")?;
+    for g in &t.groups {
+        let stack: Vec<String> = g.stack.iter().map(|e| code(&crate::tasks::render::place(e))).collect();
+        let stack = if stack.is_empty() { "(no coroutine frame)".to_owned() } else { stack.join(" › ") };
+        writeln!(
+            w,
+            "| {} | {} | {stack} |",
+            count(g.count as u64),
+            g.retained_bytes.map_or_else(|| "?".to_owned(), human_bytes)
+        )?;
+    }
+    if t.more_groups > 0 {
+        writeln!(w, "| {} more groups | | |", count(t.more_groups as u64))?;
+    }
+    if t.errors > 0 {
+        writeln!(
+            w,
+            "\n> **Error:** {} parts of the tasks could not be decoded: `heapscope tasks CORE` lists them.",
+            t.errors
+        )?;
     }
     Ok(())
 }

@@ -3,8 +3,8 @@
 //! [`FullReport`] is plain data composed from the other reports, collected by their own collectors: the process
 //! (from [`InfoReport`]), the type histogram ([`SummaryReport`]), the biggest owners as the dominator tree
 //! ([`TopReport`]), the leak suspects and roots ([`LeaksReport`]) with the path of each suspect's accumulation point
-//! drawn, the garbage ([`GarbageReport`]) and the largest reference cycles ([`CyclesReport`]) drawn, and the thread
-//! stacks ([`StacksReport`]), the waste advice ([`WasteReport`]) and, given a baseline dump, what grew since
+//! drawn, the garbage ([`GarbageReport`]) and the largest reference cycles ([`CyclesReport`]) drawn, the thread
+//! stacks ([`StacksReport`]), the pending asyncio tasks by where they are stuck ([`TasksReport`]), the waste advice ([`WasteReport`]) and, given a baseline dump, what grew since
 //! ([`DiffReport`]). The renderers (`html`, `markdown`) write one section per function, in the order
 //! of their `SECTIONS` table, and show the first [`FullOptions::top`] rows of each table with an "others" row for
 //! the rest: the page stays bounded whatever the heap's size, and points to `export` and `query` for everything.
@@ -30,6 +30,7 @@ use crate::info::InfoReport;
 use crate::report::{Format, Report};
 use crate::stacks::StacksReport;
 use crate::summary::SummaryReport;
+use crate::tasks::{GroupReport, TasksOptions, TasksReport};
 use crate::waste::WasteReport;
 
 pub use html::escape_html;
@@ -37,7 +38,7 @@ pub use html::escape_html;
 /// How much of each finding the report shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct FullOptions {
-    /// Rows per table (types, owners, leak roots, garbage types); the rest is summed in an "others" row.
+    /// Rows per table (types, owners, leak roots, garbage types, task groups); the rest is summed in an "others" row.
     pub top: usize,
     /// Leak suspects and reference cycles drawn.
     pub pictures: usize,
@@ -141,6 +142,21 @@ pub struct CyclePicture {
     pub edges: Vec<(usize, usize, String)>,
 }
 
+/// The pending asyncio tasks, grouped by where they are suspended: what `heapscope tasks` prints first.
+#[derive(Debug, Clone, Serialize)]
+pub struct TasksSection {
+    /// The first line of `heapscope tasks` ("300 pending tasks on 1 event loop; 300 stuck in …, holding …").
+    pub headline: String,
+    /// Pending tasks.
+    pub count: usize,
+    /// The largest groups (by retained bytes, then count), at most [`FullOptions::top`].
+    pub groups: Vec<GroupReport>,
+    /// Groups not shown.
+    pub more_groups: usize,
+    /// Parts of the tasks that could not be decoded.
+    pub errors: usize,
+}
+
 /// Everything `heapscope report` shows.
 #[derive(Debug, Serialize)]
 pub struct FullReport {
@@ -164,6 +180,8 @@ pub struct FullReport {
     pub cycle_pictures: Vec<CyclePicture>,
     /// Every thread's Python stack.
     pub stacks: StacksReport,
+    /// The pending asyncio tasks; `None` when there are none.
+    pub tasks: Option<TasksSection>,
     /// What to change to use less memory.
     pub waste: WasteReport,
     /// With `--baseline OLD`: what grew since OLD.
@@ -230,10 +248,31 @@ impl FullReport {
             cycles,
             cycle_pictures,
             stacks,
+            tasks: tasks_section(snap, heap, opts),
             waste: WasteReport::collect(alive, heap, paths, WASTE_ADVICE, opts.redact),
             baseline: None,
         }
     }
+}
+
+/// The asyncio section: the largest groups of pending tasks with what each group retains (not the generators'
+/// groups, which the section does not show); `None` when no task is pending (or the retained sets could not be
+/// computed).
+fn tasks_section<P: ProcessImage + ?Sized + Sync>(
+    snap: &heapscope_snapshot::Snapshot,
+    heap: &Heap<'_, P>,
+    opts: &FullOptions,
+) -> Option<TasksSection> {
+    let mut t = TasksOptions { retained: true, ..TasksOptions::default() };
+    t.preview.redact = opts.redact;
+    let r = TasksReport::collect(snap, heap, &t).ok().filter(|r| r.count > 0)?;
+    Some(TasksSection {
+        headline: r.headline(),
+        count: r.count,
+        more_groups: r.groups.len().saturating_sub(opts.top),
+        groups: r.groups.into_iter().take(opts.top).collect(),
+        errors: r.errors,
+    })
 }
 
 /// The `top` biggest owners; the first [`TREE_FANOUT`] with the dominator tree below them, [`TREE_DEPTH`] levels.
@@ -462,6 +501,26 @@ mod tests {
                 warnings: Vec::new(),
                 unverified_version: None,
             },
+            tasks: Some(TasksSection {
+                headline: evil("headline"),
+                count: 1,
+                groups: vec![GroupReport {
+                    count: 1,
+                    kind: None,
+                    stack: vec![crate::tasks::StackEntry {
+                        function: Some(evil("coroutine").into()),
+                        file: Some(evil("tasks.py").into()),
+                        line: Some(1),
+                        locals: None,
+                    }],
+                    examples: vec![0x50],
+                    retained_bytes: Some(100),
+                    retained_count: Some(1),
+                    in_tasks: None,
+                }],
+                more_groups: 1,
+                errors: 1,
+            }),
             waste: WasteReport {
                 python: "3.12.1".into(),
                 advice: vec![crate::waste::Advice {

@@ -23,7 +23,6 @@ impl<P: ProcessImage + Sync + ?Sized> Tables<'_, '_, '_, P> {
         let s = self.snap;
         let ts = &self.tasks_report()?.tasks;
         let rows = ts.len();
-        let inner = |t: &crate::tasks::TaskReport| t.stack.last().cloned();
         let columns = vec![
             self.dump_id(rows),
             col_u64("address", ts.iter().map(|t| t.address).collect()),
@@ -33,9 +32,15 @@ impl<P: ProcessImage + Sync + ?Sized> Tables<'_, '_, '_, P> {
             Column::new("state".into(), ts.iter().map(|t| t.state).collect::<Vec<_>>()),
             Column::new("coro".into(), ts.iter().map(|t| t.coro.as_deref()).collect::<Vec<_>>()),
             col_u32("stack_depth", ts.iter().map(|t| t.stack.len() as u32).collect()),
-            Column::new("function".into(), ts.iter().map(|t| inner(t).and_then(|e| e.function)).collect::<Vec<_>>()),
-            Column::new("file".into(), ts.iter().map(|t| inner(t).and_then(|e| e.file)).collect::<Vec<_>>()),
-            named::<Int64Type>("line", ts.iter().map(|t| inner(t).and_then(|e| e.line).map(i64::from)).collect()),
+            Column::new(
+                "function".into(),
+                ts.iter().map(|t| t.stack.last().and_then(|e| e.function.as_deref())).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "file".into(),
+                ts.iter().map(|t| t.stack.last().and_then(|e| e.file.as_deref())).collect::<Vec<_>>(),
+            ),
+            named::<Int64Type>("line", ts.iter().map(|t| t.stack.last().and_then(|e| e.line).map(i64::from)).collect()),
             col_u32("awaits", ts.iter().map(|t| t.awaits.len() as u32).collect()),
             col_u32("awaited_by", ts.iter().map(|t| t.awaited_by.len() as u32).collect()),
             named::<UInt64Type>("loop", ts.iter().map(|t| t.event_loop).collect()),

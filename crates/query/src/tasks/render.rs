@@ -10,7 +10,7 @@ use crate::report::{Format, Report};
 use crate::table::Table;
 
 /// `function (file:line)` of a stack entry, the file shortened to its last component.
-fn place(e: &StackEntry) -> String {
+pub(crate) fn place(e: &StackEntry) -> String {
     let file = e.file.as_deref().map(|f| f.rsplit('/').next().unwrap_or(f)).unwrap_or("?");
     let line = e.line.map(|l| l.to_string()).unwrap_or_else(|| "?".into());
     format!("{} ({file}:{line})", e.function.as_deref().unwrap_or("?"))
@@ -25,7 +25,7 @@ fn stack_text(stack: &[StackEntry]) -> String {
 
 impl TasksReport {
     /// The first line: the largest group, as a sentence.
-    fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         let loops = self.loops.len();
         let mut s = format!(
             "{} pending task{} on {} event loop{}",
