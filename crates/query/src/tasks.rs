@@ -506,9 +506,8 @@ impl TasksReport {
         }
         suspended.sort_by_key(|(_, s)| s.address);
 
-        // Groups: tasks by stack, then suspended generators by kind and place.
-        // Groups are keyed by borrowed names, then ordered by their stacks (their order decides which are computed
-        // within the retained budget).
+        // Groups: tasks by stack, then suspended generators by kind and place, keyed by borrowed names, then ordered
+        // by their stacks (their order decides which are computed within the retained budget).
         let mut by_stack: HashMap<Vec<Place<'_>>, Vec<usize>> = HashMap::new();
         for (i, r) in rows.iter().enumerate() {
             by_stack.entry(r.stack.iter().map(StackEntry::place).collect()).or_default().push(i);
