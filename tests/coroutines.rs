@@ -6,7 +6,7 @@
 //! 2. every pending task: its implementation, name, state, loop, coroutine (`__qualname__`), and the chain of
 //!    coroutines it awaits (`cr_await` / `gi_yieldfrom`, followed while it is a coroutine or generator with a
 //!    frame) entry for entry;
-//! 3. every done task is not pending;
+//! 3. every done task is not pending, and its coroutine is closed (no frame);
 //! 4. the event loop's `_thread_id` names the thread `asyncio-loop`;
 //! 5. `fan-out` waits on a `gather` future whose children are the tasks it awaits; `group-parent` (3.11+) is the
 //!    parent task of a `TaskGroup` holding the tasks it awaits.
@@ -180,12 +180,20 @@ fn done_tasks_are_not_pending() {
     each_fixture(|name, heap, truth, failures| {
         let done = truth["done_tasks"].as_array().expect("done_tasks");
         assert_eq!(done.len(), 5, "{name}: five done tasks");
+        let mut closed = 0;
         for d in done {
             match asyncio::task(heap, addr(d)) {
-                Ok(t) if t.state != FutureState::Pending => {}
+                Ok(t) if t.state != FutureState::Pending => {
+                    // A finished task still holds its coroutine, which has returned: closed, no frame.
+                    match coroutines::coroutine(heap, t.coro, &StackOptions::default()) {
+                        Ok(c) if c.state == CoroutineState::Closed && c.frame.is_none() => closed += 1,
+                        other => failures.push(format!("{name} done task {}'s coroutine: {other:?}", addr(d))),
+                    }
+                }
                 other => failures.push(format!("{name} done task {}: {other:?}", addr(d))),
             }
         }
+        assert_eq!(closed, done.len(), "{name}: done tasks with a closed coroutine");
     });
 }
 
