@@ -105,9 +105,9 @@ fn tasks_fixtures_sizes_refcounts_and_referents_match_the_truth() {
 }
 
 /// Types whose referents heapscope does not yet report as `gc.get_referents` does on the asyncio fixtures (their
-/// mismatches are still printed): 3.8's `TaskWakeupMethWrapper` (its task), module objects with a C module state,
-/// 3.14+'s `PyCapsule` (its type) and 3.15's `operator.itemgetter` (its cached slice).
-const ASYNCIO_REFERENT_GAPS: &[&str] = &["TaskWakeupMethWrapper", "module", "PyCapsule", "operator.itemgetter"];
+/// mismatches are still printed): module objects with a C module state, 3.14+'s `PyCapsule` (its type) and 3.15's
+/// `operator.itemgetter` (its cached slice).
+const ASYNCIO_REFERENT_GAPS: &[&str] = &["module", "PyCapsule", "operator.itemgetter"];
 
 /// Types of the third-party extensions of the program fixtures (numpy, msgpack and the Cython runtime).
 fn third_party(ty: &str) -> bool {

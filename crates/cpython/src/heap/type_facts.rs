@@ -157,6 +157,8 @@ pub enum TraverseKind {
     Task,
     /// `_asyncio.FutureIter`.
     FutureIter,
+    /// `_asyncio`'s `TaskWakeupMethWrapper` (≤3.9).
+    TaskWakeup,
     /// `hamt_tp_traverse`: the root node.
     Hamt,
     /// `structseq_traverse` (3.9+; 3.8's struct sequences inherit `tupletraverse`): (heap type) `Py_TYPE(self)`,

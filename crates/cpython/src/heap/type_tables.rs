@@ -132,6 +132,7 @@ pub(crate) const NAMED_TYPES: &[Named] = {
         ("_asyncio.Future", T::Future, None, None),
         ("_asyncio.Task", T::Task, None, None),
         ("_asyncio.FutureIter", T::FutureIter, None, None),
+        ("TaskWakeupMethWrapper", T::TaskWakeup, None, None),
         // numpy (2.x names; numpy 1.x's `numpy.bool_` too). ndarray is not a GC type: its references are Hidden.
         ("numpy.ndarray", T::None, Some(S::NdArray), None),
         ("numpy.bool", T::None, Some(S::NpyScalar(1)), None),

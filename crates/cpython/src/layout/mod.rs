@@ -365,6 +365,8 @@ layout! {
     task: TaskObj,
     /// `futureiterobject` (`_asyncio`).
     future_iter: FutureIter,
+    /// `TaskWakeupMethWrapper` (`_asyncio`, ≤3.9).
+    task_wakeup: TaskWakeupMethWrapper,
     /// `PyArrayObject_fields` (numpy).
     ndarray: NdArray,
     /// `PyArray_Descr` (numpy 2).

@@ -35,6 +35,8 @@ pub(super) fn traverse<P: ProcessImage + ?Sized>(
         T::LruCache => return lru_cache(cx),
         T::Struct | T::Scanner | T::CFuncPtr => return ext_type(cx, kind),
         T::Future | T::Task | T::FutureIter => return asyncio(cx, kind),
+        // `TaskWakeupMethWrapper_traverse` (a static type).
+        T::TaskWakeup => return cx.visit_field(&l.task_wakeup.task, "ww_task"),
         T::TypeVar => return typevar(cx),
         T::Ast => return ast(cx),
         T::WeakRef => &[(&l.weakref.wr_callback, "wr_callback")],

@@ -14,7 +14,7 @@ pub const EXTENSION_MODULES: &[(&str, &[&str])] = &[
     ("array", &["ArrayObject", "ArrayDescr"]),
     ("_json", &["Scanner"]),
     ("_ctypes", &["StgDict", "StgInfo", "CData", "CFuncPtr"]),
-    ("_asyncio", &["FutureObj", "TaskObj", "FutureIter"]),
+    ("_asyncio", &["FutureObj", "TaskObj", "FutureIter", "TaskWakeupMethWrapper"]),
 ];
 
 /// The extension module whose shared object defines the layout struct `rust_name`, if it is not libpython's.
@@ -175,5 +175,13 @@ layout_struct! {
     /// `_asyncio`'s `futureiterobject` (`_asyncio.FutureIter`).
     pub struct FutureIter = ["futureiterobject"] {
         future: ["future"],
+    }
+}
+
+layout_struct! {
+    /// `_asyncio`'s `TaskWakeupMethWrapper` (≤3.9): the bound `task_wakeup` a task adds to the callbacks of the
+    /// future it waits on.
+    pub struct TaskWakeupMethWrapper = ["TaskWakeupMethWrapper"] {
+        task: ["ww_task"],
     }
 }
